@@ -1,0 +1,34 @@
+#pragma once
+// Matrix products against weight tensors of any DType, and dequantisation.
+#include <cstdint>
+
+#include "core/kernels/thread_pool.h"
+#include "core/tensor/tensor_view.h"
+
+namespace eaglerun {
+
+// Reference: weights dequantised to fp32, activations exact, fp32 accumulation. The ground truth
+//            (matches Hugging Face running the same dequantised weights in fp32).
+// Fast:      native kernels. Q8_0/Q4_0/Q4_1 weights: activations quantised to 8-bit blocks of 32
+//            (as llama.cpp does) and integer dot products (AVX-512 VNNI, else AVX2). F16/BF16/F32
+//            weights: converted on the fly with fp32 accumulation (AVX-512).
+enum class Precision { Reference, Fast };
+
+// y[n, out] = x[n, in] · W[out, in]^T.  W.shape = [out, in] (2-D); x, y row-major fp32.
+void matmul(const TensorView& w, const float* x, int64_t n, float* y, Precision precision, ThreadPool& pool);
+
+// Same, for output rows [row_begin, row_end) of W only; y is then [n, row_end - row_begin].
+void matmul_rows(const TensorView& w, int64_t row_begin, int64_t row_end, const float* x, int64_t n, float* y,
+                 Precision precision, ThreadPool& pool);
+
+// Dequantise n elements (a multiple of the block size) starting at a block boundary.
+void dequantize(DType type, const std::byte* src, int64_t n, float* out);
+// One row of a 2-D weight (embedding lookup): out[cols].
+void dequantize_row(const TensorView& w, int64_t row, float* out);
+
+float fp16_to_fp32(uint16_t h);
+uint16_t fp32_to_fp16(float f);
+float bf16_to_fp32(uint16_t h);
+uint16_t fp32_to_bf16(float f);  // round to nearest even
+
+}  // namespace eaglerun
