@@ -1,0 +1,120 @@
+// eaglerun bench: prefill and decode speed, weight bytes read per token, and the share of this
+// machine's measured streaming-read bandwidth that decoding reaches.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "apps/cli_common.h"
+#include "core/error.h"
+#include "core/kernels/memory_bandwidth.h"
+#include "core/kernels/ops.h"
+#include "core/runtime/generator.h"
+
+namespace eaglerun::cli {
+namespace {
+
+constexpr const char* kBenchText =
+    "The history of computing is a story of trade-offs between memory and arithmetic. Early machines "
+    "stored programs on punched cards; later ones kept them in magnetic cores, and today billions of "
+    "transistors hold both data and instructions. Each generation asked the same question: how quickly "
+    "can the processor be fed? ";
+
+struct BenchOptions {
+  EngineOptions engine;
+  std::string precision;
+  int64_t prompt_tokens = 128, decode_tokens = 128, repeats = 3;
+  bool json = false;
+};
+
+struct BenchResult {
+  double prefill_tokens_per_second = 0, decode_tokens_per_second = 0;
+  double bandwidth_gbps = 0;
+  int64_t bytes_per_token = 0;
+};
+
+std::vector<int32_t> bench_prompt(const Engine& engine, int64_t n) {
+  std::vector<int32_t> ids;
+  const std::vector<int32_t> chunk = engine.tokenizer().encode(kBenchText);
+  while (static_cast<int64_t>(ids.size()) < n) ids.insert(ids.end(), chunk.begin(), chunk.end());
+  ids.resize(static_cast<std::size_t>(n));
+  return ids;
+}
+
+// Best of `repeats`: prefill the prompt into a fresh cache, then greedy-decode `decode_tokens`.
+BenchResult run_bench(Engine& engine, const BenchOptions& o) {
+  const Model& model = engine.model();
+  const std::vector<int32_t> prompt = bench_prompt(engine, o.prompt_tokens);
+  const int64_t V = model.config().vocab_size;
+  BenchResult r;
+  for (int64_t rep = 0; rep < o.repeats; ++rep) {
+    KvCache kv = model.make_cache(o.prompt_tokens + o.decode_tokens + 1);
+    auto start = std::chrono::steady_clock::now();
+    ForwardOutput out = model.forward_causal(prompt, kv, LogitRows::Last);
+    r.prefill_tokens_per_second = std::max(r.prefill_tokens_per_second, o.prompt_tokens / seconds_since(start));
+    start = std::chrono::steady_clock::now();
+    for (int64_t i = 0; i < o.decode_tokens; ++i) {
+      const auto next = static_cast<int32_t>(argmax(out.logits.data(), V));
+      out = model.forward_causal(std::span(&next, 1), kv, LogitRows::Last);
+    }
+    r.decode_tokens_per_second = std::max(r.decode_tokens_per_second, o.decode_tokens / seconds_since(start));
+  }
+  r.bytes_per_token = model.weights().bytes_read_per_token();
+  r.bandwidth_gbps = measure_read_bandwidth_gbps(engine.pool());
+  return r;
+}
+
+void print_text(const BenchOptions& o, const Engine& e, const BenchResult& r) {
+  const double achieved = r.bytes_per_token * r.decode_tokens_per_second / 1e9;
+  std::cout << fmt::format("model        {} ({} threads, {} precision)\n", o.engine.model_path, o.engine.threads,
+                           o.precision)
+            << fmt::format("prefill      {:.1f} tokens/s ({} tokens)\n", r.prefill_tokens_per_second, o.prompt_tokens)
+            << fmt::format("decode       {:.1f} tokens/s ({} tokens)\n", r.decode_tokens_per_second, o.decode_tokens)
+            << fmt::format("weights read {:.1f} MB per decoded token\n", r.bytes_per_token / 1e6)
+            << fmt::format("achieved     {:.2f} GB/s of {:.2f} GB/s measured streaming read ({:.0f}%)\n", achieved,
+                           r.bandwidth_gbps, 100 * achieved / r.bandwidth_gbps);
+}
+
+nlohmann::json result_json(const BenchOptions& o, const BenchResult& r) {
+  const double achieved = r.bytes_per_token * r.decode_tokens_per_second / 1e9;
+  return {{"model", o.engine.model_path},
+          {"threads", o.engine.threads},
+          {"precision", o.precision},
+          {"prompt_tokens", o.prompt_tokens},
+          {"decode_tokens", o.decode_tokens},
+          {"prefill_tokens_per_second", r.prefill_tokens_per_second},
+          {"decode_tokens_per_second", r.decode_tokens_per_second},
+          {"weight_bytes_per_token", r.bytes_per_token},
+          {"achieved_gbps", achieved},
+          {"measured_bandwidth_gbps", r.bandwidth_gbps},
+          {"bandwidth_share", achieved / r.bandwidth_gbps}};
+}
+
+}  // namespace
+
+int run_bench(int argc, char** argv) {
+  BenchOptions o;
+  po::options_description desc("bench options");
+  add_engine_options(desc, o.engine, o.precision);
+  desc.add_options()
+      ("prompt-tokens", po::value(&o.prompt_tokens)->default_value(128), "prefill length")
+      ("decode-tokens", po::value(&o.decode_tokens)->default_value(128), "tokens decoded after the prefill")
+      ("repeats", po::value(&o.repeats)->default_value(3), "runs; the best is reported")
+      ("json", po::bool_switch(&o.json), "print one JSON object");
+  po::variables_map vm;
+  if (!parse_args("bench", argc, argv, desc, vm)) return 0;
+  require(o.prompt_tokens > 0 && o.decode_tokens > 0 && o.repeats > 0,
+          "--prompt-tokens, --decode-tokens and --repeats must be positive");
+  finish_engine_options(o.engine, o.precision);
+  Engine engine(o.engine);
+  const BenchResult r = run_bench(engine, o);
+  if (o.json) {
+    std::cout << result_json(o, r).dump() << std::endl;
+  } else {
+    print_text(o, engine, r);
+  }
+  return 0;
+}
+
+}  // namespace eaglerun::cli

@@ -1,0 +1,121 @@
+// eaglerun generate: plain decoding of one prompt or a JSONL file of prompts.
+#include <fmt/core.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "apps/cli_common.h"
+#include "core/error.h"
+#include "core/runtime/generator.h"
+
+namespace eaglerun::cli {
+namespace {
+
+struct GenerateOptions {
+  EngineOptions engine;
+  std::string precision;
+  std::string prompt, prompts_file;
+  int64_t limit = -1;
+  int64_t max_new_tokens = 128;
+  SamplingParams sampling;
+  bool no_chat = false, json = false;
+};
+
+po::options_description generate_options(GenerateOptions& o) {
+  po::options_description desc("generate options");
+  add_engine_options(desc, o.engine, o.precision);
+  desc.add_options()
+      ("prompt", po::value(&o.prompt), "the user message")
+      ("prompts", po::value(&o.prompts_file), "JSONL file of prompts (question_id, turns): first turn of each")
+      ("limit", po::value(&o.limit)->default_value(-1), "use only the first N prompts of --prompts")
+      ("max-new-tokens", po::value(&o.max_new_tokens)->default_value(128), "tokens to generate at most")
+      ("temperature", po::value(&o.sampling.temperature)->default_value(0.f), "0 = greedy")
+      ("top-p", po::value(&o.sampling.top_p)->default_value(1.f), "nucleus sampling mass (1 = off)")
+      ("top-k", po::value(&o.sampling.top_k)->default_value(0), "sample among the k most likely (0 = off)")
+      ("seed", po::value(&o.sampling.seed)->default_value(0), "random seed for sampling")
+      ("no-chat", po::bool_switch(&o.no_chat), "use the prompt as raw text, without the chat template")
+      ("json", po::bool_switch(&o.json), "one JSON object per prompt per line");
+  return desc;
+}
+
+// Prints text as it is generated, holding back bytes of an unfinished UTF-8 character.
+class TextStreamer {
+ public:
+  explicit TextStreamer(const Tokenizer& tok) : tok_(tok) {}
+  void push(int32_t token) {
+    tokens_.push_back(token);
+    const std::string text = tok_.decode(tokens_);
+    std::size_t end = text.size();
+    while (end > printed_ && (static_cast<unsigned char>(text[end - 1]) & 0xC0) == 0x80) --end;
+    if (end > printed_ && (static_cast<unsigned char>(text[end - 1]) & 0x80)) --end;  // a lead byte
+    if (end <= printed_) return;
+    std::cout << text.substr(printed_, end - printed_) << std::flush;
+    printed_ = end;
+  }
+  void finish() {
+    const std::string text = tok_.decode(tokens_);
+    if (text.size() > printed_) std::cout << text.substr(printed_);
+    std::cout << "\n";
+  }
+
+ private:
+  const Tokenizer& tok_;
+  std::vector<int32_t> tokens_;
+  std::size_t printed_ = 0;
+};
+
+nlohmann::json result_json(const Prompt& p, const std::vector<int32_t>& prompt_ids, const GenerationResult& r,
+                           const Tokenizer& tok) {
+  return {{"id", p.id},
+          {"prompt_tokens", prompt_ids},
+          {"output_tokens", r.output_tokens},
+          {"text", tok.decode(r.output_tokens)},
+          {"new_tokens", r.new_tokens()},
+          {"target_forwards", r.target_forwards},
+          {"tau", r.tau()},
+          {"stopped", r.stopped},
+          {"prefill_seconds", r.prefill_seconds},
+          {"seconds", r.seconds()},
+          {"tokens_per_second", r.decode_tokens_per_second()}};
+}
+
+}  // namespace
+
+int run_generate(int argc, char** argv) {
+  GenerateOptions o;
+  po::variables_map vm;
+  if (!parse_args("generate", argc, argv, generate_options(o), vm)) return 0;
+  require(o.prompt.empty() != o.prompts_file.empty(), "give exactly one of --prompt and --prompts");
+  finish_engine_options(o.engine, o.precision);
+  o.sampling.validate();
+  const std::vector<Prompt> prompts =
+      o.prompts_file.empty() ? std::vector<Prompt>{{"0", o.prompt}} : read_prompts_jsonl(o.prompts_file, o.limit);
+
+  Engine engine(o.engine);
+  Sampler sampler(o.sampling);
+  int64_t total_tokens = 0;
+  double total_decode_seconds = 0;
+  for (const Prompt& p : prompts) {
+    const std::vector<int32_t> ids = engine.encode_prompt(p.text, o.no_chat);
+    TextStreamer streamer(engine.tokenizer());
+    GenerationRequest req{ids, o.max_new_tokens, engine.stop_tokens(o.no_chat), {}};
+    if (!o.json) req.on_token = [&](int32_t t) { streamer.push(t); };
+    const GenerationResult r = generate_plain(engine.model(), sampler, req);
+    total_tokens += r.new_tokens() - 1;
+    total_decode_seconds += r.decode_seconds;
+    if (o.json) {
+      std::cout << result_json(p, ids, r, engine.tokenizer()).dump() << std::endl;
+    } else {
+      streamer.finish();
+      std::cerr << fmt::format("[{}] prompt {} tokens, {} new tokens, prefill {:.3f} s, decode {:.1f} tokens/s\n", p.id,
+                               ids.size(), r.new_tokens(), r.prefill_seconds, r.decode_tokens_per_second());
+    }
+  }
+  if (prompts.size() > 1 && total_decode_seconds > 0) {
+    std::cerr << fmt::format("all {} prompts: decode {:.1f} tokens/s ({} threads)\n", prompts.size(),
+                             total_tokens / total_decode_seconds, o.engine.threads);
+  }
+  return 0;
+}
+
+}  // namespace eaglerun::cli

@@ -1,0 +1,51 @@
+// eaglerun: the command line. Each subcommand lives in its own cmd_*.cpp.
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "core/error.h"
+
+namespace eaglerun::cli {
+int run_generate(int argc, char** argv);
+int run_bench(int argc, char** argv);
+}  // namespace eaglerun::cli
+
+namespace {
+
+void usage(std::ostream& out) {
+  out << "usage: eaglerun <command> [options]\n\n"
+         "commands:\n"
+         "  generate   generate text for a prompt or a JSONL file of prompts\n"
+         "  bench      measure prefill and decode speed and memory bandwidth\n\n"
+         "'eaglerun <command> --help' lists a command's options.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using Command = int (*)(int, char**);
+  const std::map<std::string, Command> commands = {
+      {"generate", eaglerun::cli::run_generate},
+      {"bench", eaglerun::cli::run_bench},
+  };
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    usage(argc < 2 ? std::cerr : std::cout);
+    return argc < 2 ? 2 : 0;
+  }
+  const auto it = commands.find(argv[1]);
+  if (it == commands.end()) {
+    std::cerr << "eaglerun: error: unknown command '" << argv[1] << "'\n";
+    usage(std::cerr);
+    return 2;
+  }
+  try {
+    return it->second(argc - 1, argv + 1);
+  } catch (const eaglerun::Error& e) {
+    std::cerr << "eaglerun: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "eaglerun: error: out of memory\n";
+    return 1;
+  }
+}

@@ -1,0 +1,15 @@
+#pragma once
+// Grouped-query attention of new tokens over the KV cache, under an explicit mask.
+#include "core/config/model_config.h"
+#include "core/kernels/thread_pool.h"
+#include "core/model/attention_mask.h"
+
+namespace eaglerun {
+
+// For each new token i and query head h (KV head g = h / group_size):
+//   out[i, h] = sum_j p_j * V[j, g],  p = softmax_j(q[i, h] . K[j, g] / sqrt(head_dim)) over j with mask(i, j).
+// q, out: [n_new, Q]; keys, values: [mask.width(), K] (cached rows first, then the new tokens' rows).
+void masked_attention(const float* q, const float* keys, const float* values, const AttentionMask& mask,
+                      const ModelConfig& config, float* out, ThreadPool& pool);
+
+}  // namespace eaglerun

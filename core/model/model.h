@@ -1,0 +1,65 @@
+#pragma once
+// The LLaMA / Mixtral decoder: embeddings, n_layers x (RMSNorm, GQA attention with RoPE, RMSNorm,
+// SwiGLU MLP or sparse MoE, residuals), final RMSNorm, LM head. Knows nothing of speculation or ranks.
+//
+// forward() takes explicit positions and an explicit attention mask over [cached + new] tokens,
+// so a whole draft tree is verified in one call. It returns the top-layer hidden state after the
+// final norm (the feature EAGLE drafts from) and the logits.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/kernels/matmul.h"
+#include "core/model/attention_mask.h"
+#include "core/model/kv_cache.h"
+#include "core/model/model_weights.h"
+
+namespace eaglerun {
+
+enum class LogitRows { All, Last, None };
+
+struct ForwardOutput {
+  std::vector<float> hidden;  // [n, H]: after the final RMSNorm
+  std::vector<float> logits;  // [n, V] (All), [1, V] (Last), empty (None)
+};
+
+class Model {
+ public:
+  // Keeps `store` alive: the weights are views into its memory mapping.
+  Model(std::shared_ptr<const WeightStore> store, ThreadPool& pool, Precision precision = Precision::Fast);
+
+  const ModelConfig& config() const { return config_; }
+  const ModelWeights& weights() const { return weights_; }
+  Precision precision() const { return precision_; }
+  void set_precision(Precision p) { precision_ = p; }
+  ThreadPool& pool() const { return pool_; }
+
+  // A cache for up to `capacity` tokens; throws Error when that exceeds the model's context.
+  KvCache make_cache(int64_t capacity) const;
+
+  // tokens, positions: [n]; mask: n_past == kv.size(), n_new == n. Appends n rows to kv.
+  // Throws Error for token ids outside the vocabulary or a full cache.
+  ForwardOutput forward(std::span<const int32_t> tokens, std::span<const int32_t> positions, const AttentionMask& mask,
+                        KvCache& kv, LogitRows rows = LogitRows::All) const;
+
+  // Plain causal forward of `tokens` after the cache: positions kv.size() ... kv.size() + n - 1.
+  ForwardOutput forward_causal(std::span<const int32_t> tokens, KvCache& kv, LogitRows rows = LogitRows::Last) const;
+
+  // logits[n, V] = LM head applied to hidden[n, H] (already final-normed).
+  void lm_head(const float* hidden, int64_t n, float* logits) const;
+  // x[n, H] = embedding rows of tokens.
+  void embed(std::span<const int32_t> tokens, float* x) const;
+
+ private:
+  void layer_forward(int64_t l, float* x, int64_t n, std::span<const int32_t> positions, const AttentionMask& mask,
+                     KvCache& kv) const;
+
+  std::shared_ptr<const WeightStore> store_;
+  ModelConfig config_;
+  ModelWeights weights_;
+  ThreadPool& pool_;
+  Precision precision_;
+};
+
+}  // namespace eaglerun

@@ -1,0 +1,43 @@
+#pragma once
+// Plain autoregressive decoding with one model: prefill the prompt, then one target forward per
+// new token. The EAGLE loop shares this result type, so both are reported the same way.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "core/model/model.h"
+#include "core/sampling/sampler.h"
+
+namespace eaglerun {
+
+struct GenerationResult {
+  std::vector<int32_t> output_tokens;  // new tokens, the stop token included when one was produced
+  int64_t target_forwards = 0;         // forward passes of the target after the prefill
+  double prefill_seconds = 0;          // time of the prompt's forward pass
+  double decode_seconds = 0;           // time from the first new token to the last
+  bool stopped = false;                // ended on a stop token rather than the token limit
+
+  int64_t new_tokens() const { return static_cast<int64_t>(output_tokens.size()); }
+  // Mean tokens produced per target forward (1 for plain decoding; the paper's tau for EAGLE).
+  double tau() const;
+  double seconds() const { return prefill_seconds + decode_seconds; }
+  // Decode speed: new tokens after the first per second of decode time.
+  double decode_tokens_per_second() const;
+};
+
+struct GenerationRequest {
+  std::span<const int32_t> prompt;
+  int64_t max_new_tokens = 128;
+  std::vector<int32_t> stop_tokens;                 // generation ends after emitting one of these
+  std::function<void(int32_t token)> on_token;      // called for every new token, may be empty
+};
+
+// Plain decoding. Throws Error when the prompt is empty or prompt + max_new_tokens exceeds the context.
+GenerationResult generate_plain(const Model& model, Sampler& sampler, const GenerationRequest& request);
+
+// Seconds since `start`, as a double.
+double seconds_since(std::chrono::steady_clock::time_point start);
+
+}  // namespace eaglerun

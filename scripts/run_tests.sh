@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite: set up, run every ctest test of the release build, then the file-parser
+# tests again under AddressSanitizer + UBSan, then each libFuzzer target for a short time.
+#   FUZZ_SECONDS (default 20) sets the fuzzing time per target.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+./scripts/setup.sh
+
+echo "== unit and model tests (release)"
+ctest --preset release -j "$(nproc)"
+
+echo "== parser tests under AddressSanitizer + UBSan"
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$(nproc)" --target test_weights test_tokenizer
+ctest --test-dir build/asan -L parsers -j "$(nproc)" --output-on-failure
+
+echo "== fuzzing the file parsers"
+./scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
