@@ -6,12 +6,26 @@
 namespace eaglerun {
 namespace {
 
-// GPT-2's pattern as HF's ByteLevel pre-tokenizer compiles it with Oniguruma.
-constexpr const char* kGpt2Pattern =
-    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+// Oniguruma's Unicode \s as HF's ByteLevel regex sees it: the White_Space property. PCRE2's \s would
+// also match U+180E (MONGOLIAN VOWEL SEPARATOR), which Oniguruma does not.
+constexpr const char* kWhitespace =
+    R"(\t-\r\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})";
 
-// HF's Digits splitter tests Rust's char::is_numeric, i.e. general categories Nd, Nl and No.
-constexpr const char* kDigitPattern = R"(\p{N})";
+// GPT-2's pattern 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ with \s
+// spelled out as kWhitespace.
+std::string gpt2_pattern() {
+  const std::string ws = kWhitespace;
+  return R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^)" + ws + R"(\p{L}\p{N}]+|[)" + ws + "]+(?![^" + ws +
+         "])|[" + ws + "]+";
+}
+
+// HF's Digits splitter tests Rust's char::is_numeric: general categories Nd, Nl and No of Rust's
+// Unicode version (16.0). The listed ranges are the digits added in Unicode 15 and 16, which older
+// PCRE2 tables (10.42: Unicode 14) do not put in \p{N}.
+constexpr const char* kDigitPattern =
+    R"([\p{N}\x{10D40}-\x{10D49}\x{116D0}-\x{116E3}\x{11BF0}-\x{11BF9}\x{11F50}-\x{11F59})"
+    R"(\x{16130}-\x{16139}\x{16D70}-\x{16D79}\x{1CCF0}-\x{1CCF9}\x{1D2C0}-\x{1D2D3}\x{1E4F0}-\x{1E4F9})"
+    R"(\x{1E5F1}-\x{1E5FA}])";
 
 }  // namespace
 
@@ -21,7 +35,7 @@ PreTokenizer::PreTokenizer(const std::string& name) : name_(name) {
   } else if (name != "gpt2") {
     throw Error("unsupported pre-tokenizer '" + name + "' (supported: smollm, gpt2)");
   }
-  words_ = std::make_unique<Pcre2Regex>(kGpt2Pattern);
+  words_ = std::make_unique<Pcre2Regex>(gpt2_pattern());
   if (split_digits_) digit_ = std::make_unique<Pcre2Regex>(kDigitPattern);
 }
 

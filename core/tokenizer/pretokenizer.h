@@ -5,7 +5,7 @@
 //   "smollm": Sequence([Digits(individual_digits=True), ByteLevel(use_regex=True)]): every numeric
 //             character (general category N) is first split off as a piece of its own, then the GPT-2
 //             regex runs on each stretch between them, so "  2" -> ["  ", "2"] and " 12" -> [" ", "1", "2"].
-// \s follows Oniguruma's Unicode definition as HF uses it (includes U+0085 and the Z categories).
+// \s is Oniguruma's Unicode \s as HF uses it (White_Space: includes U+0085 and the Z categories, not U+180E).
 #include <memory>
 #include <string>
 #include <string_view>
