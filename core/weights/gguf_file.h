@@ -2,6 +2,7 @@
 // GGUF v2/v3 reader: header, metadata of every value type, tensor infos, alignment, then a
 // memory-mapped data section. Every tensor's offset, size and dtype is validated on open.
 // Spec: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -18,6 +19,9 @@ class GgufFile final : public WeightStore {
  public:
   // Throws Error("PATH: <what is wrong>") for any malformed or unsupported file.
   static std::unique_ptr<GgufFile> open(const std::string& path);
+  // Parses a GGUF image already in memory (tests, fuzzing). The buffer must outlive the result;
+  // source names it in error messages.
+  static std::unique_ptr<GgufFile> parse(const std::byte* data, std::size_t size, const std::string& source);
 
   uint32_t version() const;
   const std::string& path() const;
@@ -38,6 +42,7 @@ class GgufFile final : public WeightStore {
   std::vector<std::string> names() const override;
   const ModelConfig& config() const override;  // built from "<arch>.*" keys; throws on unknown arch
   std::string naming() const override { return "gguf"; }
+  std::string source() const override { return path(); }
 
   ~GgufFile() override;
 

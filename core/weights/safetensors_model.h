@@ -23,6 +23,7 @@ class SafetensorsModel final : public WeightStore {
   std::vector<std::string> names() const override;
   const ModelConfig& config() const override;
   std::string naming() const override { return "hf"; }
+  std::string source() const override;
   ~SafetensorsModel() override;
 
  private:

@@ -20,6 +20,8 @@ class WeightStore {
   virtual const ModelConfig& config() const = 0;
   // Which naming scheme the tensors use: "gguf" (blk.N.attn_q.weight) or "hf" (model.layers.N.self_attn.q_proj.weight).
   virtual std::string naming() const = 0;
+  // Where the weights came from (file or directory path), for error messages.
+  virtual std::string source() const { return naming() + " weights"; }
 
   // Throws Error("missing tensor NAME in FILE") when absent.
   const TensorView& get(const std::string& name) const;
