@@ -1,6 +1,7 @@
 // eaglerun generate: plain decoding of one prompt or a JSONL file of prompts.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -55,7 +56,7 @@ class TextStreamer {
   void finish() {
     const std::string text = tok_.decode(tokens_);
     if (text.size() > printed_) std::cout << text.substr(printed_);
-    std::cout << "\n";
+    std::cout << std::endl;
   }
 
  private:
@@ -64,12 +65,19 @@ class TextStreamer {
   std::size_t printed_ = 0;
 };
 
+// The generated text, without the stop token that ended it.
+std::string answer_text(const GenerationResult& r, const Tokenizer& tok) {
+  std::span<const int32_t> tokens = r.output_tokens;
+  if (r.stopped) tokens = tokens.first(tokens.size() - 1);
+  return tok.decode(tokens);
+}
+
 nlohmann::json result_json(const Prompt& p, const std::vector<int32_t>& prompt_ids, const GenerationResult& r,
                            const Tokenizer& tok) {
   return {{"id", p.id},
           {"prompt_tokens", prompt_ids},
           {"output_tokens", r.output_tokens},
-          {"text", tok.decode(r.output_tokens)},
+          {"text", answer_text(r, tok)},
           {"new_tokens", r.new_tokens()},
           {"target_forwards", r.target_forwards},
           {"tau", r.tau()},
@@ -99,7 +107,11 @@ int run_generate(int argc, char** argv) {
     const std::vector<int32_t> ids = engine.encode_prompt(p.text, o.no_chat);
     TextStreamer streamer(engine.tokenizer());
     GenerationRequest req{ids, o.max_new_tokens, engine.stop_tokens(o.no_chat), {}};
-    if (!o.json) req.on_token = [&](int32_t t) { streamer.push(t); };
+    if (!o.json) {
+      req.on_token = [&](int32_t t) {
+        if (std::find(req.stop_tokens.begin(), req.stop_tokens.end(), t) == req.stop_tokens.end()) streamer.push(t);
+      };
+    }
     const GenerationResult r = generate_plain(engine.model(), sampler, req);
     total_tokens += r.new_tokens() - 1;
     total_decode_seconds += r.decode_seconds;

@@ -1,0 +1,240 @@
+#include "core/eagle/draft_head.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/kernels/matmul.h"
+#include "core/kernels/ops.h"
+#include "core/model/attention.h"
+#include "core/weights/safetensors_file.h"
+#include "core/weights/safetensors_writer.h"
+
+namespace eaglerun {
+namespace {
+
+constexpr const char* kFc = "fc.weight";
+constexpr const char* kFcBias = "fc.bias";
+constexpr const char* kQ = "layers.0.self_attn.q_proj.weight";
+constexpr const char* kK = "layers.0.self_attn.k_proj.weight";
+constexpr const char* kV = "layers.0.self_attn.v_proj.weight";
+constexpr const char* kO = "layers.0.self_attn.o_proj.weight";
+constexpr const char* kNorm = "layers.0.post_attention_layernorm.weight";
+constexpr const char* kGate = "layers.0.mlp.gate_proj.weight";
+constexpr const char* kUp = "layers.0.mlp.up_proj.weight";
+constexpr const char* kDown = "layers.0.mlp.down_proj.weight";
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  require(in.good(), "cannot open '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+template <typename T>
+T get_or(const nlohmann::json& j, const char* key, T fallback, const std::string& source) {
+  if (!j.contains(key) || j[key].is_null()) return fallback;
+  try {
+    return j[key].get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw Error(source + ": key '" + key + "' has the wrong type");
+  }
+}
+
+}  // namespace
+
+DraftHeadConfig DraftHeadConfig::for_target(const ModelConfig& t) {
+  DraftHeadConfig c;
+  c.hidden_size = t.hidden_size;
+  c.intermediate_size = t.intermediate_size;
+  c.n_heads = t.n_heads;
+  c.n_kv_heads = t.n_kv_heads;
+  c.head_dim = t.head_dim;
+  c.vocab_size = t.vocab_size;
+  c.rms_norm_eps = t.rms_norm_eps;
+  c.max_position = t.max_position;
+  return c;
+}
+
+DraftHeadConfig DraftHeadConfig::from_json(const std::string& text, const std::string& source) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(source + ": invalid JSON: " + e.what());
+  }
+  require(j.is_object(), source + ": expected a JSON object");
+  for (const char* key : {"hidden_size", "intermediate_size", "num_attention_heads", "vocab_size"}) {
+    require(j.contains(key), source + ": missing key '" + key + "'");
+  }
+  require(get_or<int64_t>(j, "num_hidden_layers", 1, source) == 1, source + ": an EAGLE-1 head has one layer");
+  require(!j.contains("rope_scaling") || j["rope_scaling"].is_null(), source + ": rope_scaling is not supported");
+  DraftHeadConfig c;
+  c.hidden_size = get_or<int64_t>(j, "hidden_size", 0, source);
+  c.intermediate_size = get_or<int64_t>(j, "intermediate_size", 0, source);
+  c.n_heads = get_or<int64_t>(j, "num_attention_heads", 0, source);
+  c.n_kv_heads = get_or<int64_t>(j, "num_key_value_heads", c.n_heads, source);
+  c.head_dim = get_or<int64_t>(j, "head_dim", c.n_heads > 0 ? c.hidden_size / c.n_heads : 0, source);
+  c.vocab_size = get_or<int64_t>(j, "vocab_size", 0, source);
+  c.rms_norm_eps = get_or<double>(j, "rms_norm_eps", 1e-6, source);
+  c.rope_theta = get_or<double>(j, "rope_theta", 10000.0, source);
+  c.bias = get_or<bool>(j, "bias", true, source);
+  c.max_position = get_or<int64_t>(j, "max_position_embeddings", get_or<int64_t>(j, "max_sequence_length", 4096, source), source);
+  c.layer_config().validate();
+  return c;
+}
+
+std::string DraftHeadConfig::to_json() const {
+  nlohmann::json j = {{"architectures", {"LlamaForCausalLM"}},
+                      {"model_type", "llama"},
+                      {"hidden_act", "silu"},
+                      {"num_hidden_layers", 1},
+                      {"hidden_size", hidden_size},
+                      {"intermediate_size", intermediate_size},
+                      {"num_attention_heads", n_heads},
+                      {"num_key_value_heads", n_kv_heads},
+                      {"head_dim", head_dim},
+                      {"vocab_size", vocab_size},
+                      {"rms_norm_eps", rms_norm_eps},
+                      {"rope_theta", rope_theta},
+                      {"rope_scaling", nullptr},
+                      {"max_position_embeddings", max_position},
+                      {"tie_word_embeddings", false},
+                      {"bias", bias}};
+  return j.dump(2) + "\n";
+}
+
+ModelConfig DraftHeadConfig::layer_config() const {
+  ModelConfig c;
+  c.vocab_size = vocab_size;
+  c.hidden_size = hidden_size;
+  c.intermediate_size = intermediate_size;
+  c.n_layers = 1;
+  c.n_heads = n_heads;
+  c.n_kv_heads = n_kv_heads;
+  c.head_dim = head_dim;
+  c.rms_norm_eps = rms_norm_eps;
+  c.rope_theta = rope_theta;
+  c.rope_pairing = RopePairing::Halves;
+  c.max_position = max_position;
+  return c;
+}
+
+void DraftHeadConfig::check_compatible(const ModelConfig& target) const {
+  require(hidden_size == target.hidden_size, "draft head hidden_size " + std::to_string(hidden_size) +
+                                                 " does not match the target's " + std::to_string(target.hidden_size));
+  require(vocab_size == target.vocab_size, "draft head vocab_size " + std::to_string(vocab_size) +
+                                               " does not match the target's " + std::to_string(target.vocab_size));
+}
+
+std::map<std::string, std::vector<int64_t>> draft_head_shapes(const DraftHeadConfig& c) {
+  const int64_t H = c.hidden_size, I = c.intermediate_size, Q = c.n_heads * c.head_dim, K = c.n_kv_heads * c.head_dim;
+  std::map<std::string, std::vector<int64_t>> s = {{kFc, {H, 2 * H}}, {kQ, {Q, H}},    {kK, {K, H}},
+                                                   {kV, {K, H}},      {kO, {H, Q}},    {kNorm, {H}},
+                                                   {kGate, {I, H}},   {kUp, {I, H}},   {kDown, {H, I}}};
+  if (c.bias) s[kFcBias] = {H};
+  return s;
+}
+
+TensorView Parameter::view(const std::string& name) const {
+  TensorView v;
+  v.name = name;
+  v.dtype = DType::F32;
+  v.shape = shape;
+  v.data = reinterpret_cast<const std::byte*>(values.data());
+  v.nbytes = values.size() * sizeof(float);
+  return v;
+}
+
+DraftHead::DraftHead(DraftHeadConfig config) : config_(config) {}
+
+DraftHead DraftHead::load(const std::string& dir) {
+  const std::string config_path = dir + "/config.json";
+  require(std::filesystem::exists(config_path), "draft head '" + dir + "' has no config.json");
+  DraftHead head(DraftHeadConfig::from_json(read_text(config_path), config_path));
+  const auto file = SafetensorsFile::open(dir + "/model.safetensors");
+  for (const auto& [name, shape] : draft_head_shapes(head.config_)) {
+    const TensorView* t = file->find(name);
+    require(t != nullptr, file->path() + ": missing tensor '" + name + "'");
+    require(t->shape == shape, file->path() + ": tensor '" + name + "' has shape " + t->shape_string());
+    Parameter p{shape, std::vector<float>(static_cast<std::size_t>(t->numel()))};
+    dequantize(t->dtype, t->data, t->numel(), p.values.data());
+    head.params_[name] = std::move(p);
+  }
+  return head;
+}
+
+DraftHead DraftHead::random(const DraftHeadConfig& config, uint64_t seed, float scale) {
+  config.layer_config().validate();
+  DraftHead head(config);
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.f, scale);
+  for (const auto& [name, shape] : draft_head_shapes(config)) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    Parameter p{shape, std::vector<float>(static_cast<std::size_t>(n))};
+    for (float& v : p.values) v = name == kNorm ? 1.f : normal(rng);
+    head.params_[name] = std::move(p);
+  }
+  return head;
+}
+
+void DraftHead::save(const std::string& dir, const std::string& dtype) const {
+  std::filesystem::create_directories(dir);
+  std::vector<TensorToWrite> tensors;
+  for (const auto& [name, p] : params_) tensors.push_back({name, p.shape, p.values.data()});
+  write_safetensors(dir + "/model.safetensors", tensors, dtype);
+  std::ofstream(dir + "/config.json") << config_.to_json();
+}
+
+KvCache DraftHead::make_cache(int64_t capacity) const {
+  return KvCache(1, config_.n_kv_heads * config_.head_dim, capacity);
+}
+
+void DraftHead::forward(const float* emb, const float* features, int64_t m, std::span<const int32_t> positions,
+                        const AttentionMask& mask, KvCache& kv, float* out, ThreadPool& pool) const {
+  const ModelConfig c = config_.layer_config();
+  const int64_t H = c.hidden_size, Q = c.q_dim(), K = c.kv_dim(), I = c.intermediate_size, past = kv.size();
+  const auto P = Precision::Fast;  // fp32 weights: exact up to the order of summation
+  const auto& p = params_;
+  kv.reserve_rows(m);
+  // x = fc([emb, f]) (+ bias)
+  std::vector<float> cat(static_cast<std::size_t>(m * 2 * H));
+  for (int64_t i = 0; i < m; ++i) {
+    std::copy_n(emb + i * H, H, cat.begin() + i * 2 * H);
+    std::copy_n(features + i * H, H, cat.begin() + i * 2 * H + H);
+  }
+  matmul(p.at(kFc).view(kFc), cat.data(), m, out, P, pool);
+  if (config_.bias) {
+    for (int64_t i = 0; i < m; ++i) add_inplace(out + i * H, p.at(kFcBias).values.data(), H);
+  }
+  // x += attention(x): no input norm in the head's only layer
+  std::vector<float> q(static_cast<std::size_t>(m * Q)), attn(static_cast<std::size_t>(m * Q));
+  std::vector<float> delta(static_cast<std::size_t>(m * H));
+  float* k_new = kv.keys(0) + past * K;
+  float* v_new = kv.values(0) + past * K;
+  matmul(p.at(kQ).view(kQ), out, m, q.data(), P, pool);
+  matmul(p.at(kK).view(kK), out, m, k_new, P, pool);
+  matmul(p.at(kV).view(kV), out, m, v_new, P, pool);
+  rope(q.data(), positions.data(), m, c.n_heads, c.head_dim, c.rope_theta, c.rope_pairing);
+  rope(k_new, positions.data(), m, c.n_kv_heads, c.head_dim, c.rope_theta, c.rope_pairing);
+  masked_attention(q.data(), kv.keys(0), kv.values(0), mask, c, attn.data(), pool);
+  matmul(p.at(kO).view(kO), attn.data(), m, delta.data(), P, pool);
+  add_inplace(out, delta.data(), m * H);
+  kv.commit(m);
+  // x += mlp(post_attention_layernorm(x))
+  std::vector<float> h(static_cast<std::size_t>(m * H)), gate(static_cast<std::size_t>(m * I)),
+      up(static_cast<std::size_t>(m * I));
+  rmsnorm(out, p.at(kNorm).values.data(), m, H, static_cast<float>(c.rms_norm_eps), h.data());
+  matmul(p.at(kGate).view(kGate), h.data(), m, gate.data(), P, pool);
+  matmul(p.at(kUp).view(kUp), h.data(), m, up.data(), P, pool);
+  silu_mul(gate.data(), up.data(), m * I, gate.data());
+  matmul(p.at(kDown).view(kDown), gate.data(), m, delta.data(), P, pool);
+  add_inplace(out, delta.data(), m * H);
+}
+
+}  // namespace eaglerun

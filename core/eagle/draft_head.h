@@ -1,0 +1,83 @@
+#pragma once
+// The EAGLE-1 draft head, built as the released heads are (config.json + safetensors, tensor
+// names without a prefix):
+//   x  = fc(concat(embedding(t_{j+1}), f_j))          fc.weight [H, 2H], fc.bias [H] (optional)
+//   x += o_proj(attention(q/k/v_proj(x)))              no input_layernorm; RoPE with the head's theta
+//   x += down(silu(gate(n)) * up(n)), n = post_attention_layernorm(x)
+//   f^_{j+1} = x                                      no final norm; the target's LM head follows
+// The token embedding and LM head are the target's (an embed_tokens.weight in the file is ignored).
+// Parameters are held in fp32 whatever the file's dtype (F32, F16 or BF16).
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/config/model_config.h"
+#include "core/kernels/thread_pool.h"
+#include "core/model/attention_mask.h"
+#include "core/model/kv_cache.h"
+#include "core/tensor/tensor_view.h"
+
+namespace eaglerun {
+
+struct DraftHeadConfig {
+  int64_t hidden_size = 0;        // H, must equal the target's
+  int64_t intermediate_size = 0;  // SwiGLU inner size
+  int64_t n_heads = 0;
+  int64_t n_kv_heads = 0;
+  int64_t head_dim = 0;
+  int64_t vocab_size = 0;         // the target's vocabulary
+  double rms_norm_eps = 1e-6;
+  double rope_theta = 10000.0;    // released heads use 10000 whatever the target's base
+  bool bias = true;               // fc has a bias
+  int64_t max_position = 4096;
+
+  // A config with the target's sizes (what a head trained for it would use).
+  static DraftHeadConfig for_target(const ModelConfig& target);
+  // Parses config.json text; throws Error naming the key.
+  static DraftHeadConfig from_json(const std::string& text, const std::string& source);
+  std::string to_json() const;
+  // The one decoder layer as a ModelConfig (for attention and RoPE).
+  ModelConfig layer_config() const;
+  void check_compatible(const ModelConfig& target) const;  // throws Error on a size mismatch
+};
+
+struct Parameter {
+  std::vector<int64_t> shape;  // outermost first
+  std::vector<float> values;   // fp32, row-major
+  TensorView view(const std::string& name) const;
+};
+
+class DraftHead {
+ public:
+  // dir holds config.json and model.safetensors. Throws Error for missing/mis-shaped tensors.
+  static DraftHead load(const std::string& dir);
+  // Small random weights (normal with std `scale`, norms 1): a head whose quality does not matter.
+  static DraftHead random(const DraftHeadConfig& config, uint64_t seed, float scale = 0.02f);
+  // Writes config.json and model.safetensors (dtype "F32" or "BF16") with the released names.
+  void save(const std::string& dir, const std::string& dtype = "F32") const;
+
+  const DraftHeadConfig& config() const { return config_; }
+  std::map<std::string, Parameter>& parameters() { return params_; }
+  const std::map<std::string, Parameter>& parameters() const { return params_; }
+
+  // out[m, H] = the head on (token embeddings emb[m, H], features f[m, H]) at `positions`, with
+  // the mask over kv's rows + these m; appends m rows to kv.
+  void forward(const float* emb, const float* features, int64_t m, std::span<const int32_t> positions,
+               const AttentionMask& mask, KvCache& kv, float* out, ThreadPool& pool) const;
+
+  KvCache make_cache(int64_t capacity) const;
+
+ private:
+  explicit DraftHead(DraftHeadConfig config);
+  void check_shapes() const;
+
+  DraftHeadConfig config_;
+  std::map<std::string, Parameter> params_;  // released tensor names
+};
+
+// The released tensor names and shapes for a config.
+std::map<std::string, std::vector<int64_t>> draft_head_shapes(const DraftHeadConfig& config);
+
+}  // namespace eaglerun

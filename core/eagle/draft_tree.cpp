@@ -1,0 +1,52 @@
+#include "core/eagle/draft_tree.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace eaglerun {
+
+DraftTree::DraftTree(int32_t root_token)
+    : tokens{root_token}, parent{-1}, depth{0}, child_distribution(1) {}
+
+int32_t DraftTree::add(int32_t parent_node, int32_t token) {
+  require(parent_node >= 0 && parent_node < size(), "DraftTree::add: parent out of range");
+  const int32_t d = depth[parent_node] + 1;
+  require(d >= depth.back(), "DraftTree::add: nodes must be added in breadth-first order");
+  tokens.push_back(token);
+  parent.push_back(parent_node);
+  depth.push_back(d);
+  child_distribution.emplace_back();
+  return size() - 1;
+}
+
+int32_t DraftTree::max_depth() const { return depth.back(); }
+
+std::vector<std::vector<int32_t>> DraftTree::children() const {
+  std::vector<std::vector<int32_t>> c(tokens.size());
+  for (int32_t i = 1; i < size(); ++i) c[parent[i]].push_back(i);
+  return c;
+}
+
+std::vector<int32_t> DraftTree::path_to(int32_t node) const {
+  std::vector<int32_t> path;
+  for (int32_t n = node; n >= 0; n = parent[n]) path.push_back(n);
+  std::reverse(path.begin(), path.end());
+  return path;
+}
+
+std::vector<int32_t> DraftTree::positions(int32_t root_position) const {
+  std::vector<int32_t> p(tokens.size());
+  for (std::size_t i = 0; i < p.size(); ++i) p[i] = root_position + depth[i];
+  return p;
+}
+
+AttentionMask DraftTree::mask(int64_t n_past) const {
+  AttentionMask m = AttentionMask::prefix_only(n_past, size());
+  for (int32_t i = 1; i < size(); ++i) {
+    for (int32_t a = parent[i]; a >= 0; a = parent[a]) m.set(i, n_past + a, true);
+  }
+  return m;
+}
+
+}  // namespace eaglerun

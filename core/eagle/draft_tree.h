@@ -1,0 +1,39 @@
+#pragma once
+// One step's tree of draft tokens. Node 0 is the root: the token the target already chose, not
+// yet in the target's KV cache. Every other node is a draft token; parent[i] < i and nodes are in
+// breadth-first order (depth never decreases), children of a node in the order they were proposed.
+//
+// For verification the target sees all nodes at once:
+//   positions[i] = position of the root + depth[i]
+//   node i attends to every cached token, its ancestors and itself.
+#include <cstdint>
+#include <vector>
+
+#include "core/model/attention_mask.h"
+
+namespace eaglerun {
+
+struct DraftTree {
+  std::vector<int32_t> tokens;  // [N]
+  std::vector<int32_t> parent;  // [N], -1 for the root
+  std::vector<int32_t> depth;   // [N], 0 for the root
+  // For sampling verification: the draft distribution [V] that node i's children were drawn from
+  // without replacement, or empty when they were chosen deterministically (then each sibling is
+  // verified against a one-hot draft distribution, which is also lossless).
+  std::vector<std::vector<float>> child_distribution;  // [N]
+
+  explicit DraftTree(int32_t root_token);
+  // Appends a child of `parent_node` and returns its index. Children must be added in
+  // breadth-first order.
+  int32_t add(int32_t parent_node, int32_t token);
+
+  int32_t size() const { return static_cast<int32_t>(tokens.size()); }
+  int32_t max_depth() const;
+  std::vector<std::vector<int32_t>> children() const;  // [N] -> child indices in proposal order
+  std::vector<int32_t> path_to(int32_t node) const;      // root ... node
+
+  std::vector<int32_t> positions(int32_t root_position) const;  // [N]
+  AttentionMask mask(int64_t n_past) const;                      // [N, n_past + N]
+};
+
+}  // namespace eaglerun

@@ -1,0 +1,72 @@
+#include "core/eagle/eagle_drafter.h"
+
+#include <numeric>
+
+namespace eaglerun {
+
+EagleDrafter::EagleDrafter(const Model& target, const DraftHead& head, int64_t capacity)
+    : target_(target), head_(head), kv_(head.make_cache(capacity)) {
+  head.config().check_compatible(target.config());
+}
+
+std::vector<float> EagleDrafter::run_head(const float* features, std::span<const int32_t> tokens,
+                                          std::span<const int32_t> positions, const AttentionMask& mask) {
+  const int64_t m = static_cast<int64_t>(tokens.size()), H = target_.config().hidden_size;
+  std::vector<float> emb(static_cast<std::size_t>(m * H)), out(static_cast<std::size_t>(m * H));
+  target_.embed(tokens, emb.data());
+  head_.forward(emb.data(), features, m, positions, mask, kv_, out.data(), target_.pool());
+  return out;
+}
+
+void EagleDrafter::commit(const float* features, std::span<const int32_t> tokens) {
+  discard_tree();
+  const auto m = static_cast<int64_t>(tokens.size());
+  const int64_t H = target_.config().hidden_size, past = kv_.size();
+  std::vector<int32_t> positions(static_cast<std::size_t>(m));
+  std::iota(positions.begin(), positions.end(), static_cast<int32_t>(past));
+  const std::vector<float> out = run_head(features, tokens, positions, AttentionMask::causal(past, m));
+  root_feature_.assign(out.end() - H, out.end());
+  root_logits_.resize(static_cast<std::size_t>(target_.config().vocab_size));
+  target_.lm_head(root_feature_.data(), 1, root_logits_.data());
+  rows_.reset(kv_.size());
+}
+
+void EagleDrafter::begin(std::span<const int32_t> prompt, const float* features, int32_t root) {
+  kv_.truncate(0);
+  rows_.reset(0);
+  std::vector<int32_t> next(prompt.begin() + 1, prompt.end());  // t_{j+1} for each f_j
+  next.push_back(root);
+  commit(features, next);
+}
+
+void EagleDrafter::advance(const float* features, std::span<const int32_t> next_tokens) {
+  commit(features, next_tokens);
+}
+
+std::vector<float> EagleDrafter::expand(std::span<const DraftNode> nodes) {
+  const int64_t H = target_.config().hidden_size, V = target_.config().vocab_size;
+  const auto m = static_cast<int64_t>(nodes.size());
+  std::vector<float> parent_features(static_cast<std::size_t>(m * H));
+  std::vector<int32_t> tokens;
+  for (int64_t i = 0; i < m; ++i) {
+    const int32_t parent = nodes[i].parent;
+    const float* f = parent < 0 ? root_feature_.data() : node_features_.data() + parent * H;
+    std::copy_n(f, H, parent_features.begin() + i * H);
+    tokens.push_back(nodes[i].token);
+  }
+  std::vector<int32_t> positions;
+  const AttentionMask mask = rows_.add(nodes, positions);
+  const std::vector<float> out = run_head(parent_features.data(), tokens, positions, mask);
+  node_features_.insert(node_features_.end(), out.begin(), out.end());
+  std::vector<float> logits(static_cast<std::size_t>(m * V));
+  target_.lm_head(out.data(), m, logits.data());
+  return logits;
+}
+
+void EagleDrafter::discard_tree() {
+  kv_.truncate(rows_.stable());
+  rows_.reset(rows_.stable());
+  node_features_.clear();
+}
+
+}  // namespace eaglerun

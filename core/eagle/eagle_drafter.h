@@ -1,0 +1,41 @@
+#pragma once
+// The EAGLE drafter: the draft head on the target's features, the target's embedding and LM head.
+// Context entries pair the target's feature f_j with the next token t_{j+1} at position j; the
+// last one pairs the root's predecessor feature with the root, and its output predicts the root's
+// children. A tree node's input is its parent's predicted feature with the node's own token.
+#include "core/eagle/draft_head.h"
+#include "core/eagle/draft_tree_mask.h"
+#include "core/eagle/drafter.h"
+#include "core/model/model.h"
+
+namespace eaglerun {
+
+class EagleDrafter final : public Drafter {
+ public:
+  // capacity: most context entries plus one step's tree nodes.
+  EagleDrafter(const Model& target, const DraftHead& head, int64_t capacity);
+
+  void begin(std::span<const int32_t> prompt, const float* features, int32_t root) override;
+  void advance(const float* features, std::span<const int32_t> next_tokens) override;
+  const std::vector<float>& root_logits() const override { return root_logits_; }
+  std::vector<float> expand(std::span<const DraftNode> nodes) override;
+  void discard_tree() override;
+  int64_t vocab_size() const override { return target_.config().vocab_size; }
+
+ private:
+  // Appends pairs (features[i], tokens[i]) to the context; the last output becomes the root's.
+  void commit(const float* features, std::span<const int32_t> tokens);
+  // out[m, H] = head(features, tokens) at `positions` under `mask`.
+  std::vector<float> run_head(const float* features, std::span<const int32_t> tokens,
+                              std::span<const int32_t> positions, const AttentionMask& mask);
+
+  const Model& target_;
+  const DraftHead& head_;
+  KvCache kv_;
+  DraftTreeRows rows_;
+  std::vector<float> root_feature_;   // [H]: the predicted feature after the root
+  std::vector<float> root_logits_;    // [V]
+  std::vector<float> node_features_;  // [tree rows, H]: predicted features of expanded nodes
+};
+
+}  // namespace eaglerun

@@ -1,0 +1,40 @@
+#pragma once
+// The speculative decoding loop: draft a tree, verify it in one target forward, accept, commit.
+// Output equals plain decoding (greedy: token for token; sampling: in distribution).
+#include <cstdint>
+#include <vector>
+
+#include "core/eagle/drafter.h"
+#include "core/eagle/tree_spec.h"
+#include "core/runtime/generator.h"
+
+namespace eaglerun {
+
+// Per-request statistics of the speculative steps.
+struct SpeculativeStats {
+  int64_t steps = 0;                      // draft + verify rounds
+  int64_t tree_tokens = 0;                // tree nodes verified in all steps (root included)
+  std::vector<int64_t> accepted_per_step; // accepted draft tokens of each step (bonus excluded)
+  std::vector<int64_t> depth_tries;       // [d]: steps where a draft token at depth d+1 could be tried
+  std::vector<int64_t> depth_accepts;     // [d]: ... and one was accepted
+  double draft_seconds = 0;               // building trees (drafter forwards)
+  double verify_seconds = 0;              // the target's tree forward and acceptance
+
+  // Mean tokens per step, counting the bonus token (the paper's tau).
+  double tau() const;
+  // n-alpha: acceptance rate of the (n+1)-th draft token given the first n were accepted.
+  std::vector<double> accepted_by_depth() const;
+  void record(int64_t accepted, int64_t tree_depth);
+  void merge(const SpeculativeStats& other);
+};
+
+struct SpeculativeResult {
+  GenerationResult generation;
+  SpeculativeStats stats;
+};
+
+// Throws Error when the prompt plus max_new_tokens plus the tree's depth exceed the context.
+SpeculativeResult generate_speculative(const Model& target, Drafter& drafter, const TreeSpec& tree, Sampler& sampler,
+                                       const GenerationRequest& request);
+
+}  // namespace eaglerun

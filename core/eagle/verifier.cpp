@@ -1,0 +1,85 @@
+#include "core/eagle/verifier.h"
+
+#include <algorithm>
+
+#include "core/kernels/ops.h"
+
+namespace eaglerun {
+namespace {
+
+// p <- normalise(max(0, p - q)); q given as a full vector, or one-hot at `token` when q is empty.
+void subtract_and_normalise(std::vector<float>& p, const std::vector<float>& q, int32_t token) {
+  if (q.empty()) {
+    p[token] = 0.f;
+  } else {
+    for (std::size_t v = 0; v < p.size(); ++v) p[v] = std::max(0.f, p[v] - q[v]);
+  }
+  double sum = 0;
+  for (float v : p) sum += v;
+  if (sum <= 0) return;  // cannot happen after a rejection (p(x) < q(x) leaves mass elsewhere)
+  for (float& v : p) v = static_cast<float>(v / sum);
+}
+
+// q without `token`, renormalised (the draft drew children without replacement).
+void remove_and_normalise(std::vector<float>& q, int32_t token) {
+  const float removed = q[token];
+  q[token] = 0.f;
+  if (removed >= 1.f) return;
+  for (float& v : q) v /= (1.f - removed);
+}
+
+}  // namespace
+
+int32_t accept_among_children(std::vector<float>& p, const std::vector<int32_t>& child_tokens,
+                              const std::vector<float>& draft_distribution, Sampler& sampler) {
+  std::vector<float> q = draft_distribution;
+  for (std::size_t i = 0; i < child_tokens.size(); ++i) {
+    const int32_t x = child_tokens[i];
+    const double qx = q.empty() ? 1.0 : q[x];
+    const double ratio = qx > 0 ? p[x] / qx : 0.0;
+    if (sampler.uniform() < ratio) return static_cast<int32_t>(i);
+    subtract_and_normalise(p, q, x);
+    if (!q.empty()) remove_and_normalise(q, x);
+  }
+  return -1;
+}
+
+Acceptance verify_greedy(const DraftTree& tree, const float* logits, int64_t vocab) {
+  const auto children = tree.children();
+  Acceptance a{{0}, -1};
+  for (int32_t u = 0;;) {
+    const auto y = static_cast<int32_t>(argmax(logits + u * vocab, vocab));
+    int32_t next = -1;
+    for (int32_t c : children[u]) {
+      if (tree.tokens[c] == y) {
+        next = c;
+        break;
+      }
+    }
+    if (next < 0) {
+      a.bonus_token = y;
+      return a;
+    }
+    a.path.push_back(next);
+    u = next;
+  }
+}
+
+Acceptance verify_sampling(const DraftTree& tree, const float* logits, int64_t vocab, Sampler& sampler) {
+  const auto children = tree.children();
+  Acceptance a{{0}, -1};
+  for (int32_t u = 0;;) {
+    std::vector<float> p = sampler.distribution(std::span(logits + u * vocab, static_cast<std::size_t>(vocab)));
+    std::vector<int32_t> child_tokens;
+    for (int32_t c : children[u]) child_tokens.push_back(tree.tokens[c]);
+    const int32_t chosen = accept_among_children(p, child_tokens, tree.child_distribution[u], sampler);
+    if (chosen < 0) {
+      a.bonus_token = sampler.draw(p);
+      return a;
+    }
+    u = children[u][chosen];
+    a.path.push_back(u);
+  }
+}
+
+}  // namespace eaglerun

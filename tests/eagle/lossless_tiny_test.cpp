@@ -1,0 +1,134 @@
+// Lossless decoding on the tiny random Llama fixture (transformers-written safetensors):
+//   greedy: EAGLE tokens == plain greedy tokens for every tree kind, with a random draft head and
+//           with the target as its own draft (then every path is accepted in full);
+//   sampling: the first generated tokens follow the same distribution as plain sampling
+//           (two-sample chi-square), for T in {0.5, 1} with and without top-p.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <random>
+
+#include "core/eagle/draft_head.h"
+#include "core/eagle/eagle_drafter.h"
+#include "core/eagle/model_drafter.h"
+#include "core/eagle/speculative.h"
+#include "core/weights/open_model.h"
+#include "tests/test_paths.h"
+
+namespace eaglerun {
+namespace {
+
+const char* kTrees[] = {"eagle1", "chain:1", "chain:5", "dynamic:total=20,depth=5,topk=4", "dynamic"};
+
+class TinyLossless : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    target_ = std::make_unique<Model>(std::shared_ptr<const WeightStore>(open_model(test::fixture("tiny_llama"))),
+                                      pool_, Precision::Fast);
+    head_ = std::make_unique<DraftHead>(DraftHead::random(DraftHeadConfig::for_target(target_->config()), 7, 0.2f));
+  }
+  std::vector<int32_t> prompt(uint64_t seed, int n = 9) {
+    std::mt19937_64 rng(seed);
+    std::vector<int32_t> p;
+    for (int i = 0; i < n; ++i) p.push_back(static_cast<int32_t>(rng() % target_->config().vocab_size));
+    return p;
+  }
+  std::vector<int32_t> plain(const std::vector<int32_t>& p, int64_t n, SamplingParams sp = {}) {
+    Sampler s(sp);
+    return generate_plain(*target_, s, {p, n, {}, {}}).output_tokens;
+  }
+  SpeculativeResult eagle(Drafter& d, const std::vector<int32_t>& p, const std::string& tree, int64_t n,
+                          SamplingParams sp = {}) {
+    Sampler s(sp);
+    return generate_speculative(*target_, d, parse_tree_spec(tree), s, {p, n, {}, {}});
+  }
+  ThreadPool pool_{2};
+  std::unique_ptr<Model> target_;
+  std::unique_ptr<DraftHead> head_;
+};
+
+TEST_F(TinyLossless, GreedyEagleEqualsPlainForEveryTree) {
+  EagleDrafter drafter(*target_, *head_, 256);
+  for (uint64_t seed = 0; seed < 6; ++seed) {
+    const auto p = prompt(seed);
+    const auto want = plain(p, 40);
+    for (const char* tree : kTrees) {
+      const SpeculativeResult r = eagle(drafter, p, tree, 40);
+      EXPECT_EQ(r.generation.output_tokens, want) << "tree " << tree << " prompt " << seed;
+    }
+  }
+}
+
+TEST_F(TinyLossless, SelfDraftAcceptsEveryGreedyPathInFull) {
+  ModelDrafter drafter(*target_, 256);
+  // Static trees always hold the draft's greedy path. (A dynamic tree need not: it expands the
+  // best nodes by cumulative value, which can leave the greedy path unexpanded; it stays lossless.)
+  for (const char* tree : {"eagle1", "chain:4", "chain:1"}) {
+    const auto p = prompt(42);
+    const SpeculativeResult r = eagle(drafter, p, tree, 41);
+    EXPECT_EQ(r.generation.output_tokens, plain(p, 41)) << tree;
+    const int64_t depth = parse_tree_spec(tree).shape.depth();
+    for (std::size_t s = 0; s + 1 < r.stats.accepted_per_step.size(); ++s) {
+      EXPECT_EQ(r.stats.accepted_per_step[s], depth) << tree << " step " << s;
+    }
+    EXPECT_NEAR(r.stats.tau(), depth + 1, 1.0) << tree;  // the last step may be cut by the token limit
+    for (double a : r.stats.accepted_by_depth()) EXPECT_EQ(a, 1.0) << tree;
+  }
+}
+
+// Two-sample chi-square homogeneity test of token counts; bins with fewer than 20 draws in
+// total are pooled. Returns statistic / critical value at p = 1e-4 (Wilson-Hilferty).
+double homogeneity_ratio(const std::map<int32_t, int>& a, const std::map<int32_t, int>& b, int n) {
+  std::map<int32_t, std::pair<int, int>> bins;
+  std::pair<int, int> pooled{0, 0};
+  std::map<int32_t, std::pair<int, int>> all;
+  for (auto [t, c] : a) all[t].first += c;
+  for (auto [t, c] : b) all[t].second += c;
+  for (auto [t, c] : all) {
+    if (c.first + c.second >= 20) {
+      bins[t] = c;
+    } else {
+      pooled.first += c.first;
+      pooled.second += c.second;
+    }
+  }
+  if (pooled.first + pooled.second > 0) bins[-1] = pooled;
+  double chi2 = 0;
+  for (auto [t, c] : bins) {
+    const double e = (c.first + c.second) / 2.0;  // equal sample sizes
+    chi2 += (c.first - e) * (c.first - e) / e + (c.second - e) * (c.second - e) / e;
+  }
+  const double df = std::max<double>(1, static_cast<double>(bins.size()) - 1), z = 3.72;
+  const double crit = df * std::pow(1 - 2 / (9 * df) + z * std::sqrt(2 / (9 * df)), 3);
+  (void)n;
+  return chi2 / crit;
+}
+
+TEST_F(TinyLossless, SamplingFollowsThePlainDistribution) {
+  EagleDrafter drafter(*target_, *head_, 256);
+  const auto p = prompt(3, 6);
+  const int draws = 3000;
+  for (float temperature : {0.5f, 1.0f}) {
+    for (float top_p : {1.0f, 0.8f}) {
+      // Tokens 2 and 3 come from verification (token 1 from the prefill in both).
+      std::map<int32_t, int> plain2, plain3, eagle2, eagle3;
+      for (int i = 0; i < draws; ++i) {
+        const SamplingParams sp{.temperature = temperature, .top_p = top_p, .seed = 1000u + i};
+        const auto a = plain(p, 3, sp);
+        ++plain2[a[1]];
+        ++plain3[a[2]];
+        const auto b = eagle(drafter, p, "eagle1", 3, SamplingParams{.temperature = temperature, .top_p = top_p,
+                                                                      .seed = 900000u + i})
+                           .generation.output_tokens;
+        ++eagle2[b[1]];
+        ++eagle3[b[2]];
+      }
+      EXPECT_LT(homogeneity_ratio(plain2, eagle2, draws), 1.0) << "T=" << temperature << " top_p=" << top_p;
+      EXPECT_LT(homogeneity_ratio(plain3, eagle3, draws), 1.0) << "T=" << temperature << " top_p=" << top_p;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace eaglerun
