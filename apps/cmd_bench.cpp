@@ -6,7 +6,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "apps/cli_common.h"
+#include "apps/bench_options.h"
 #include "core/error.h"
 #include "core/kernels/memory_bandwidth.h"
 #include "core/kernels/ops.h"
@@ -21,12 +21,6 @@ constexpr const char* kBenchText =
     "transistors hold both data and instructions. Each generation asked the same question: how quickly "
     "can the processor be fed? ";
 
-struct BenchOptions {
-  EngineOptions engine;
-  std::string precision;
-  int64_t prompt_tokens = 128, decode_tokens = 128, repeats = 3;
-  bool json = false;
-};
 
 struct BenchResult {
   double prefill_tokens_per_second = 0, decode_tokens_per_second = 0;
@@ -34,7 +28,9 @@ struct BenchResult {
   int64_t bytes_per_token = 0;
 };
 
-std::vector<int32_t> bench_prompt(const Engine& engine, int64_t n) {
+}  // namespace
+
+std::vector<int32_t> bench_tokens(const Engine& engine, int64_t n) {
   std::vector<int32_t> ids;
   const std::vector<int32_t> chunk = engine.tokenizer().encode(kBenchText);
   while (static_cast<int64_t>(ids.size()) < n) ids.insert(ids.end(), chunk.begin(), chunk.end());
@@ -42,10 +38,12 @@ std::vector<int32_t> bench_prompt(const Engine& engine, int64_t n) {
   return ids;
 }
 
+namespace {
+
 // Best of `repeats`: prefill the prompt into a fresh cache, then greedy-decode `decode_tokens`.
 BenchResult run_bench(Engine& engine, const BenchOptions& o) {
   const Model& model = engine.model();
-  const std::vector<int32_t> prompt = bench_prompt(engine, o.prompt_tokens);
+  const std::vector<int32_t> prompt = bench_tokens(engine, o.prompt_tokens);
   const int64_t V = model.config().vocab_size;
   BenchResult r;
   for (int64_t rep = 0; rep < o.repeats; ++rep) {
@@ -93,21 +91,7 @@ nlohmann::json result_json(const BenchOptions& o, const BenchResult& r) {
 
 }  // namespace
 
-int run_bench(int argc, char** argv) {
-  BenchOptions o;
-  po::options_description desc("bench options");
-  add_engine_options(desc, o.engine, o.precision);
-  desc.add_options()
-      ("prompt-tokens", po::value(&o.prompt_tokens)->default_value(128), "prefill length")
-      ("decode-tokens", po::value(&o.decode_tokens)->default_value(128), "tokens decoded after the prefill")
-      ("repeats", po::value(&o.repeats)->default_value(3), "runs; the best is reported")
-      ("json", po::bool_switch(&o.json), "print one JSON object");
-  po::variables_map vm;
-  if (!parse_args("bench", argc, argv, desc, vm)) return 0;
-  require(o.prompt_tokens > 0 && o.decode_tokens > 0 && o.repeats > 0,
-          "--prompt-tokens, --decode-tokens and --repeats must be positive");
-  finish_engine_options(o.engine, o.precision);
-  Engine engine(o.engine);
+int run_speed_bench(Engine& engine, const BenchOptions& o) {
   const BenchResult r = run_bench(engine, o);
   if (o.json) {
     std::cout << result_json(o, r).dump() << std::endl;
@@ -115,6 +99,37 @@ int run_bench(int argc, char** argv) {
     print_text(o, engine, r);
   }
   return 0;
+}
+
+int run_bench(int argc, char** argv) {
+  BenchOptions o;
+  po::options_description desc("bench options");
+  add_engine_options(desc, o.engine, o.precision);
+  add_draft_options(desc, o.draft);
+  desc.add_options()
+      ("prompt-tokens", po::value(&o.prompt_tokens)->default_value(128), "speed: prefill length")
+      ("decode-tokens", po::value(&o.decode_tokens)->default_value(128), "speed: tokens decoded after the prefill")
+      ("repeats", po::value(&o.repeats)->default_value(3), "speed, verify curve: runs; the best is reported")
+      ("prompts", po::value(&o.prompts_file), "speculative: JSONL prompts (default: MT-bench)")
+      ("limit", po::value(&o.limit)->default_value(-1), "speculative: use only the first N prompts")
+      ("max-new-tokens", po::value(&o.max_new_tokens)->default_value(128), "speculative: tokens per prompt")
+      ("temperature", po::value(&o.sampling.temperature)->default_value(0.f), "speculative: 0 = greedy")
+      ("top-p", po::value(&o.sampling.top_p)->default_value(1.f), "speculative: nucleus mass")
+      ("top-k", po::value(&o.sampling.top_k)->default_value(0), "speculative: top-k")
+      ("seed", po::value(&o.sampling.seed)->default_value(0), "speculative: sampling seed")
+      ("verify-curve", po::bool_switch(&o.verify_curve), "time one target forward of 1..N tokens (the tree cost curve)")
+      ("curve-max", po::value(&o.curve_max)->default_value(128), "verify curve: largest N")
+      ("json", po::bool_switch(&o.json), "print one JSON object");
+  po::variables_map vm;
+  if (!parse_args("bench", argc, argv, desc, vm)) return 0;
+  require(o.prompt_tokens > 0 && o.decode_tokens > 0 && o.repeats > 0 && o.max_new_tokens > 0 && o.curve_max > 0,
+          "--prompt-tokens, --decode-tokens, --repeats, --max-new-tokens and --curve-max must be positive");
+  finish_engine_options(o.engine, o.precision);
+  o.sampling.validate();
+  Engine engine(o.engine);
+  if (o.verify_curve) return run_verify_curve(engine, o);
+  if (o.draft.enabled()) return run_speculative_bench(engine, o);
+  return run_speed_bench(engine, o);
 }
 
 }  // namespace eaglerun::cli

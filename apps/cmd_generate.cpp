@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/cli_common.h"
+#include "apps/draft_options.h"
 #include "core/error.h"
 #include "core/runtime/generator.h"
 
@@ -14,6 +15,7 @@ namespace {
 
 struct GenerateOptions {
   EngineOptions engine;
+  DraftOptions draft;
   std::string precision;
   std::string prompt, prompts_file;
   int64_t limit = -1;
@@ -25,6 +27,7 @@ struct GenerateOptions {
 po::options_description generate_options(GenerateOptions& o) {
   po::options_description desc("generate options");
   add_engine_options(desc, o.engine, o.precision);
+  add_draft_options(desc, o.draft);
   desc.add_options()
       ("prompt", po::value(&o.prompt), "the user message")
       ("prompts", po::value(&o.prompts_file), "JSONL file of prompts (question_id, turns): first turn of each")
@@ -72,8 +75,9 @@ std::string answer_text(const GenerationResult& r, const Tokenizer& tok) {
   return tok.decode(tokens);
 }
 
-nlohmann::json result_json(const Prompt& p, const std::vector<int32_t>& prompt_ids, const GenerationResult& r,
+nlohmann::json result_json(const Prompt& p, const std::vector<int32_t>& prompt_ids, const SpeculativeResult& sr,
                            const Tokenizer& tok) {
+  const GenerationResult& r = sr.generation;
   return {{"id", p.id},
           {"prompt_tokens", prompt_ids},
           {"output_tokens", r.output_tokens},
@@ -81,6 +85,9 @@ nlohmann::json result_json(const Prompt& p, const std::vector<int32_t>& prompt_i
           {"new_tokens", r.new_tokens()},
           {"target_forwards", r.target_forwards},
           {"tau", r.tau()},
+          {"accepted_by_depth", sr.stats.accepted_by_depth()},
+          {"draft_seconds", sr.stats.draft_seconds},
+          {"verify_seconds", sr.stats.verify_seconds},
           {"stopped", r.stopped},
           {"prefill_seconds", r.prefill_seconds},
           {"seconds", r.seconds()},
@@ -100,11 +107,20 @@ int run_generate(int argc, char** argv) {
       o.prompts_file.empty() ? std::vector<Prompt>{{"0", o.prompt}} : read_prompts_jsonl(o.prompts_file, o.limit);
 
   Engine engine(o.engine);
+  std::vector<std::vector<int32_t>> prompt_ids;
+  int64_t longest = 0;
+  for (const Prompt& p : prompts) {
+    prompt_ids.push_back(engine.encode_prompt(p.text, o.no_chat));
+    longest = std::max<int64_t>(longest, static_cast<int64_t>(prompt_ids.back().size()));
+  }
+  DraftSetup draft;
+  if (o.draft.enabled()) draft = make_draft_setup(o.draft, engine, o.engine, longest + o.max_new_tokens);
   Sampler sampler(o.sampling);
   int64_t total_tokens = 0;
   double total_decode_seconds = 0;
-  for (const Prompt& p : prompts) {
-    const std::vector<int32_t> ids = engine.encode_prompt(p.text, o.no_chat);
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    const Prompt& p = prompts[i];
+    const std::vector<int32_t>& ids = prompt_ids[i];
     TextStreamer streamer(engine.tokenizer());
     GenerationRequest req{ids, o.max_new_tokens, engine.stop_tokens(o.no_chat), {}};
     if (!o.json) {
@@ -112,15 +128,16 @@ int run_generate(int argc, char** argv) {
         if (std::find(req.stop_tokens.begin(), req.stop_tokens.end(), t) == req.stop_tokens.end()) streamer.push(t);
       };
     }
-    const GenerationResult r = generate_plain(engine.model(), sampler, req);
+    const SpeculativeResult sr = run_request(engine, &draft, sampler, req);
+    const GenerationResult& r = sr.generation;
     total_tokens += r.new_tokens() - 1;
     total_decode_seconds += r.decode_seconds;
     if (o.json) {
-      std::cout << result_json(p, ids, r, engine.tokenizer()).dump() << std::endl;
+      std::cout << result_json(p, ids, sr, engine.tokenizer()).dump() << std::endl;
     } else {
       streamer.finish();
-      std::cerr << fmt::format("[{}] prompt {} tokens, {} new tokens, prefill {:.3f} s, decode {:.1f} tokens/s\n", p.id,
-                               ids.size(), r.new_tokens(), r.prefill_seconds, r.decode_tokens_per_second());
+      std::cerr << fmt::format("[{}] prompt {} tokens, {} new tokens, prefill {:.3f} s, decode {:.1f} tokens/s, tau {:.2f}\n",
+                               p.id, ids.size(), r.new_tokens(), r.prefill_seconds, r.decode_tokens_per_second(), r.tau());
     }
   }
   if (prompts.size() > 1 && total_decode_seconds > 0) {

@@ -4,8 +4,9 @@
 
 namespace eaglerun {
 
-EagleDrafter::EagleDrafter(const Model& target, const DraftHead& head, int64_t capacity)
-    : target_(target), head_(head), kv_(head.make_cache(capacity)) {
+EagleDrafter::EagleDrafter(const Model& target, const DraftHead& head, int64_t capacity,
+                           std::vector<int32_t> draft_vocabulary)
+    : target_(target), head_(head), lm_head_(target, std::move(draft_vocabulary)), kv_(head.make_cache(capacity)) {
   head.config().check_compatible(target.config());
 }
 
@@ -27,7 +28,7 @@ void EagleDrafter::commit(const float* features, std::span<const int32_t> tokens
   const std::vector<float> out = run_head(features, tokens, positions, AttentionMask::causal(past, m));
   root_feature_.assign(out.end() - H, out.end());
   root_logits_.resize(static_cast<std::size_t>(target_.config().vocab_size));
-  target_.lm_head(root_feature_.data(), 1, root_logits_.data());
+  lm_head_.logits(root_feature_.data(), 1, root_logits_.data());
   rows_.reset(kv_.size());
 }
 
@@ -59,7 +60,7 @@ std::vector<float> EagleDrafter::expand(std::span<const DraftNode> nodes) {
   const std::vector<float> out = run_head(parent_features.data(), tokens, positions, mask);
   node_features_.insert(node_features_.end(), out.begin(), out.end());
   std::vector<float> logits(static_cast<std::size_t>(m * V));
-  target_.lm_head(out.data(), m, logits.data());
+  lm_head_.logits(out.data(), m, logits.data());
   return logits;
 }
 

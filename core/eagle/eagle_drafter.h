@@ -4,6 +4,7 @@
 // last one pairs the root's predecessor feature with the root, and its output predicts the root's
 // children. A tree node's input is its parent's predicted feature with the node's own token.
 #include "core/eagle/draft_head.h"
+#include "core/eagle/draft_lm_head.h"
 #include "core/eagle/draft_tree_mask.h"
 #include "core/eagle/drafter.h"
 #include "core/model/model.h"
@@ -12,8 +13,10 @@ namespace eaglerun {
 
 class EagleDrafter final : public Drafter {
  public:
-  // capacity: most context entries plus one step's tree nodes.
-  EagleDrafter(const Model& target, const DraftHead& head, int64_t capacity);
+  // capacity: most context entries plus one step's tree nodes. draft_vocabulary: the tokens the
+  // draft may propose (empty = all).
+  EagleDrafter(const Model& target, const DraftHead& head, int64_t capacity,
+               std::vector<int32_t> draft_vocabulary = {});
 
   void begin(std::span<const int32_t> prompt, const float* features, int32_t root) override;
   void advance(const float* features, std::span<const int32_t> next_tokens) override;
@@ -31,6 +34,7 @@ class EagleDrafter final : public Drafter {
 
   const Model& target_;
   const DraftHead& head_;
+  DraftLmHead lm_head_;
   KvCache kv_;
   DraftTreeRows rows_;
   std::vector<float> root_feature_;   // [H]: the predicted feature after the root

@@ -55,15 +55,6 @@ void SpeculativeStats::merge(const SpeculativeStats& o) {
 
 namespace {
 
-int32_t tree_depth_bound(const TreeSpec& spec) {
-  return spec.kind == TreeSpec::Kind::Dynamic ? spec.dynamic.depth : spec.shape.depth();
-}
-
-int64_t tree_size_bound(const TreeSpec& spec) {
-  if (spec.kind == TreeSpec::Kind::Dynamic) return spec.dynamic.total + 1;
-  return static_cast<int64_t>(spec.shape.paths.size()) + 1;
-}
-
 DraftTree build_tree(Drafter& drafter, const TreeSpec& spec, int32_t root, Sampler& sampler) {
   require(spec.kind != TreeSpec::Kind::Auto, "--tree auto must be resolved to a shape before decoding");
   if (spec.kind == TreeSpec::Kind::Dynamic) return build_dynamic_tree(drafter, spec.dynamic, root);
@@ -87,11 +78,11 @@ SpeculativeResult generate_speculative(const Model& target, Drafter& drafter, co
   const int64_t V = target.config().vocab_size;
   require(prompt_len > 0, "the prompt is empty");
   require(req.max_new_tokens > 0, "--max-new-tokens must be positive");
-  require(prompt_len + req.max_new_tokens + tree_depth_bound(spec) <= context,
+  require(prompt_len + req.max_new_tokens + spec.max_depth() <= context,
           "prompt of " + std::to_string(prompt_len) + " tokens + " + std::to_string(req.max_new_tokens) +
-              " new tokens + a draft tree of depth " + std::to_string(tree_depth_bound(spec)) +
+              " new tokens + a draft tree of depth " + std::to_string(spec.max_depth()) +
               " exceeds the model's context of " + std::to_string(context) + " tokens");
-  KvCache kv(target.config(), prompt_len + req.max_new_tokens + tree_size_bound(spec));
+  KvCache kv(target.config(), prompt_len + req.max_new_tokens + spec.max_nodes());
   SpeculativeResult res;
   GenerationResult& gen = res.generation;
   bool done = false;

@@ -75,6 +75,12 @@ int32_t StaticTreeShape::max_rank() const {
   return r;
 }
 
+int32_t TreeSpec::max_depth() const { return kind == Kind::Dynamic ? dynamic.depth : shape.depth(); }
+
+int64_t TreeSpec::max_nodes() const {
+  return kind == Kind::Dynamic ? dynamic.total + 1 : static_cast<int64_t>(shape.paths.size()) + 1;
+}
+
 StaticTreeShape make_static_tree(std::vector<TreePath> paths, const std::string& source) {
   require(!paths.empty(), "tree " + source + ": no paths");
   std::sort(paths.begin(), paths.end(), [](const TreePath& a, const TreePath& b) {

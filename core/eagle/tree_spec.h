@@ -32,6 +32,9 @@ struct TreeSpec {
   std::string name;          // as given, for reports
   StaticTreeShape shape;     // Kind::Static
   DynamicTreeShape dynamic;  // Kind::Dynamic
+
+  int32_t max_depth() const;  // deepest draft token
+  int64_t max_nodes() const;  // tree nodes verified per step, the root included
 };
 
 // The EAGLE-1 tree (mc_sim_7b_63 of the reference code).

@@ -32,8 +32,12 @@ ChatFormat pick_chat_format(const std::string& requested, const WeightStore& sto
 
 std::string default_model_path() {
   if (const char* env = std::getenv("EAGLERUN_MODEL"); env && *env) return env;
-  if (std::filesystem::exists(kDefaultModelFile)) return kDefaultModelFile;
-  return std::string(EAGLERUN_SOURCE_DIR) + "/" + kDefaultModelFile;
+  return source_path(kDefaultModelFile);
+}
+
+std::string source_path(const std::string& relative) {
+  if (std::filesystem::exists(relative)) return relative;
+  return std::string(EAGLERUN_SOURCE_DIR) + "/" + relative;
 }
 
 Engine::Engine(const EngineOptions& options) {

@@ -45,5 +45,8 @@ class Engine {
 // The default model's path: $EAGLERUN_MODEL, else models/SmolLM2-135M-Instruct.Q4_1.gguf in the
 // current folder or in the source tree this binary was built from.
 std::string default_model_path();
+// A file shipped with eaglerun (e.g. "data/eval/mt_bench/question.jsonl"): relative to the current
+// folder when it exists there, else in the source tree this binary was built from.
+std::string source_path(const std::string& relative);
 
 }  // namespace eaglerun

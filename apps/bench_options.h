@@ -1,0 +1,35 @@
+#pragma once
+// Options of `eaglerun bench` and its three modes:
+//   speed         (default)        prefill/decode tokens/s, bytes per token, share of measured bandwidth
+//   speculative   (--draft...)     plain vs speculative decoding on the same prompts, in one run
+//   verify curve  (--verify-curve) the target's forward time for 1..N tokens at once
+#include <string>
+
+#include "apps/cli_common.h"
+#include "apps/draft_options.h"
+#include "core/sampling/sampler.h"
+
+namespace eaglerun::cli {
+
+struct BenchOptions {
+  EngineOptions engine;
+  std::string precision;
+  DraftOptions draft;
+  SamplingParams sampling;
+  std::string prompts_file;  // speculative mode; default: MT-bench
+  int64_t limit = -1;
+  int64_t max_new_tokens = 128;
+  int64_t prompt_tokens = 128, decode_tokens = 128, repeats = 3;
+  bool verify_curve = false;
+  int64_t curve_max = 128;
+  bool json = false;
+};
+
+int run_speed_bench(Engine& engine, const BenchOptions& o);
+int run_speculative_bench(Engine& engine, const BenchOptions& o);
+int run_verify_curve(Engine& engine, const BenchOptions& o);
+
+// The built-in benchmark text encoded and repeated to exactly n tokens.
+std::vector<int32_t> bench_tokens(const Engine& engine, int64_t n);
+
+}  // namespace eaglerun::cli

@@ -1,0 +1,41 @@
+#pragma once
+// --draft / --draft-model / --tree: which drafter speculative decoding uses, shared by generate and bench.
+#include <memory>
+#include <string>
+
+#include "apps/cli_common.h"
+#include "core/eagle/draft_head.h"
+#include "core/eagle/drafter.h"
+#include "core/eagle/speculative.h"
+#include "core/eagle/tree_spec.h"
+
+namespace eaglerun::cli {
+
+struct DraftOptions {
+  std::string draft;        // EAGLE head folder, "random" (untrained, for testing) or empty
+  std::string draft_model;  // a whole draft model (.gguf / HF folder), "self" = the target itself
+  std::string tree = "eagle1";
+  uint64_t draft_seed = 0;  // for --draft random
+
+  bool enabled() const { return !draft.empty() || !draft_model.empty(); }
+};
+
+void add_draft_options(po::options_description& desc, DraftOptions& options);
+
+// The drafter and everything it owns.
+struct DraftSetup {
+  std::unique_ptr<DraftHead> head;
+  std::unique_ptr<Engine> draft_engine;
+  std::unique_ptr<Drafter> drafter;
+  TreeSpec tree;
+};
+
+// context_tokens: the longest prompt + max new tokens of the run. Throws Error for bad options.
+DraftSetup make_draft_setup(const DraftOptions& options, const Engine& target, const EngineOptions& engine_options,
+                            int64_t context_tokens);
+
+// Runs one request: speculative when `draft` has a drafter, plain otherwise.
+SpeculativeResult run_request(const Engine& target, DraftSetup* draft, Sampler& sampler,
+                              const GenerationRequest& request);
+
+}  // namespace eaglerun::cli
