@@ -1,5 +1,6 @@
 #include "apps/draft_options.h"
 
+#include "core/eagle/auto_tree.h"
 #include "core/eagle/eagle_drafter.h"
 #include "core/eagle/model_drafter.h"
 #include "core/error.h"
@@ -14,7 +15,8 @@ void add_draft_options(po::options_description& desc, DraftOptions& o) {
        "classic speculative decoding with a whole draft model of the same vocabulary (.gguf or HF folder), "
        "or 'self' to draft with the target itself")
       ("tree", po::value(&o.tree)->default_value("eagle1"),
-       "draft tree: eagle1, chain:K, dynamic:total=N,depth=D,topk=K, or a .json file of paths")
+       "draft tree: eagle1, chain:K, dynamic:total=N,depth=D,topk=K, auto (sized from this machine's measured "
+       "costs and the observed acceptance), or a .json file of paths")
       ("draft-seed", po::value(&o.draft_seed)->default_value(0), "seed of --draft random");
 }
 
@@ -23,7 +25,9 @@ DraftSetup make_draft_setup(const DraftOptions& o, const Engine& target, const E
   require(!(o.draft.empty() == false && o.draft_model.empty() == false), "give at most one of --draft and --draft-model");
   DraftSetup s;
   s.tree = parse_tree_spec(o.tree);
-  require(s.tree.kind != TreeSpec::Kind::Auto, "--tree auto is not available yet");
+  if (s.tree.kind == TreeSpec::Kind::Auto) {
+    s.tree.policy = std::make_shared<AutoTreePolicy>(CostCurve::measure(target.model()), kAutoMaxDepth, kAutoMaxTotal);
+  }
   const int64_t capacity = context_tokens + s.tree.max_nodes();
   if (!o.draft.empty()) {
     const ModelConfig& tc = target.model().config();

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
+#include <utility>
 
 #include "core/error.h"
 #include "core/kernels/matmul.h"
@@ -45,7 +46,28 @@ T get_or(const nlohmann::json& j, const char* key, T fallback, const std::string
   }
 }
 
+constexpr std::pair<DraftInputs, const char*> kInputNames[] = {
+    {DraftInputs::FeatureAndShiftedToken, "feature_and_shifted_token"},
+    {DraftInputs::FeatureOnly, "feature_only"},
+    {DraftInputs::TokenOnly, "token_only"},
+    {DraftInputs::FeatureAndUnshiftedToken, "feature_and_unshifted_token"}};
+
 }  // namespace
+
+std::string_view draft_inputs_name(DraftInputs inputs) {
+  for (const auto& [value, name] : kInputNames) {
+    if (value == inputs) return name;
+  }
+  return "unknown";
+}
+
+DraftInputs parse_draft_inputs(std::string_view name) {
+  for (const auto& [value, n] : kInputNames) {
+    if (name == n) return value;
+  }
+  throw Error("unknown draft head inputs '" + std::string(name) +
+              "' (expected feature_and_shifted_token, feature_only, token_only or feature_and_unshifted_token)");
+}
 
 DraftHeadConfig DraftHeadConfig::for_target(const ModelConfig& t) {
   DraftHeadConfig c;
@@ -84,6 +106,11 @@ DraftHeadConfig DraftHeadConfig::from_json(const std::string& text, const std::s
   c.rope_theta = get_or<double>(j, "rope_theta", 10000.0, source);
   c.bias = get_or<bool>(j, "bias", true, source);
   c.max_position = get_or<int64_t>(j, "max_position_embeddings", get_or<int64_t>(j, "max_sequence_length", 4096, source), source);
+  try {
+    c.inputs = parse_draft_inputs(get_or<std::string>(j, "eaglerun_inputs", "feature_and_shifted_token", source));
+  } catch (const Error& e) {
+    throw Error(source + ": " + e.what());
+  }
   c.layer_config().validate();
   return c;
 }
@@ -104,7 +131,8 @@ std::string DraftHeadConfig::to_json() const {
                       {"rope_scaling", nullptr},
                       {"max_position_embeddings", max_position},
                       {"tie_word_embeddings", false},
-                      {"bias", bias}};
+                      {"bias", bias},
+                      {"eaglerun_inputs", std::string(draft_inputs_name(inputs))}};
   return j.dump(2) + "\n";
 }
 
@@ -204,9 +232,11 @@ void DraftHead::forward(const float* emb, const float* features, int64_t m, std:
   kv.reserve_rows(m);
   // x = fc([emb, f]) (+ bias)
   std::vector<float> cat(static_cast<std::size_t>(m * 2 * H));
+  const bool use_emb = config_.inputs != DraftInputs::FeatureOnly;
+  const bool use_features = config_.inputs != DraftInputs::TokenOnly;
   for (int64_t i = 0; i < m; ++i) {
-    std::copy_n(emb + i * H, H, cat.begin() + i * 2 * H);
-    std::copy_n(features + i * H, H, cat.begin() + i * 2 * H + H);
+    if (use_emb) std::copy_n(emb + i * H, H, cat.begin() + i * 2 * H);
+    if (use_features) std::copy_n(features + i * H, H, cat.begin() + i * 2 * H + H);
   }
   matmul(p.at(kFc).view(kFc), cat.data(), m, out, P, pool);
   if (config_.bias) {

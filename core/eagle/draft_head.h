@@ -11,6 +11,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/config/model_config.h"
@@ -20,6 +21,19 @@
 #include "core/tensor/tensor_view.h"
 
 namespace eaglerun {
+
+// What the head reads (the paper's input ablation, Fig. 4 and 8). config.json key "eaglerun_inputs";
+// absent means FeatureAndShiftedToken, the EAGLE head. The head's fc layout never changes: an input
+// the variant does not use is fed as zeros.
+//   FeatureAndShiftedToken   "feature_and_shifted_token":   (f_j, t_{j+1})  EAGLE
+//   FeatureOnly              "feature_only":                (f_j, 0)
+//   TokenOnly                "token_only":                  (0, t_{j+1})
+//   FeatureAndUnshiftedToken "feature_and_unshifted_token": (f_j, t_j)
+enum class DraftInputs { FeatureAndShiftedToken, FeatureOnly, TokenOnly, FeatureAndUnshiftedToken };
+std::string_view draft_inputs_name(DraftInputs inputs);
+DraftInputs parse_draft_inputs(std::string_view name);  // throws Error for an unknown name
+// True when the token paired with f_j is t_j rather than t_{j+1}.
+inline bool unshifted_tokens(DraftInputs inputs) { return inputs == DraftInputs::FeatureAndUnshiftedToken; }
 
 struct DraftHeadConfig {
   int64_t hidden_size = 0;        // H, must equal the target's
@@ -32,6 +46,7 @@ struct DraftHeadConfig {
   double rope_theta = 10000.0;    // released heads use 10000 whatever the target's base
   bool bias = true;               // fc has a bias
   int64_t max_position = 4096;
+  DraftInputs inputs = DraftInputs::FeatureAndShiftedToken;  // "eaglerun_inputs"
 
   // A config with the target's sizes (what a head trained for it would use).
   static DraftHeadConfig for_target(const ModelConfig& target);
@@ -63,7 +78,8 @@ class DraftHead {
   const std::map<std::string, Parameter>& parameters() const { return params_; }
 
   // out[m, H] = the head on (token embeddings emb[m, H], features f[m, H]) at `positions`, with
-  // the mask over kv's rows + these m; appends m rows to kv.
+  // the mask over kv's rows + these m; appends m rows to kv. The input config().inputs does not
+  // use is read as zeros (emb for FeatureOnly, features for TokenOnly; either may then be null).
   void forward(const float* emb, const float* features, int64_t m, std::span<const int32_t> positions,
                const AttentionMask& mask, KvCache& kv, float* out, ThreadPool& pool) const;
 

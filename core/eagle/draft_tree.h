@@ -17,6 +17,8 @@ struct DraftTree {
   std::vector<int32_t> tokens;  // [N]
   std::vector<int32_t> parent;  // [N], -1 for the root
   std::vector<int32_t> depth;   // [N], 0 for the root
+  std::vector<double> value;    // [N]: sum of draft log-probabilities along the path (0 for the root);
+                                //      filled by dynamic trees, 0 elsewhere
   // For sampling verification: the draft distribution [V] that node i's children were drawn from
   // without replacement, or empty when they were chosen deterministically (then each sibling is
   // verified against a one-hot draft distribution, which is also lossless).
@@ -25,7 +27,7 @@ struct DraftTree {
   explicit DraftTree(int32_t root_token);
   // Appends a child of `parent_node` and returns its index. Children must be added in
   // breadth-first order.
-  int32_t add(int32_t parent_node, int32_t token);
+  int32_t add(int32_t parent_node, int32_t token, double path_value = 0.0);
 
   int32_t size() const { return static_cast<int32_t>(tokens.size()); }
   int32_t max_depth() const;
@@ -34,6 +36,10 @@ struct DraftTree {
 
   std::vector<int32_t> positions(int32_t root_position) const;  // [N]
   AttentionMask mask(int64_t n_past) const;                      // [N, n_past + N]
+
+  // The root and the n draft nodes of highest value (parents before children on ties, so the
+  // result is a connected tree since a child's value never exceeds its parent's).
+  DraftTree keep_best(int64_t n) const;
 };
 
 }  // namespace eaglerun

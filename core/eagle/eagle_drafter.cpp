@@ -14,7 +14,7 @@ std::vector<float> EagleDrafter::run_head(const float* features, std::span<const
                                           std::span<const int32_t> positions, const AttentionMask& mask) {
   const int64_t m = static_cast<int64_t>(tokens.size()), H = target_.config().hidden_size;
   std::vector<float> emb(static_cast<std::size_t>(m * H)), out(static_cast<std::size_t>(m * H));
-  target_.embed(tokens, emb.data());
+  if (head_.config().inputs != DraftInputs::FeatureOnly) target_.embed(tokens, emb.data());
   head_.forward(emb.data(), features, m, positions, mask, kv_, out.data(), target_.pool());
   return out;
 }
@@ -25,7 +25,13 @@ void EagleDrafter::commit(const float* features, std::span<const int32_t> tokens
   const int64_t H = target_.config().hidden_size, past = kv_.size();
   std::vector<int32_t> positions(static_cast<std::size_t>(m));
   std::iota(positions.begin(), positions.end(), static_cast<int32_t>(past));
-  const std::vector<float> out = run_head(features, tokens, positions, AttentionMask::causal(past, m));
+  std::vector<int32_t> paired(tokens.begin(), tokens.end());
+  if (unshifted_tokens(head_.config().inputs)) {  // (f_j, t_j): the previous root, then all but the new root
+    paired.insert(paired.begin(), root_);
+    paired.pop_back();
+  }
+  root_ = tokens.back();
+  const std::vector<float> out = run_head(features, paired, positions, AttentionMask::causal(past, m));
   root_feature_.assign(out.end() - H, out.end());
   root_logits_.resize(static_cast<std::size_t>(target_.config().vocab_size));
   lm_head_.logits(root_feature_.data(), 1, root_logits_.data());
@@ -37,6 +43,7 @@ void EagleDrafter::begin(std::span<const int32_t> prompt, const float* features,
   rows_.reset(0);
   std::vector<int32_t> next(prompt.begin() + 1, prompt.end());  // t_{j+1} for each f_j
   next.push_back(root);
+  root_ = prompt.empty() ? root : prompt[0];  // what an unshifted head pairs with f_0
   commit(features, next);
 }
 
@@ -49,16 +56,18 @@ std::vector<float> EagleDrafter::expand(std::span<const DraftNode> nodes) {
   const auto m = static_cast<int64_t>(nodes.size());
   std::vector<float> parent_features(static_cast<std::size_t>(m * H));
   std::vector<int32_t> tokens;
+  const bool unshifted = unshifted_tokens(head_.config().inputs);
   for (int64_t i = 0; i < m; ++i) {
     const int32_t parent = nodes[i].parent;
     const float* f = parent < 0 ? root_feature_.data() : node_features_.data() + parent * H;
     std::copy_n(f, H, parent_features.begin() + i * H);
-    tokens.push_back(nodes[i].token);
+    tokens.push_back(unshifted ? (parent < 0 ? root_ : node_tokens_[parent]) : nodes[i].token);
   }
   std::vector<int32_t> positions;
   const AttentionMask mask = rows_.add(nodes, positions);
   const std::vector<float> out = run_head(parent_features.data(), tokens, positions, mask);
   node_features_.insert(node_features_.end(), out.begin(), out.end());
+  for (const DraftNode& n : nodes) node_tokens_.push_back(n.token);
   std::vector<float> logits(static_cast<std::size_t>(m * V));
   lm_head_.logits(out.data(), m, logits.data());
   return logits;
@@ -68,6 +77,7 @@ void EagleDrafter::discard_tree() {
   kv_.truncate(rows_.stable());
   rows_.reset(rows_.stable());
   node_features_.clear();
+  node_tokens_.clear();
 }
 
 }  // namespace eaglerun

@@ -3,6 +3,8 @@
 // Context entries pair the target's feature f_j with the next token t_{j+1} at position j; the
 // last one pairs the root's predecessor feature with the root, and its output predicts the root's
 // children. A tree node's input is its parent's predicted feature with the node's own token.
+// A head trained on unshifted tokens (DraftInputs::FeatureAndUnshiftedToken) gets each feature's
+// own token instead: context entries (f_j, t_j), tree nodes (parent's feature, parent's token).
 #include "core/eagle/draft_head.h"
 #include "core/eagle/draft_lm_head.h"
 #include "core/eagle/draft_tree_mask.h"
@@ -27,6 +29,7 @@ class EagleDrafter final : public Drafter {
 
  private:
   // Appends pairs (features[i], tokens[i]) to the context; the last output becomes the root's.
+  // tokens are the next tokens t_{j+1}; an unshifted head gets them moved one place right.
   void commit(const float* features, std::span<const int32_t> tokens);
   // out[m, H] = head(features, tokens) at `positions` under `mask`.
   std::vector<float> run_head(const float* features, std::span<const int32_t> tokens,
@@ -40,6 +43,8 @@ class EagleDrafter final : public Drafter {
   std::vector<float> root_feature_;   // [H]: the predicted feature after the root
   std::vector<float> root_logits_;    // [V]
   std::vector<float> node_features_;  // [tree rows, H]: predicted features of expanded nodes
+  std::vector<int32_t> node_tokens_;  // [tree rows]: tokens of expanded nodes
+  int32_t root_ = -1;                 // the current root token
 };
 
 }  // namespace eaglerun

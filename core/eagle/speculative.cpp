@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/eagle/auto_tree.h"
 #include "core/eagle/tree_builder.h"
 #include "core/eagle/verifier.h"
 
@@ -56,7 +57,12 @@ void SpeculativeStats::merge(const SpeculativeStats& o) {
 namespace {
 
 DraftTree build_tree(Drafter& drafter, const TreeSpec& spec, int32_t root, Sampler& sampler) {
-  require(spec.kind != TreeSpec::Kind::Auto, "--tree auto must be resolved to a shape before decoding");
+  if (spec.kind == TreeSpec::Kind::Auto) {
+    require(spec.policy != nullptr, "--tree auto needs its policy (the measured cost curve)");
+    const auto start = std::chrono::steady_clock::now();
+    const DraftTree drafted = build_dynamic_tree(drafter, spec.policy->draft_shape(), root);
+    return spec.policy->choose(drafted, seconds_since(start));
+  }
   if (spec.kind == TreeSpec::Kind::Dynamic) return build_dynamic_tree(drafter, spec.dynamic, root);
   return build_static_tree(drafter, spec.shape, root, sampler);
 }
@@ -118,6 +124,7 @@ SpeculativeResult generate_speculative(const Model& target, Drafter& drafter, co
     ++res.stats.steps;
     res.stats.tree_tokens += tree.size();
     res.stats.record(acc.accepted_drafts(), tree.max_depth());
+    if (spec.policy) spec.policy->observe(tree, acc.accepted_drafts());
 
     std::vector<int32_t> next_tokens;  // the tokens that follow each accepted node
     std::vector<float> features;       // [path, H]

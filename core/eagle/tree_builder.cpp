@@ -174,7 +174,7 @@ DraftTree build_dynamic_tree(Drafter& drafter, const DynamicTreeShape& shape, in
   for (int32_t c : order) {
     const int32_t parent = pool[c].parent < 0 ? 0 : tree_index[pool[c].parent];
     if (parent < 0) continue;  // parent not kept: only possible with NaN values
-    tree_index[c] = tree.add(parent, pool[c].token);
+    tree_index[c] = tree.add(parent, pool[c].token, pool[c].value);
   }
   return tree;
 }

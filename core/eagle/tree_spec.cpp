@@ -75,9 +75,13 @@ int32_t StaticTreeShape::max_rank() const {
   return r;
 }
 
-int32_t TreeSpec::max_depth() const { return kind == Kind::Dynamic ? dynamic.depth : shape.depth(); }
+int32_t TreeSpec::max_depth() const {
+  if (kind == Kind::Auto) return kAutoMaxDepth;
+  return kind == Kind::Dynamic ? dynamic.depth : shape.depth();
+}
 
 int64_t TreeSpec::max_nodes() const {
+  if (kind == Kind::Auto) return kAutoMaxTotal + 1;
   return kind == Kind::Dynamic ? dynamic.total + 1 : static_cast<int64_t>(shape.paths.size()) + 1;
 }
 

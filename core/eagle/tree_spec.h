@@ -8,6 +8,7 @@
 // A static tree is a list of paths of child ranks: [0,1] is the second most likely child of the
 // most likely child of the root. Every prefix of a path is itself a path.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,11 +28,18 @@ struct DynamicTreeShape {
   int32_t topk = 10;   // nodes expanded per level, children per node
 };
 
+class AutoTreePolicy;
+
+// Bounds of the trees --tree auto may build.
+inline constexpr int32_t kAutoMaxDepth = 7;
+inline constexpr int32_t kAutoMaxTotal = 63;
+
 struct TreeSpec {
   enum class Kind { Static, Dynamic, Auto } kind = Kind::Static;
   std::string name;          // as given, for reports
   StaticTreeShape shape;     // Kind::Static
   DynamicTreeShape dynamic;  // Kind::Dynamic
+  std::shared_ptr<AutoTreePolicy> policy;  // Kind::Auto: set up with the machine's cost curve
 
   int32_t max_depth() const;  // deepest draft token
   int64_t max_nodes() const;  // tree nodes verified per step, the root included

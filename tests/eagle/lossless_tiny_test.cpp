@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 
+#include "core/eagle/auto_tree.h"
 #include "core/eagle/draft_head.h"
 #include "core/eagle/eagle_drafter.h"
 #include "core/eagle/model_drafter.h"
@@ -57,6 +58,18 @@ TEST_F(TinyLossless, GreedyEagleEqualsPlainForEveryTree) {
       const SpeculativeResult r = eagle(drafter, p, tree, 40);
       EXPECT_EQ(r.generation.output_tokens, want) << "tree " << tree << " prompt " << seed;
     }
+  }
+}
+
+TEST_F(TinyLossless, AutoTreeIsLossless) {
+  EagleDrafter drafter(*target_, *head_, 256);
+  TreeSpec spec = parse_tree_spec("auto");
+  spec.policy = std::make_shared<AutoTreePolicy>(CostCurve::measure(*target_, 32, 16), kAutoMaxDepth, kAutoMaxTotal);
+  for (uint64_t seed = 0; seed < 4; ++seed) {
+    const auto p = prompt(seed);
+    Sampler s({});
+    EXPECT_EQ(generate_speculative(*target_, drafter, spec, s, {p, 40, {}, {}}).generation.output_tokens, plain(p, 40))
+        << "prompt " << seed;
   }
 }
 

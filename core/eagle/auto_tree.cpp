@@ -1,0 +1,96 @@
+#include "core/eagle/auto_tree.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "core/error.h"
+
+namespace eaglerun {
+namespace {
+
+constexpr double kSmoothing = 0.1;  // weight of the newest observation in running averages
+
+void blend(double& running, double sample) { running = running == 0.0 ? sample : running + kSmoothing * (sample - running); }
+
+}  // namespace
+
+double CostCurve::at(int64_t n) const {
+  require(!tokens.empty(), "empty cost curve");
+  if (tokens.size() == 1) return seconds[0] * static_cast<double>(n) / static_cast<double>(tokens[0]);
+  std::size_t hi = 1;
+  while (hi + 1 < tokens.size() && tokens[hi] < n) ++hi;
+  const double x0 = tokens[hi - 1], x1 = tokens[hi], y0 = seconds[hi - 1], y1 = seconds[hi];
+  return std::max(0.0, y0 + (y1 - y0) * (static_cast<double>(n) - x0) / (x1 - x0));
+}
+
+CostCurve CostCurve::measure(const Model& model, int64_t max_tokens, int64_t prefix_tokens, int repeats) {
+  const int32_t V = static_cast<int32_t>(model.config().vocab_size);
+  std::vector<int32_t> ids(static_cast<std::size_t>(prefix_tokens + max_tokens));
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>((i * 7919 + 13) % V);
+  KvCache kv = model.make_cache(prefix_tokens + max_tokens);
+  model.forward_causal(std::span(ids).first(prefix_tokens), kv, LogitRows::None);
+  CostCurve curve;
+  for (int64_t n = 1; n <= max_tokens; n = n < 4 ? n + 1 : n + n / 2) {
+    double best = 1e30;
+    for (int r = 0; r < repeats; ++r) {
+      const auto start = std::chrono::steady_clock::now();
+      model.forward_causal(std::span(ids).subspan(prefix_tokens, n), kv, LogitRows::All);
+      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      kv.truncate(prefix_tokens);
+    }
+    curve.tokens.push_back(n);
+    curve.seconds.push_back(best);
+  }
+  return curve;
+}
+
+AutoTreePolicy::AutoTreePolicy(CostCurve verify_cost, int32_t max_depth, int32_t max_total, int32_t topk)
+    : cost_(std::move(verify_cost)), max_depth_(max_depth), max_total_(max_total), topk_(topk),
+      depth_(std::min(5, max_depth)), level_gain_(static_cast<std::size_t>(max_depth), 0.0) {}
+
+DynamicTreeShape AutoTreePolicy::draft_shape() const { return {max_total_, depth_, topk_}; }
+
+DraftTree AutoTreePolicy::choose(const DraftTree& drafted, double draft_seconds) {
+  blend(seconds_per_level_, draft_seconds / std::max(1, drafted.max_depth()));
+  std::vector<double> p;
+  for (int32_t i = 1; i < drafted.size(); ++i) p.push_back(std::exp(drafted.value[i]));
+  std::sort(p.rbegin(), p.rend());
+  double sum = 0, best_rate = 0;
+  int64_t best_n = 0;
+  for (std::size_t n = 0; n <= p.size(); ++n) {
+    if (n > 0) sum += p[n - 1];
+    const double rate = (1.0 + calibration_ * sum) / (draft_seconds + cost_.at(static_cast<int64_t>(n) + 1));
+    if (rate > best_rate) {
+      best_rate = rate;
+      best_n = static_cast<int64_t>(n);
+    }
+  }
+  blend(tokens_per_second_, best_rate);
+  return drafted.keep_best(best_n);
+}
+
+void AutoTreePolicy::observe(const DraftTree& verified, int64_t accepted_drafts) {
+  std::vector<double> per_level(level_gain_.size(), 0.0);
+  double predicted = 0;
+  for (int32_t i = 1; i < verified.size(); ++i) {
+    const double p = std::exp(verified.value[i]);
+    predicted += p;
+    if (verified.depth[i] <= static_cast<int32_t>(per_level.size())) per_level[verified.depth[i] - 1] += p;
+  }
+  if (predicted > 0) {
+    const double ratio = std::clamp(static_cast<double>(accepted_drafts) / predicted, 0.05, 3.0);
+    calibration_ += kSmoothing * (ratio - calibration_);
+  }
+  for (int32_t d = 0; d < depth_; ++d) blend(level_gain_[d], calibration_ * per_level[d]);
+  // A level pays when the tokens it is expected to add are worth more than its draft time.
+  const double needed = seconds_per_level_ * tokens_per_second_;
+  if (depth_ < max_depth_ && level_gain_[depth_ - 1] > 1.5 * needed) {
+    ++depth_;
+  } else if (depth_ > 1 && level_gain_[depth_ - 1] < needed) {
+    --depth_;
+  }
+}
+
+}  // namespace eaglerun

@@ -1,0 +1,55 @@
+#pragma once
+// --tree auto: picks the tree's size and depth at every step to maximise expected tokens per
+// second on the machine it runs on, from
+//   - the target's measured cost curve t(n): one forward over n tree tokens (CostCurve);
+//   - the measured draft time per tree level;
+//   - acceptance predicted by the draft's path probabilities, calibrated online against the
+//     tokens actually accepted.
+// Each step drafts a dynamic (EAGLE-2 style) tree of depth D, then keeps the N best nodes where N
+// maximises (1 + c * sum of the N best path probabilities) / (t_draft + t(N + 1)); c is the running
+// ratio of accepted to predicted tokens. D follows the levels whose expected gain pays for their
+// draft time. Verification is one-hot per sibling, so the output stays lossless.
+#include <cstdint>
+#include <vector>
+
+#include "core/eagle/draft_tree.h"
+#include "core/eagle/tree_spec.h"
+#include "core/model/model.h"
+
+namespace eaglerun {
+
+struct CostCurve {
+  std::vector<int64_t> tokens;   // increasing
+  std::vector<double> seconds;   // one forward of that many tokens
+  double at(int64_t n) const;    // linear interpolation, linear extrapolation past the end
+
+  // Times the target's forward for a few sizes up to max_tokens after a cached prefix of
+  // prefix_tokens (best of `repeats`). Takes well under a second for small models.
+  static CostCurve measure(const Model& model, int64_t max_tokens = 64, int64_t prefix_tokens = 64, int repeats = 2);
+};
+
+class AutoTreePolicy {
+ public:
+  AutoTreePolicy(CostCurve verify_cost, int32_t max_depth = 7, int32_t max_total = 63, int32_t topk = 8);
+
+  // The dynamic tree to draft this step (depth adapts; total = max_total).
+  DynamicTreeShape draft_shape() const;
+  // Keeps the best N nodes of a drafted tree; draft_seconds is what drafting it took.
+  DraftTree choose(const DraftTree& drafted, double draft_seconds);
+  // After verification of the tree `choose` returned.
+  void observe(const DraftTree& verified, int64_t accepted_drafts);
+
+  double calibration() const { return calibration_; }
+  int32_t depth() const { return depth_; }
+
+ private:
+  CostCurve cost_;
+  int32_t max_depth_, max_total_, topk_;
+  int32_t depth_;
+  double calibration_ = 1.0;          // accepted / predicted, running
+  double seconds_per_level_ = 0.0;    // draft time per level, running
+  std::vector<double> level_gain_;    // [depth]: expected accepted tokens contributed per level, running
+  double tokens_per_second_ = 0.0;    // running estimate of the achieved rate
+};
+
+}  // namespace eaglerun
