@@ -1,0 +1,8 @@
+#include "core/kernels/kernels_avx512.h"
+
+namespace eaglerun::kernels {
+
+extern const IsaKernels kAvx512Kernels = {&avx512::act_row_bytes, &avx512::quantize_row, &avx512::gemm_quant,
+                                          &avx512::gemm_float};
+
+}  // namespace eaglerun::kernels

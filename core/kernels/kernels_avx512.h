@@ -1,0 +1,13 @@
+#pragma once
+// Internal: the AVX-512 VNNI kernels (kernels_avx512_*.cpp, compiled with AVX-512 flags).
+// Call only when kernel_isa_supported(KernelIsa::Avx512).
+#include "core/kernels/isa_kernels.h"
+
+namespace eaglerun::kernels::avx512 {
+
+std::size_t act_row_bytes(DType wtype, int64_t k);
+void quantize_row(DType wtype, const float* x, int64_t k, std::byte* out);
+void gemm_quant(const QuantGemmArgs& a);
+void gemm_float(const FloatGemmArgs& a);
+
+}  // namespace eaglerun::kernels::avx512
