@@ -11,7 +11,7 @@
 //
 // Register tile: R <= 4 weight rows x C <= 4 activation rows. For n > 4 the R rows of a tile are
 // first unpacked (chunks of kChunkElems) into an L1 buffer, so the permutes and fp16 conversions
-// are paid once per row, not once per activation tile.
+// are paid once per row, not once per activation tile; the arithmetic is the same as for n <= 4.
 #include <immintrin.h>
 
 #include "core/kernels/avx512_common.h"
@@ -59,7 +59,6 @@ struct Q4Row {
 template <bool kQ41>
 struct Q4Format {
   using Row = Q4Row;
-  static constexpr bool kHasMin = true;
   static constexpr int64_t kElems = 128;
   static constexpr std::size_t kWeightBytes = kQ41 ? 4 * 20 : 4 * 18;
   static constexpr std::size_t kActBytes = kQ4GroupBytes;
@@ -105,12 +104,6 @@ struct Q4Format {
     return {_mm512_load_si512(p), _mm512_load_si512(p + 64), _mm512_load_ps(p + 128), _mm512_load_ps(p + 192)};
   }
 
-  // The 4 mins of the unit, one per block: m[0..3].
-  static void save_mins(const Row& r, float* m) {
-    const __m512i first_lane_of_block = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0);
-    _mm_storeu_ps(m, _mm512_castps512_ps128(_mm512_permutexvar_ps(first_lane_of_block, r.m)));
-  }
-
   // acc += per-lane partial sums of d dx dot(nib, q) for one unit of W[row] . x (no min term)
   static void fma_scaled(const Row& w, const std::byte* x, __m512& acc) {
     __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w.lo, _mm512_load_si512(x));
@@ -139,7 +132,6 @@ struct Q8Row {
 
 struct Q8Format {
   using Row = Q8Row;
-  static constexpr bool kHasMin = false;
   static constexpr int64_t kElems = 64;
   static constexpr std::size_t kWeightBytes = 2 * 34;
   static constexpr std::size_t kActBytes = kQ8UnitBytes;
@@ -177,7 +169,6 @@ struct Q8Format {
     const __m512 scale = _mm512_mul_ps(w.d, _mm512_load_ps(x + 64));
     acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, acc);
   }
-  static void fma_scaled(const Row& w, const std::byte* x, __m512& acc) { fma(w, x, acc); }
 };
 
 // ---- Tiles.
@@ -207,8 +198,6 @@ struct Job {
   const std::byte* act(int64_t col, int64_t unit) const {
     return a.act + static_cast<std::size_t>(col) * a.act_stride + unit * F::kActBytes;
   }
-  // Q4: the per-block sums d[b] sum(q[b]) of activation row `col` (avx512_layout.h).
-  const float* block_sums(int64_t col) const { return reinterpret_cast<const float*>(act(col, units)); }
 };
 
 // Prefetches bytes [from, from + bytes) of the `size` bytes at base into L1 (clipped to size).
@@ -226,46 +215,31 @@ inline void zero(__m512 (&acc)[R][C]) {
   }
 }
 
-// acc[r][c] += units [u0, u1) of W[r] . x[c0 + c], weight rows from row(r, u); without the min
-// term when kScaledOnly. The loop body has no branches, so the accumulators stay in registers.
-template <class F, bool kScaledOnly, int R, int C, class RowOf>
+// acc[r][c] += units [u0, u1) of W[r] . x[c0 + c], weight rows from row(r, u). The loop body has
+// no branches, so the accumulators stay in registers.
+template <class F, int R, int C, class RowOf>
 inline void accumulate(const Job<F>& job, int64_t c0, int64_t u0, int64_t u1, RowOf row, __m512 (&acc)[R][C]) {
   for (int64_t u = u0; u < u1; ++u) {
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       const typename F::Row w = row(r, u);
 #pragma GCC unroll 4
-      for (int c = 0; c < C; ++c) {
-        if constexpr (kScaledOnly) {
-          F::fma_scaled(w, job.act(c0 + c, u), acc[r][c]);
-        } else {
-          F::fma(w, job.act(c0 + c, u), acc[r][c]);
-        }
-      }
+      for (int c = 0; c < C; ++c) F::fma(w, job.act(c0 + c, u), acc[r][c]);
     }
   }
 }
 
-// acc[r][c] += sum_b mins[r][b] s[c0 + c][b0 + b] for b < blocks (a multiple of 16): the min term
-// of Q4 weights, 16 blocks per FMA.
-template <int R, int C>
-inline void accumulate_mins(const float* const* mins, const float* const* sums, int64_t blocks,
-                            __m512 (&acc)[R][C]) {
-  for (int64_t b = 0; b < blocks; b += 16) {
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-      const __m512 m = _mm512_load_ps(mins[r] + b);
-#pragma GCC unroll 4
-      for (int c = 0; c < C; ++c) acc[r][c] = _mm512_fmadd_ps(m, _mm512_loadu_ps(sums[c] + b), acc[r][c]);
-    }
-  }
-}
+// Both paths below give every output the same bits whatever n is (a draft-tree row equals the same
+// row of plain decoding): per chunk of kChunkElems columns of k, each lane sums its units in order
+// (scaled dot, then the Q4 min term, per unit), store_tile sums the lanes and adds the chunk's
+// result to y after the first chunk.
 
 // n <= 4: one activation tile; weights go straight from memory into registers. The partial last
-// unit, if any (kTail), is added after the loop: a compile-time branch, so that the accumulators
-// stay in registers through the loop.
+// unit, if any (kTail), is added after the loop over full units: a compile-time branch, so that
+// the accumulators stay in registers through the loop.
 template <class F, bool kTail>
 void gemm_direct(const Job<F>& job) {
+  constexpr int64_t kChunk = kChunkElems / F::kElems;  // units per chunk
   const QuantGemmArgs& a = job.a;
   const std::size_t size = static_cast<std::size_t>(a.rows) * a.w_stride;
   prefetch(a.w, 0, kPrefetchBytes, size);
@@ -273,41 +247,36 @@ void gemm_direct(const Job<F>& job) {
     const int rt = a.rows - r0 < 4 ? static_cast<int>(a.rows - r0) : 4;
     prefetch(a.w, static_cast<std::size_t>(r0) * a.w_stride + kPrefetchBytes, 4 * a.w_stride, size);
     dispatch_tile(rt, static_cast<int>(a.n), [&]<int R, int C>() {
-      __m512 acc[R][C];
-      zero(acc);
-      accumulate<F, false, R, C>(job, 0, 0, job.full_units,
-                                 [&](int r, int64_t u) { return job.template load<false>(r0 + r, u); }, acc);
-      if constexpr (kTail) {
-        accumulate<F, false, R, C>(job, 0, job.full_units, job.units,
-                                   [&](int r, int64_t u) { return job.template load<true>(r0 + r, u); }, acc);
+      for (int64_t u0 = 0; u0 < job.units; u0 += kChunk) {
+        const int64_t u1 = u0 + kChunk < job.units ? u0 + kChunk : job.units;
+        const int64_t full_end = u1 < job.full_units ? u1 : job.full_units;
+        __m512 acc[R][C];
+        zero(acc);
+        accumulate<F, R, C>(job, 0, u0, full_end,
+                                   [&](int r, int64_t u) { return job.template load<false>(r0 + r, u); }, acc);
+        if constexpr (kTail) {
+          accumulate<F, R, C>(job, 0, full_end, u1,
+                                     [&](int r, int64_t u) { return job.template load<true>(r0 + r, u); }, acc);
+        }
+        store_tile<R, C>(acc, a.y + r0, a.ldy, u0 > 0);
       }
-      store_tile<R, C>(acc, a.y + r0, a.ldy, false);
     });
   }
 }
 
-// n > 4: per tile of up to 4 weight rows and kChunkElems columns of k, unpack once into `buf`
-// (and, for Q4, the blocks' mins into `mins`), then sweep all activation rows in tiles of 4.
+// n > 4: per tile of up to 4 weight rows and one chunk of k, unpack once into `buf`, then sweep
+// all activation rows in tiles of 4.
 template <class F>
 void gemm_unpacked(const Job<F>& job) {
   constexpr int64_t kChunk = kChunkElems / F::kElems;    // units per chunk
-  constexpr int64_t kBlocks = kChunk * F::kElems / 32;   // blocks per chunk, a multiple of 16
   alignas(64) std::byte buf[4 * kChunk * F::kRowBytes];  // [4 rows][kChunk units][kRowBytes]
-  alignas(64) float mins[4][kBlocks];                    // Q4: [4 rows][blocks of the chunk]
-  const float* min_rows[4] = {mins[0], mins[1], mins[2], mins[3]};
   const QuantGemmArgs& a = job.a;
   for (int64_t r0 = 0; r0 < a.rows; r0 += 4) {
     const int rt = a.rows - r0 < 4 ? static_cast<int>(a.rows - r0) : 4;
     for (int64_t u0 = 0; u0 < job.units; u0 += kChunk) {
       const int64_t u1 = u0 + kChunk < job.units ? u0 + kChunk : job.units;
-      const int64_t blocks = (4 * (u1 - u0) + 15) / 16 * 16;  // Q4 blocks of this chunk, padded
       for (int r = 0; r < rt; ++r) {
-        for (int64_t u = u0; u < u1; ++u) {
-          const typename F::Row w = job.load_any(r0 + r, u);
-          F::save(w, buf + (r * kChunk + u - u0) * F::kRowBytes);
-          if constexpr (F::kHasMin) F::save_mins(w, mins[r] + 4 * (u - u0));
-        }
-        for (int64_t b = 4 * (u1 - u0); b < blocks; ++b) mins[r][b] = 0.0f;
+        for (int64_t u = u0; u < u1; ++u) F::save(job.load_any(r0 + r, u), buf + (r * kChunk + u - u0) * F::kRowBytes);
       }
       auto unpacked = [&](int r, int64_t u) { return F::restore(buf + (r * kChunk + u - u0) * F::kRowBytes); };
       for (int64_t c0 = 0; c0 < a.n; c0 += 4) {
@@ -315,12 +284,7 @@ void gemm_unpacked(const Job<F>& job) {
         dispatch_tile(rt, ct, [&]<int R, int C>() {
           __m512 acc[R][C];
           zero(acc);
-          accumulate<F, true, R, C>(job, c0, u0, u1, unpacked, acc);
-          if constexpr (F::kHasMin) {
-            const float* sums[C];
-            for (int c = 0; c < C; ++c) sums[c] = job.block_sums(c0 + c) + 4 * u0;
-            accumulate_mins<R, C>(min_rows, sums, blocks, acc);
-          }
+          accumulate<F, R, C>(job, c0, u0, u1, unpacked, acc);
           store_tile<R, C>(acc, a.y + c0 * a.ldy + r0, a.ldy, u0 > 0);
         });
       }

@@ -166,6 +166,32 @@ TEST(MatmulFast, RowSliceMatchesFullProduct) {
   }
 }
 
+// Lossless speculative decoding rests on this: a row's result must not depend on how many rows
+// share the call (a draft tree verifies n > 4 tokens at once, plain decoding one at a time).
+TEST(MatmulFast, EachRowHasTheSameBitsWhateverTheTokenCount) {
+  ThreadPool pool(2);
+  for (KernelIsa isa : supported_isas()) {
+    IsaScope scope(isa);
+    for (DType t : test::kAllDTypes) {
+      for (int64_t k : {96, 576, 2144, 4096}) {  // one chunk, several chunks, a partial unit
+        const test::OwnedTensor w = test::random_weights(t, 21, k, 11);
+        const std::vector<float> x = test::random_activations(9, k, 12);
+        std::vector<float> all(9 * 21);
+        matmul(w.view, x.data(), 9, all.data(), Precision::Fast, pool);
+        for (int64_t n : {1, 2, 4, 5}) {
+          for (int64_t c0 = 0; c0 + n <= 9; c0 += n) {
+            std::vector<float> some(n * 21);
+            matmul(w.view, x.data() + c0 * k, n, some.data(), Precision::Fast, pool);
+            ASSERT_EQ(std::memcmp(some.data(), all.data() + c0 * 21, some.size() * sizeof(float)), 0)
+                << kernel_isa_name(isa) << " " << dtype_info(t).name << " k=" << k << " rows " << c0 << ".."
+                << c0 + n << " of 9";
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(MatmulMany, SameBitsAsSeparateMatmuls) {
   const test::OwnedTensor a = test::random_weights(DType::Q4_1, 37, 160, 1);
   const test::OwnedTensor b = test::random_weights(DType::Q8_0, 10, 160, 2);
