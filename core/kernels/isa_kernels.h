@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/kernels/attention_kernels.h"
 #include "core/tensor/dtype.h"
 
 namespace eaglerun::kernels {
@@ -49,7 +50,14 @@ struct IsaKernels {
   void (*quantize_row)(DType wtype, const float* x, int64_t k, std::byte* out);
   void (*gemm_quant)(const QuantGemmArgs& a);
   void (*gemm_float)(const FloatGemmArgs& a);
+  void (*attention_scores)(const AttentionHeadsArgs& a);  // attention_kernels.h
+  void (*attention_mix)(const AttentionHeadsArgs& a);
 };
+
+// The attention loops in portable C++ (attention_kernels.cpp): the scalar and AVX2 tables use them,
+// and the AVX-512 ones for head sizes they do not cover.
+void portable_attention_scores(const AttentionHeadsArgs& a);
+void portable_attention_mix(const AttentionHeadsArgs& a);
 
 extern const IsaKernels kScalarKernels;
 #if defined(EAGLERUN_X86_KERNELS)

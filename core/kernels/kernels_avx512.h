@@ -9,5 +9,7 @@ std::size_t act_row_bytes(DType wtype, int64_t k);
 void quantize_row(DType wtype, const float* x, int64_t k, std::byte* out);
 void gemm_quant(const QuantGemmArgs& a);
 void gemm_float(const FloatGemmArgs& a);
+void attention_scores(const AttentionHeadsArgs& a);
+void attention_mix(const AttentionHeadsArgs& a);
 
 }  // namespace eaglerun::kernels::avx512

@@ -120,6 +120,8 @@ void gemm_float(const FloatGemmArgs& a) {
 
 }  // namespace
 
-extern const IsaKernels kScalarKernels = {&act_row_bytes, &quantize_row, &gemm_quant, &gemm_float};
+extern const IsaKernels kScalarKernels = {&act_row_bytes,     &quantize_row,
+                                          &gemm_quant,        &gemm_float,
+                                          &portable_attention_scores, &portable_attention_mix};
 
 }  // namespace eaglerun::kernels

@@ -1,0 +1,52 @@
+#include "core/kernels/attention_kernels.h"
+
+#include "core/kernels/isa_kernels.h"
+
+namespace eaglerun {
+namespace kernels {
+namespace {
+
+constexpr int kLanes = 16;
+
+// Sum of 16 lanes by halving (8, 4, 2, 1).
+float combine_sum(float* acc) {
+  for (int w = kLanes / 2; w > 0; w /= 2) {
+    for (int l = 0; l < w; ++l) acc[l] += acc[l + w];
+  }
+  return acc[0];
+}
+
+}  // namespace
+
+// Portable versions: lane l of a dot product sums elements i with i % 16 == l, then the lanes
+// combine by halving, the order the AVX-512 kernel uses.
+void portable_attention_scores(const AttentionHeadsArgs& a) {
+  for (int64_t t = 0; t < a.n; ++t) {
+    const float* k = a.keys + a.visible[t] * a.stride;
+    for (int64_t g = 0; g < a.G; ++g) {
+      const float* q = a.q + g * a.d;
+      float acc[kLanes] = {};
+      for (int64_t i = 0; i < a.d; ++i) acc[i % kLanes] += q[i] * k[i];
+      a.scores[g * a.n + t] = combine_sum(acc) * a.scale;
+    }
+  }
+}
+
+void portable_attention_mix(const AttentionHeadsArgs& a) {
+  for (int64_t i = 0; i < a.G * a.d; ++i) a.out[i] = 0.f;
+  for (int64_t t = 0; t < a.n; ++t) {
+    const float* v = a.values + a.visible[t] * a.stride;
+    for (int64_t g = 0; g < a.G; ++g) {
+      const float p = a.scores[g * a.n + t];
+      float* o = a.out + g * a.d;
+      for (int64_t i = 0; i < a.d; ++i) o[i] += p * v[i];
+    }
+  }
+}
+
+}  // namespace kernels
+
+void attention_scores(const AttentionHeadsArgs& a) { kernels::active_isa_kernels().attention_scores(a); }
+void attention_mix(const AttentionHeadsArgs& a) { kernels::active_isa_kernels().attention_mix(a); }
+
+}  // namespace eaglerun

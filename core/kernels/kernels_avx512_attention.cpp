@@ -1,0 +1,65 @@
+// AVX-512 attention loops (attention_kernels.h) for head_dim a multiple of 16, up to 256; other
+// sizes take the portable loops. Keys and values are walked in blocks that stay in L1 while every
+// head of the group reads them.
+#include <immintrin.h>
+
+#include "core/kernels/kernels_avx512.h"
+
+namespace eaglerun::kernels::avx512 {
+namespace {
+
+constexpr int64_t kMaxVectors = 16;  // head_dim <= 256
+constexpr int64_t kBlock = 32;       // keys per block
+
+// Lane sum by halving (8, 4, 2, 1), the portable loops' order.
+inline float lane_sum(__m512 v) {
+  const __m256 h8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+  const __m128 h4 = _mm_add_ps(_mm256_castps256_ps128(h8), _mm256_extractf128_ps(h8, 1));
+  const __m128 h2 = _mm_add_ps(h4, _mm_movehl_ps(h4, h4));
+  const __m128 h1 = _mm_add_ss(h2, _mm_movehdup_ps(h2));
+  return _mm_cvtss_f32(h1);
+}
+
+bool supported(const AttentionHeadsArgs& a) { return a.d % 16 == 0 && a.d / 16 <= kMaxVectors; }
+
+}  // namespace
+
+void attention_scores(const AttentionHeadsArgs& a) {
+  if (!supported(a)) return portable_attention_scores(a);
+  const int64_t nv = a.d / 16;
+  for (int64_t t0 = 0; t0 < a.n; t0 += kBlock) {
+    const int64_t t1 = t0 + kBlock < a.n ? t0 + kBlock : a.n;
+    for (int64_t g = 0; g < a.G; ++g) {
+      __m512 q[kMaxVectors];
+      for (int64_t v = 0; v < nv; ++v) q[v] = _mm512_loadu_ps(a.q + g * a.d + 16 * v);
+      for (int64_t t = t0; t < t1; ++t) {
+        const float* k = a.keys + a.visible[t] * a.stride;
+        __m512 acc = _mm512_mul_ps(q[0], _mm512_loadu_ps(k));
+        for (int64_t v = 1; v < nv; ++v) acc = _mm512_fmadd_ps(q[v], _mm512_loadu_ps(k + 16 * v), acc);
+        a.scores[g * a.n + t] = lane_sum(acc) * a.scale;
+      }
+    }
+  }
+}
+
+void attention_mix(const AttentionHeadsArgs& a) {
+  if (!supported(a)) return portable_attention_mix(a);
+  const int64_t nv = a.d / 16;
+  for (int64_t i = 0; i < a.G * a.d; ++i) a.out[i] = 0.f;
+  for (int64_t t0 = 0; t0 < a.n; t0 += kBlock) {
+    const int64_t t1 = t0 + kBlock < a.n ? t0 + kBlock : a.n;
+    for (int64_t g = 0; g < a.G; ++g) {
+      float* o = a.out + g * a.d;
+      __m512 acc[kMaxVectors];
+      for (int64_t v = 0; v < nv; ++v) acc[v] = _mm512_loadu_ps(o + 16 * v);
+      for (int64_t t = t0; t < t1; ++t) {
+        const float* x = a.values + a.visible[t] * a.stride;
+        const __m512 p = _mm512_set1_ps(a.scores[g * a.n + t]);
+        for (int64_t v = 0; v < nv; ++v) acc[v] = _mm512_fmadd_ps(p, _mm512_loadu_ps(x + 16 * v), acc[v]);
+      }
+      for (int64_t v = 0; v < nv; ++v) _mm512_storeu_ps(o + 16 * v, acc[v]);
+    }
+  }
+}
+
+}  // namespace eaglerun::kernels::avx512
