@@ -1,0 +1,46 @@
+#pragma once
+// The draft head's forward pass with saved activations, and its backward pass, over one sequence
+// of m rows at positions 0..m-1 (causal attention), for float (training) and double (reference).
+//   x0  = fc([emb, f]) (+ bias)
+//   x1  = x0 + o(attention(rope(q(x0)), rope(k(x0)), v(x0)))
+//   out = x1 + down(silu(gate(n)) * up(n)),  n = rmsnorm(x1) * norm
+// Same function as DraftHead::forward on the same inputs (up to the order of fp32 summation).
+#include <cstdint>
+#include <vector>
+
+#include "core/eagle/draft_head.h"
+#include "core/kernels/thread_pool.h"
+#include "core/train/param_layout.h"
+
+namespace eaglerun::train {
+
+template <typename T>
+struct HeadActivations {
+  int64_t m = 0;
+  std::vector<T> cat;   // [m, 2H] fc input: embedding, feature (an unused one zero)
+  std::vector<T> x0;    // [m, H]
+  std::vector<T> q;     // [m, Q] after RoPE
+  std::vector<T> k;     // [m, K] after RoPE
+  std::vector<T> v;     // [m, K]
+  std::vector<T> lse;   // [heads, m] attention log-sum-exp
+  std::vector<T> attn;  // [m, Q] attention output
+  std::vector<T> x1;    // [m, H]
+  std::vector<T> rstd;  // [m] post-attention RMSNorm 1/rms
+  std::vector<T> n;     // [m, H] post-attention RMSNorm output
+  std::vector<T> gate;  // [m, I]
+  std::vector<T> up;    // [m, I]
+  std::vector<T> act;   // [m, I] silu(gate) * up
+  std::vector<T> out;   // [m, H] predicted features f^
+};
+
+// emb, features: [m, H]; the one config.inputs leaves unused may be null (read as zeros).
+template <typename T>
+void head_forward(const DraftHeadConfig& c, const HeadTensors<const T>& w, const T* emb, const T* features, int64_t m,
+                  HeadActivations<T>& a, ThreadPool& pool);
+
+// Adds d(sum(d_out * out))/d(parameter) into g. d_out: [m, H].
+template <typename T>
+void head_backward(const DraftHeadConfig& c, const HeadTensors<const T>& w, const HeadActivations<T>& a,
+                   const T* d_out, const HeadTensors<T>& g, ThreadPool& pool);
+
+}  // namespace eaglerun::train

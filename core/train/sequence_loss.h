@@ -1,0 +1,54 @@
+#pragma once
+// One sequence through the head: forward, the EAGLE loss on the selected outputs, and backward.
+#include <cstdint>
+#include <vector>
+
+#include "core/eagle/draft_head.h"
+#include "core/train/frozen_lm_head.h"
+#include "core/train/head_backprop.h"
+#include "core/train/param_layout.h"
+
+namespace eaglerun::train {
+
+// A sequence prepared for the head (see training_data.h for how it is built from data).
+template <typename T>
+struct HeadExample {
+  int64_t m = 0;                  // head rows: input j = 0..m-1 at position j
+  std::vector<T> emb;             // [m, H] embedding of the token paired with f_j (empty: unused)
+  std::vector<T> features;        // [m, H] input features f_j, noise added (empty: unused)
+  std::vector<int64_t> selected;  // [S] rows whose output gets loss, ascending, each < m
+  std::vector<T> targets;         // [S, H] the target feature f_{j+1} of each selected row (no noise)
+};
+
+struct LossWeights {
+  double feature = 1.0;  // SmoothL1 weight (official v_w)
+  double token = 0.1;    // soft cross-entropy weight (official p_w)
+};
+
+// Sums over the selected positions of one or more sequences.
+struct LossSums {
+  double feature = 0.0;   // sum of per-position SmoothL1 (each a mean over H)
+  double token = 0.0;     // sum of per-position soft cross-entropy (nats)
+  double entropy = 0.0;   // sum of the target distribution's entropy H(p): token - entropy = sum KL(p || q)
+  int64_t positions = 0;  // selected positions
+  LossSums& operator+=(const LossSums& o);
+  // The training objective: (w_f * feature + w_t * token) / positions.
+  double total(const LossWeights& w) const;
+};
+
+// Runs the example; when grads is not null, ADDS the gradient of
+//   (w.feature * sum feature_loss + w.token * sum token_loss) / normalizer
+// into *grads. The LM head part runs in chunks of rows (logits of draft and target rows in one
+// product), so memory stays at 2 x chunk x V floats.
+template <typename T>
+LossSums sequence_loss(const DraftHeadConfig& c, const HeadTensors<const T>& w, const FrozenLmHead& lm,
+                       const HeadExample<T>& ex, const LossWeights& weights, double normalizer,
+                       const HeadTensors<T>* grads, ThreadPool& pool);
+
+// Loss terms of predicted features out[S, H] against targets[S, H]; d_pred (if not null) gets
+// the gradient as above. The building block of sequence_loss, also used by validation.
+template <typename T>
+LossSums prediction_loss(const FrozenLmHead& lm, const T* pred, const T* targets, int64_t s, const LossWeights& weights,
+                         double normalizer, T* d_pred, ThreadPool& pool);
+
+}  // namespace eaglerun::train

@@ -1,0 +1,157 @@
+// The whole head's gradient (every parameter tensor, random coordinates) against central finite
+// differences in double, on a tiny config, for every input variant; the fp32 path against the
+// double path; the training forward against the inference forward (DraftHead::forward).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <numeric>
+
+#include "core/eagle/draft_head.h"
+#include "core/train/param_layout.h"
+#include "core/train/sequence_loss.h"
+#include "tests/train/grad_check.h"
+
+namespace eaglerun::train {
+namespace {
+
+using test::random_doubles;
+
+DraftHeadConfig tiny_config(DraftInputs inputs, bool bias = true) {
+  DraftHeadConfig c;
+  c.hidden_size = 16;
+  c.intermediate_size = 24;
+  c.n_heads = 4;
+  c.n_kv_heads = 2;
+  c.head_dim = 4;
+  c.vocab_size = 40;
+  c.rms_norm_eps = 1e-6;
+  c.rope_theta = 10000.0;
+  c.bias = bias;
+  c.inputs = inputs;
+  return c;
+}
+
+template <typename T>
+std::vector<T> cast(const std::vector<double>& v) {
+  return std::vector<T>(v.begin(), v.end());
+}
+
+template <typename T>
+HeadExample<T> tiny_example(int64_t H, std::vector<int64_t> selected) {
+  HeadExample<T> ex;
+  ex.m = selected.back() + 1;
+  ex.emb = cast<T>(random_doubles(ex.m * H, 31));
+  ex.features = cast<T>(random_doubles(ex.m * H, 32, 2.0));
+  ex.selected = selected;
+  ex.targets = cast<T>(random_doubles(static_cast<int64_t>(selected.size()) * H, 33, 1.5));
+  return ex;
+}
+
+struct Fixture {
+  DraftHeadConfig config;
+  DraftHead head;
+  ParamLayout layout;
+  std::vector<float> lm_w;
+  ThreadPool pool{2};
+  FrozenLmHead lm;
+
+  explicit Fixture(const DraftHeadConfig& c)
+      : config(c), head(DraftHead::random(c, 5, 0.35f)), layout(c),
+        lm_w(cast<float>(random_doubles(c.vocab_size * c.hidden_size, 34, 0.8))),
+        lm(FrozenLmHead::from_matrix(lm_w.data(), c.vocab_size, c.hidden_size, pool)) {
+    for (float& v : head.parameters().at("layers.0.post_attention_layernorm.weight").values) v += 0.1f * v * v;
+  }
+};
+
+const LossWeights kWeights{1.0, 0.1};
+
+void check_variant(DraftInputs inputs, bool bias) {
+  Fixture f(tiny_config(inputs, bias));
+  const HeadExample<double> ex = tiny_example<double>(16, {1, 2, 4, 5});  // T = 7: rows 0..5
+  std::vector<double> params = flatten<double>(f.layout, f.head);
+  auto loss = [&] {
+    return sequence_loss<double>(f.config, head_tensors<const double>(f.layout, params.data()), f.lm, ex, kWeights,
+                                 4.0, nullptr, f.pool)
+        .total(kWeights);
+  };
+  std::vector<double> grads(params.size(), 0.0);
+  const auto g = head_tensors<double>(f.layout, grads.data());
+  sequence_loss<double>(f.config, head_tensors<const double>(f.layout, params.data()), f.lm, ex, kWeights, 4.0, &g,
+                        f.pool);
+  double max_error = 0;
+  for (const ParamSlice& s : f.layout.slices()) {
+    std::vector<double> x(params.begin() + s.offset, params.begin() + s.offset + s.size);
+    const std::vector<double> a(grads.begin() + s.offset, grads.begin() + s.offset + s.size);
+    auto f_slice = [&] {
+      std::copy(x.begin(), x.end(), params.begin() + s.offset);
+      return loss();
+    };
+    test::expect_gradient(std::string(draft_inputs_name(inputs)) + " " + s.name, x, a, f_slice, 8, s.offset, 1e-6,
+                          1e-6, &max_error);
+    std::copy(x.begin(), x.end(), params.begin() + s.offset);
+  }
+  ::testing::Test::RecordProperty("max_error", std::to_string(max_error));
+  std::printf("%s bias=%d: largest gradient error %.2e (relative to max(1, |numeric|))\n",
+              std::string(draft_inputs_name(inputs)).c_str(), bias, max_error);
+  // The unused half of fc gets no gradient.
+  const ParamSlice& fc = f.layout.slice("fc.weight");
+  for (int64_t r = 0; r < 16; ++r) {
+    for (int64_t c = 0; c < 32; ++c) {
+      const bool emb_half = c < 16;
+      if ((inputs == DraftInputs::FeatureOnly && emb_half) || (inputs == DraftInputs::TokenOnly && !emb_half)) {
+        ASSERT_EQ(grads[fc.offset + r * 32 + c], 0.0);
+      }
+    }
+  }
+}
+
+TEST(HeadGrad, MatchesFiniteDifferencesForEveryParameter) {
+  check_variant(DraftInputs::FeatureAndShiftedToken, true);
+}
+TEST(HeadGrad, WithoutFcBias) { check_variant(DraftInputs::FeatureAndShiftedToken, false); }
+TEST(HeadGrad, FeatureOnly) { check_variant(DraftInputs::FeatureOnly, true); }
+TEST(HeadGrad, TokenOnly) { check_variant(DraftInputs::TokenOnly, true); }
+TEST(HeadGrad, FeatureAndUnshiftedToken) { check_variant(DraftInputs::FeatureAndUnshiftedToken, true); }
+
+TEST(HeadGrad, FloatPathAgreesWithDouble) {
+  Fixture f(tiny_config(DraftInputs::FeatureAndShiftedToken));
+  const HeadExample<double> exd = tiny_example<double>(16, {0, 3, 5});
+  const HeadExample<float> exf = tiny_example<float>(16, {0, 3, 5});
+  std::vector<double> pd = flatten<double>(f.layout, f.head), gd(pd.size(), 0.0);
+  std::vector<float> pf = flatten<float>(f.layout, f.head), gf(pf.size(), 0.f);
+  const auto g_d = head_tensors<double>(f.layout, gd.data());
+  const auto g_f = head_tensors<float>(f.layout, gf.data());
+  const LossSums ld = sequence_loss<double>(f.config, head_tensors<const double>(f.layout, pd.data()), f.lm, exd,
+                                            kWeights, 3.0, &g_d, f.pool);
+  const LossSums lf = sequence_loss<float>(f.config, head_tensors<const float>(f.layout, pf.data()), f.lm, exf,
+                                           kWeights, 3.0, &g_f, f.pool);
+  EXPECT_NEAR(lf.total(kWeights), ld.total(kWeights), 1e-5 * ld.total(kWeights));
+  EXPECT_NEAR(lf.entropy, ld.entropy, 1e-5);
+  for (const ParamSlice& s : f.layout.slices()) {
+    double err = 0, norm = 0;
+    for (int64_t i = s.offset; i < s.offset + s.size; ++i) err += std::pow(gf[i] - gd[i], 2), norm += gd[i] * gd[i];
+    EXPECT_LT(std::sqrt(err), 1e-4 * std::sqrt(norm) + 1e-9) << s.name;
+  }
+}
+
+TEST(HeadGrad, TrainingForwardEqualsInferenceForward) {
+  for (DraftInputs inputs : {DraftInputs::FeatureAndShiftedToken, DraftInputs::FeatureOnly, DraftInputs::TokenOnly,
+                             DraftInputs::FeatureAndUnshiftedToken}) {
+    Fixture f(tiny_config(inputs));
+    const int64_t m = 9, H = 16;
+    const auto emb = cast<float>(random_doubles(m * H, 41)), feat = cast<float>(random_doubles(m * H, 42));
+    std::vector<float> params = flatten<float>(f.layout, f.head);
+    HeadActivations<float> a;
+    head_forward<float>(f.config, head_tensors<const float>(f.layout, params.data()), emb.data(), feat.data(), m, a,
+                        f.pool);
+    KvCache kv = f.head.make_cache(m);
+    std::vector<int32_t> pos(m);
+    std::iota(pos.begin(), pos.end(), 0);
+    std::vector<float> out(m * H);
+    f.head.forward(emb.data(), feat.data(), m, pos, AttentionMask::causal(0, m), kv, out.data(), f.pool);
+    for (int64_t i = 0; i < m * H; ++i) ASSERT_NEAR(a.out[i], out[i], 2e-5) << draft_inputs_name(inputs) << " " << i;
+  }
+}
+
+}  // namespace
+}  // namespace eaglerun::train
