@@ -40,7 +40,7 @@ struct ThreadPool::Impl {
   const std::function<void(int64_t, int64_t)>* fn = nullptr;
   int64_t n_items = 0;
   int64_t chunk = 0;  // items per range, a multiple of the grain
-  bool stop = false;
+  std::atomic<bool> stop{false};
   std::mutex error_mutex;
   std::exception_ptr error;
 

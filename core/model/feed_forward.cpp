@@ -54,7 +54,7 @@ void sparse_moe(const LayerWeights& w, const ModelConfig& c, const float* x, int
   std::vector<float> xs, ys;
   for (int64_t e = 0; e < E; ++e) {
     const auto& r = routes[e];
-    if (r.empty()) continue;
+    if (r.empty() || w.experts[e].gate.data == nullptr) continue;  // unrouted, or held by another rank
     const auto m = static_cast<int64_t>(r.size());
     xs.resize(static_cast<std::size_t>(m * H));
     ys.resize(static_cast<std::size_t>(m * H));

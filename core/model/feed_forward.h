@@ -12,6 +12,8 @@ void swiglu(const FeedForwardWeights& w, const float* x, int64_t n, float* out, 
 // Mixtral's block_sparse_moe, as Hugging Face computes it:
 //   p = softmax(router(x)) over E experts (fp32); take the top-k experts by p; renormalise their p to sum 1;
 //   out = sum over the chosen experts e of p_e * swiglu_e(x).
+// Under expert parallelism the experts this rank does not hold are empty views: they are skipped,
+// and the caller sums every rank's partial `out` (routing is computed in full on every rank).
 void sparse_moe(const LayerWeights& w, const ModelConfig& config, const float* x, int64_t n, float* out,
                 Precision precision, ThreadPool& pool);
 

@@ -5,6 +5,10 @@
 // forward() takes explicit positions and an explicit attention mask over [cached + new] tokens,
 // so a whole draft tree is verified in one call. It returns the top-layer hidden state after the
 // final norm (the feature EAGLE drafts from) and the logits.
+//
+// A rank that holds only a shard of the model (ModelShard: some heads, layers or experts; the
+// weights already narrowed by parallel/) runs the pieces forward() is made of: embed(),
+// forward_layers(), final_norm(), lm_head().
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -13,6 +17,7 @@
 #include "core/kernels/matmul.h"
 #include "core/model/attention_mask.h"
 #include "core/model/kv_cache.h"
+#include "core/model/model_shard.h"
 #include "core/model/model_weights.h"
 
 namespace eaglerun {
@@ -28,14 +33,19 @@ class Model {
  public:
   // Keeps `store` alive: the weights are views into its memory mapping.
   Model(std::shared_ptr<const WeightStore> store, ThreadPool& pool, Precision precision = Precision::Fast);
+  // A shard: `weights` narrowed to `shard` by the caller. Throws Error when they disagree.
+  Model(std::shared_ptr<const WeightStore> store, ModelWeights weights, const ModelShard& shard, ThreadPool& pool,
+        Precision precision);
 
   const ModelConfig& config() const { return config_; }
+  const ModelShard& shard() const { return shard_; }
   const ModelWeights& weights() const { return weights_; }
   Precision precision() const { return precision_; }
   void set_precision(Precision p) { precision_ = p; }
   ThreadPool& pool() const { return pool_; }
 
-  // A cache for up to `capacity` tokens; throws Error when that exceeds the model's context.
+  // A cache of this shard's layers and KV heads for up to `capacity` tokens; throws Error when that
+  // exceeds the model's context.
   KvCache make_cache(int64_t capacity) const;
 
   // tokens, positions: [n]; mask: n_past == kv.size(), n_new == n. Appends n rows to kv.
@@ -46,17 +56,28 @@ class Model {
   // Plain causal forward of `tokens` after the cache: positions kv.size() ... kv.size() + n - 1.
   ForwardOutput forward_causal(std::span<const int32_t> tokens, KvCache& kv, LogitRows rows = LogitRows::Last) const;
 
-  // logits[n, V] = LM head applied to hidden[n, H] (already final-normed).
+  // x[n, H]: the residual stream after the layers before this shard's; runs layers
+  // [shard.layer_begin, shard.layer_end) in place and appends n rows to kv (shapes as forward()).
+  void forward_layers(float* x, int64_t n, std::span<const int32_t> positions, const AttentionMask& mask,
+                      KvCache& kv) const;
+  // x[n, H] <- the final RMSNorm of x.
+  void final_norm(float* x, int64_t n) const;
+  // logits[n, V'] = LM head applied to hidden[n, H] (already final-normed); V' = the LM head rows
+  // held here (V for a whole model).
   void lm_head(const float* hidden, int64_t n, float* logits) const;
   // x[n, H] = embedding rows of tokens.
   void embed(std::span<const int32_t> tokens, float* x) const;
 
  private:
+  // Throws Error for an empty step, positions outside the context or a mask/cache mismatch.
+  void check_step(int64_t n, std::span<const int32_t> positions, const AttentionMask& mask, const KvCache& kv) const;
   void layer_forward(int64_t l, float* x, int64_t n, std::span<const int32_t> positions, const AttentionMask& mask,
                      KvCache& kv) const;
 
   std::shared_ptr<const WeightStore> store_;
   ModelConfig config_;
+  ModelConfig local_;  // config_ with this shard's heads and layer count (attention, KV cache)
+  ModelShard shard_;
   ModelWeights weights_;
   ThreadPool& pool_;
   Precision precision_;

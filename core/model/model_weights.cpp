@@ -98,9 +98,12 @@ int64_t ModelWeights::bytes_read_per_token() const {
     bytes += l.wq.nbytes + l.wk.nbytes + l.wv.nbytes + l.wo.nbytes;
     if (l.experts.empty()) {
       bytes += l.mlp.gate.nbytes + l.mlp.up.nbytes + l.mlp.down.nbytes;
-    } else {  // a token reads the router and its top-k experts
-      const FeedForwardWeights& e = l.experts.front();
-      bytes += l.router.nbytes + experts_per_token * (e.gate.nbytes + e.up.nbytes + e.down.nbytes);
+    } else {  // a token reads the router and its top-k experts; on average k/E of those held here
+      int64_t held = 0;
+      for (const FeedForwardWeights& e : l.experts) {
+        held += static_cast<int64_t>(e.gate.nbytes + e.up.nbytes + e.down.nbytes);
+      }
+      bytes += l.router.nbytes + experts_per_token * held / static_cast<int64_t>(l.experts.size());
     }
   }
   return bytes;

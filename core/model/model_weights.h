@@ -35,11 +35,15 @@ struct ModelWeights {
   std::vector<float> final_norm;    // [H]
   TensorView lm_head;               // [V, H] (the embedding when tied)
   int64_t experts_per_token = 0;    // MoE: experts each token reads (top-k)
+  // Storage of views that are copies rather than file views (a rank's slice of a weight that is
+  // not contiguous in the file). Empty for a whole model.
+  std::vector<std::shared_ptr<const std::vector<std::byte>>> owned;
 
   // Throws Error naming the missing tensor or the mismatched shape.
   static ModelWeights load(const WeightStore& store);
 
   // Bytes of weights a decode step reads for one token: every matrix once plus one embedding row.
+  // A shard counts what it holds (experts it does not hold are empty views).
   int64_t bytes_read_per_token() const;
 };
 

@@ -1,0 +1,40 @@
+#pragma once
+// The coordinator drives every rank through the same sequence of DistributedModel calls: each
+// call on DistributedTarget (world rank 0) broadcasts one command over job.all() and then runs
+// the call locally; serve() on every other rank receives the commands and makes the same calls.
+//   Begin{capacity}  Forward{step}  Keep{nodes}  Stats  End{failed}
+// A command is a fixed header and a list of int32 (tokens and parents, or kept nodes): for a
+// tree of n nodes 8n bytes, the only per-step traffic besides activations and results.
+#include <span>
+#include <vector>
+
+#include "parallel/distributed_model.h"
+
+namespace eaglerun {
+
+class DistributedTarget {
+ public:
+  explicit DistributedTarget(DistributedModel& model);  // world rank 0 only
+  ~DistributedTarget();                                  // ends the workers if end() was not called
+
+  const ModelConfig& config() const { return model_.config(); }
+  DistributedModel& model() { return model_; }
+
+  void begin(int64_t capacity);
+  StepOutput forward(const Step& step);
+  std::vector<float> keep(std::span<const int32_t> nodes, bool want_features);
+  // Every rank's communication counters, indexed by world rank (taken before this call).
+  std::vector<CommStats> gather_stats();
+  void reset_stats();
+  // Workers leave serve(), returning 1 when `failed`.
+  void end(bool failed = false);
+
+ private:
+  DistributedModel& model_;
+  bool ended_ = false;
+};
+
+// Runs the coordinator's commands on a worker rank until End; returns the exit status it carries.
+int serve(DistributedModel& model);
+
+}  // namespace eaglerun

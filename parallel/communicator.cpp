@@ -1,0 +1,66 @@
+#include "parallel/communicator.h"
+
+#include <chrono>
+
+namespace eaglerun {
+
+CommStats& CommStats::operator+=(const CommStats& o) {
+  calls += o.calls;
+  bytes += o.bytes;
+  seconds += o.seconds;
+  return *this;
+}
+
+// Adds one call's bytes and wall time to the stats when it goes out of scope.
+class Communicator::Timer {
+ public:
+  Timer(CommStats& stats, std::size_t bytes) : stats_(stats), start_(std::chrono::steady_clock::now()) {
+    ++stats_.calls;
+    stats_.bytes += static_cast<int64_t>(bytes);
+  }
+  ~Timer() { stats_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+
+ private:
+  CommStats& stats_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+void Communicator::all_reduce_sum(float* data, int64_t count) {
+  if (size() == 1) return;
+  Timer t(stats_, static_cast<std::size_t>(count) * sizeof(float));
+  do_all_reduce_sum(data, count);
+}
+
+void Communicator::all_gather(const void* send, std::size_t bytes, void* recv) {
+  Timer t(stats_, size() > 1 ? bytes : 0);
+  do_all_gather(send, bytes, recv);
+}
+
+void Communicator::broadcast(void* data, std::size_t bytes, int root) {
+  if (size() == 1) return;
+  Timer t(stats_, rank() == root ? bytes : 0);
+  do_broadcast(data, bytes, root);
+}
+
+void Communicator::send(const void* data, std::size_t bytes, int dest, int tag) {
+  Timer t(stats_, bytes);
+  do_send(data, bytes, dest, tag);
+}
+
+void Communicator::recv(void* data, std::size_t bytes, int source, int tag) {
+  Timer t(stats_, 0);
+  do_recv(data, bytes, source, tag);
+}
+
+void Communicator::all_to_all(const void* send, std::size_t bytes, void* recv) {
+  Timer t(stats_, bytes * static_cast<std::size_t>(size() - 1));
+  do_all_to_all(send, bytes, recv);
+}
+
+void Communicator::barrier() {
+  if (size() == 1) return;
+  Timer t(stats_, 0);
+  do_barrier();
+}
+
+}  // namespace eaglerun

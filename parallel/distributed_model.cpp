@@ -1,0 +1,199 @@
+#include "parallel/distributed_model.h"
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+
+#include "core/error.h"
+#include "core/kernels/ops.h"
+
+namespace eaglerun {
+namespace {
+
+enum Tag : int { kActivations = 1, kArgmax, kLogits, kHidden, kFeatures };
+
+// One rank's best entry of a row: the highest logit in its vocabulary slice and its token id.
+struct RowBest {
+  float value;
+  int32_t token;
+};
+
+}  // namespace
+
+DistributedModel::DistributedModel(Job& job, std::shared_ptr<const WeightStore> store, ThreadPool& pool,
+                                   Precision precision)
+    : job_(job) {
+  const ModelConfig& c = store->config();
+  ModelWeights full = ModelWeights::load(*store);  // views: nothing is read until used
+  plan_ = ShardPlan::make(c, full, world());
+  const ModelShard shard = model_shard(plan_, c, &job.tensor(), &job.stage());
+  shard_ = std::make_unique<Model>(store, apply_shard_plan(std::move(full), plan_, c), shard, pool, precision);
+}
+
+void DistributedModel::begin(int64_t capacity) {
+  kv_ = std::make_unique<KvCache>(shard_->make_cache(capacity));
+  last_step_ = 0;
+  last_hidden_.clear();
+}
+
+int DistributedModel::last_stage_root() const { return world().rank_of(0, 0, world().pp - 1); }
+
+StepOutput DistributedModel::forward(const Step& step) {
+  require(kv_ != nullptr, "forward before begin()");
+  step.check();
+  const int64_t n = step.size(), H = config().hidden_size, past = kv_->size();
+  std::vector<float> x(static_cast<std::size_t>(n * H));  // the residual stream [n, H]
+  if (world().first_stage()) {
+    shard_->embed(step.tokens, x.data());
+  } else {
+    receive_activations(x.data(), n * H);
+  }
+  shard_->forward_layers(x.data(), n, step.positions(past), step.mask(past), *kv_);
+  last_step_ = n;
+  if (!world().last_stage()) {
+    send_activations(x.data(), n * H);
+    return world().rank == 0 ? receive_outputs(step) : StepOutput{};
+  }
+  shard_->final_norm(x.data(), n);
+  StepOutput out = last_stage_outputs(step, x.data());
+  last_hidden_ = std::move(x);
+  return out;
+}
+
+// Stage s-1's rank k sends chunk k of the activations to stage s's rank k; stage s all-gathers.
+void DistributedModel::send_activations(const float* x, int64_t count) {
+  const World& w = world();
+  const int S = w.stage_size(), k = w.stage_index();
+  const int64_t chunk = (count + S - 1) / S;
+  std::vector<float> part(static_cast<std::size_t>(chunk), 0.f);
+  const int64_t begin = std::min<int64_t>(count, k * chunk), end = std::min<int64_t>(count, begin + chunk);
+  std::copy(x + begin, x + end, part.begin());
+  job_.all().send(part.data(), part.size() * sizeof(float), w.rank_of(w.tp_rank, w.ep_rank, w.pp_rank + 1),
+                  kActivations);
+}
+
+void DistributedModel::receive_activations(float* x, int64_t count) {
+  const World& w = world();
+  const int S = w.stage_size();
+  const int64_t chunk = (count + S - 1) / S;
+  std::vector<float> part(static_cast<std::size_t>(chunk)), all(static_cast<std::size_t>(chunk * S));
+  job_.all().recv(part.data(), part.size() * sizeof(float), w.rank_of(w.tp_rank, w.ep_rank, w.pp_rank - 1),
+                  kActivations);
+  job_.stage().all_gather(part.data(), part.size() * sizeof(float), all.data());
+  std::copy_n(all.begin(), count, x);
+}
+
+StepOutput DistributedModel::last_stage_outputs(const Step& step, const float* x) {
+  const int64_t rows = step.logit_rows(), n = step.size(), H = config().hidden_size;
+  const int64_t V = config().vocab_size;
+  StepOutput out;
+  if (rows > 0) {
+    std::vector<float> local(static_cast<std::size_t>(rows * plan_.vocab.size()));
+    shard_->lm_head(x + (n - rows) * H, rows, local.data());
+    if (step.full_logits) {
+      out.logits = stage_logits(local.data(), rows);
+    } else {
+      out.argmax = stage_argmax(local.data(), rows);
+    }
+  }
+  if (step.want_hidden) out.hidden.assign(x, x + n * H);
+  const int root = last_stage_root();
+  if (root == 0) return world().rank == 0 ? out : StepOutput{};
+  Communicator& all = job_.all();
+  if (world().rank == root) {  // the coordinator sits on another stage: send it the results
+    if (!step.full_logits && rows > 0) all.send(out.argmax.data(), rows * sizeof(int32_t), 0, kArgmax);
+    if (step.full_logits && rows > 0) all.send(out.logits.data(), rows * V * sizeof(float), 0, kLogits);
+    if (step.want_hidden) all.send(out.hidden.data(), n * H * sizeof(float), 0, kHidden);
+  }
+  return {};
+}
+
+StepOutput DistributedModel::receive_outputs(const Step& step) {
+  const int64_t rows = step.logit_rows(), n = step.size(), H = config().hidden_size;
+  const int root = last_stage_root();
+  Communicator& all = job_.all();
+  StepOutput out;
+  if (rows > 0 && !step.full_logits) {
+    out.argmax.resize(static_cast<std::size_t>(rows));
+    all.recv(out.argmax.data(), rows * sizeof(int32_t), root, kArgmax);
+  }
+  if (rows > 0 && step.full_logits) {
+    out.logits.resize(static_cast<std::size_t>(rows * config().vocab_size));
+    all.recv(out.logits.data(), out.logits.size() * sizeof(float), root, kLogits);
+  }
+  if (step.want_hidden) {
+    out.hidden.resize(static_cast<std::size_t>(n * H));
+    all.recv(out.hidden.data(), out.hidden.size() * sizeof(float), root, kHidden);
+  }
+  return out;
+}
+
+std::vector<int32_t> DistributedModel::stage_argmax(const float* logits, int64_t rows) {
+  const int64_t local_v = plan_.vocab.size();
+  const int S = world().stage_size();
+  std::vector<RowBest> mine(static_cast<std::size_t>(rows)), all(static_cast<std::size_t>(rows * S));
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t i = argmax(logits + r * local_v, local_v);
+    mine[r] = {logits[r * local_v + i], static_cast<int32_t>(plan_.vocab.begin + i)};
+  }
+  job_.stage().all_gather(mine.data(), mine.size() * sizeof(RowBest), all.data());
+  std::vector<int32_t> tokens(static_cast<std::size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) {  // ranks hold increasing vocabulary slices: scan as argmax does
+    float best = -std::numeric_limits<float>::infinity();
+    int32_t token = 0;
+    for (int s = 0; s < S; ++s) {
+      const RowBest& b = all[s * rows + r];
+      if (b.value > best) best = b.value, token = b.token;
+    }
+    tokens[r] = token;
+  }
+  return tokens;
+}
+
+std::vector<float> DistributedModel::stage_logits(const float* logits, int64_t rows) {
+  const World& w = world();
+  const int S = w.stage_size();
+  const int64_t V = config().vocab_size, widest = split_range(V, S, 0).size(), local_v = plan_.vocab.size();
+  std::vector<float> mine(static_cast<std::size_t>(rows * widest), 0.f), all(static_cast<std::size_t>(rows * widest * S));
+  for (int64_t r = 0; r < rows; ++r) std::copy_n(logits + r * local_v, local_v, mine.begin() + r * widest);
+  job_.stage().all_gather(mine.data(), mine.size() * sizeof(float), all.data());
+  std::vector<float> full(static_cast<std::size_t>(rows * V));
+  for (int s = 0; s < S; ++s) {
+    const Range v = split_range(V, S, s);
+    for (int64_t r = 0; r < rows; ++r) {
+      std::copy_n(all.begin() + (s * rows + r) * widest, v.size(), full.begin() + r * V + v.begin);
+    }
+  }
+  return full;
+}
+
+std::vector<float> DistributedModel::keep(std::span<const int32_t> nodes, bool want_features) {
+  require(kv_ != nullptr && last_step_ > 0, "keep() needs a forward step first");
+  const int64_t past = kv_->size() - last_step_, H = config().hidden_size;
+  std::vector<int64_t> rows(static_cast<std::size_t>(past));
+  std::iota(rows.begin(), rows.end(), 0);
+  for (int32_t node : nodes) {
+    require(node >= 0 && node < last_step_, "keep(): node " + std::to_string(node) + " is not in the last step");
+    rows.push_back(past + node);
+  }
+  kv_->keep(rows);
+  last_step_ = 0;
+  if (!want_features) return {};
+  const int root = last_stage_root();
+  if (!world().last_stage()) {
+    if (world().rank != 0) return {};
+    std::vector<float> features(nodes.size() * static_cast<std::size_t>(H));
+    job_.all().recv(features.data(), features.size() * sizeof(float), root, kFeatures);
+    return features;
+  }
+  std::vector<float> features;
+  features.reserve(nodes.size() * static_cast<std::size_t>(H));
+  for (int32_t node : nodes) {
+    features.insert(features.end(), last_hidden_.begin() + node * H, last_hidden_.begin() + (node + 1) * H);
+  }
+  if (root == 0) return world().rank == 0 ? features : std::vector<float>{};
+  if (world().rank == root) job_.all().send(features.data(), features.size() * sizeof(float), 0, kFeatures);
+  return {};
+}
+
+}  // namespace eaglerun

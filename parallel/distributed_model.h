@@ -1,0 +1,64 @@
+#pragma once
+// One rank's share of a model spread over a job, and the forward pass all ranks run together.
+// Every rank makes the same calls in the same order (the coordinator broadcasts them, see
+// command_channel.h); results arrive on the coordinator (world rank 0) only.
+//
+// forward(step), on each rank of stage s:
+//   stage 0 embeds the tokens; stage s > 0 receives the activations [n, H]: each of the S = tp x ep
+//   ranks of stage s-1 sends 1/S of them to its peer, and stage s all-gathers them, so n x H
+//   floats cross each stage boundary once;
+//   the stage's layers run (the model all-reduces inside: after o_proj and down_proj over the tp
+//   ranks, after the MoE block over the stage's ranks);
+//   the last stage applies the final norm and its vocabulary slice of the LM head, then either
+//   reduces each row to its argmax (each rank's best (value, index) gathered; the highest value
+//   wins, the lowest index on ties: exactly argmax over the full row) or gathers the full rows.
+// keep(nodes): every rank keeps the cached prefix plus those nodes of the last step in its KV
+//   cache; the last stage sends their hidden states (the drafter's features) to the coordinator.
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/model/model.h"
+#include "parallel/job.h"
+#include "parallel/shard_plan.h"
+#include "parallel/step.h"
+
+namespace eaglerun {
+
+class DistributedModel {
+ public:
+  // Maps this rank's shard of the model in `store`. Throws Error when the split does not fit it.
+  DistributedModel(Job& job, std::shared_ptr<const WeightStore> store, ThreadPool& pool, Precision precision);
+
+  Job& job() { return job_; }
+  const World& world() const { return job_.world(); }
+  const Model& shard() const { return *shard_; }
+  const ShardPlan& plan() const { return plan_; }
+  const ModelConfig& config() const { return shard_->config(); }
+
+  // A fresh KV cache for `capacity` tokens.
+  void begin(int64_t capacity);
+  int64_t cached() const { return kv_ ? kv_->size() : 0; }
+  StepOutput forward(const Step& step);
+  // nodes: indices into the last step's tokens, increasing. Returns their features [k, H] on the
+  // coordinator when want_features.
+  std::vector<float> keep(std::span<const int32_t> nodes, bool want_features);
+
+ private:
+  void receive_activations(float* x, int64_t count);
+  void send_activations(const float* x, int64_t count);
+  StepOutput last_stage_outputs(const Step& step, const float* x);
+  StepOutput receive_outputs(const Step& step);  // the coordinator, when it is not on the last stage
+  std::vector<int32_t> stage_argmax(const float* logits, int64_t rows);
+  std::vector<float> stage_logits(const float* logits, int64_t rows);
+  int last_stage_root() const;  // the world rank that holds the last stage's results
+
+  Job& job_;
+  ShardPlan plan_;
+  std::unique_ptr<Model> shard_;
+  std::unique_ptr<KvCache> kv_;
+  int64_t last_step_ = 0;           // tokens of the last forward
+  std::vector<float> last_hidden_;  // [last_step_, H] on the last stage
+};
+
+}  // namespace eaglerun

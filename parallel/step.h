@@ -1,0 +1,36 @@
+#pragma once
+// One forward step of the distributed target, as every rank sees it, and what comes back to the
+// coordinator. A step is a tree of new tokens after the cached ones (a plain run is a chain).
+#include <cstdint>
+#include <vector>
+
+#include "core/model/attention_mask.h"
+#include "core/model/model.h"
+
+namespace eaglerun {
+
+struct Step {
+  std::vector<int32_t> tokens;   // [n]
+  std::vector<int32_t> parents;  // [n]: each node's parent among the new tokens (-1: the cache's
+                                 // end), parents before children; empty = a causal run
+  LogitRows rows = LogitRows::Last;  // rows whose logits the coordinator needs
+  bool full_logits = false;          // all V logits of those rows, else only their argmax
+  bool want_hidden = false;          // the final-normed hidden state [n, H] too
+
+  int64_t size() const { return static_cast<int64_t>(tokens.size()); }
+  int64_t logit_rows() const;  // n, 1 or 0
+  // positions[i] = past + depth of node i (past + i for a causal run).
+  std::vector<int32_t> positions(int64_t past) const;
+  // Node i sees every cached token, its ancestors and itself (causal: every earlier token).
+  AttentionMask mask(int64_t past) const;
+  // Throws Error for parents out of order or out of range.
+  void check() const;
+};
+
+struct StepOutput {
+  std::vector<int32_t> argmax;  // [logit_rows]: the target's greedy token of each row
+  std::vector<float> logits;    // [logit_rows, V] (full_logits)
+  std::vector<float> hidden;    // [n, H] (want_hidden)
+};
+
+}  // namespace eaglerun
