@@ -9,6 +9,8 @@
 namespace eaglerun::cli {
 int run_generate(int argc, char** argv);
 int run_bench(int argc, char** argv);
+int run_extract(int argc, char** argv);
+int run_train(int argc, char** argv);
 }  // namespace eaglerun::cli
 
 namespace {
@@ -17,7 +19,9 @@ void usage(std::ostream& out) {
   out << "usage: eaglerun <command> [options]\n\n"
          "commands:\n"
          "  generate   generate text for a prompt or a JSONL file of prompts\n"
-         "  bench      measure prefill and decode speed and memory bandwidth\n\n"
+         "  bench      measure prefill and decode speed and memory bandwidth\n"
+         "  extract    write target features for draft-head training to HDF5 shards\n"
+         "  train      train an EAGLE draft head on extracted features\n\n"
          "'eaglerun <command> --help' lists a command's options.\n";
 }
 
@@ -28,6 +32,8 @@ int main(int argc, char** argv) {
   const std::map<std::string, Command> commands = {
       {"generate", eaglerun::cli::run_generate},
       {"bench", eaglerun::cli::run_bench},
+      {"extract", eaglerun::cli::run_extract},
+      {"train", eaglerun::cli::run_train},
   };
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     usage(argc < 2 ? std::cerr : std::cout);

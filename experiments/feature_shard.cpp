@@ -1,0 +1,34 @@
+#include "experiments/feature_shard.h"
+
+#include <ctime>
+
+namespace eaglerun {
+
+std::string ShardMetadata::difference(const ShardMetadata& o) const {
+  auto text = [](const char* name, const std::string& a, const std::string& b) {
+    return a == b ? std::string() : std::string(name) + ": '" + a + "' vs '" + b + "'";
+  };
+  auto number = [](const char* name, int64_t a, int64_t b) {
+    return a == b ? std::string() : std::string(name) + ": " + std::to_string(a) + " vs " + std::to_string(b);
+  };
+  for (const std::string& d : {text("target_model_sha256", target_model_sha256, o.target_model_sha256),
+                               number("target_model_bytes", target_model_bytes, o.target_model_bytes),
+                               number("hidden_size", hidden_size, o.hidden_size), text("source", source, o.source),
+                               text("chat_format", chat_format, o.chat_format), number("max_len", max_len, o.max_len),
+                               text("data_sha256", data_sha256, o.data_sha256),
+                               text("settings", settings, o.settings)}) {
+    if (!d.empty()) return d;
+  }
+  return {};
+}
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+}  // namespace eaglerun

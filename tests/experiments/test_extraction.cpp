@@ -1,0 +1,236 @@
+// Feature extraction end to end on SmolLM2 (the default model): stored values, resumption after a
+// kill -9, --limit then rerun, settings checks, the train/validation split and the regenerated source.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <set>
+
+#include "core/error.h"
+#include "experiments/conversation.h"
+#include "experiments/feature_extraction.h"
+#include "experiments/feature_store.h"
+#include "experiments/hdf5_training_data.h"
+#include "experiments/training_render.h"
+#include "tests/experiments/test_paths_experiments.h"
+
+namespace eaglerun {
+namespace {
+
+constexpr int64_t kMaxLen = 96;
+constexpr int64_t kConversations = 14;  // in the fixture; "noanswer_0" (line 12) has no answer
+
+std::unique_ptr<Engine> make_engine() {
+  EngineOptions o;
+  o.model_path = test::default_model_path();
+  o.threads = 1;
+  return std::make_unique<Engine>(o);
+}
+
+ExtractionOptions options_for(const std::string& out) {
+  ExtractionOptions o;
+  o.data_path = test::conversations_fixture();
+  o.out_dir = out;
+  o.max_len = kMaxLen;
+  o.shard_sequences = 4;
+  return o;
+}
+
+std::vector<Conversation> fixture() {
+  std::vector<Conversation> out;
+  ConversationReader reader(test::conversations_fixture());
+  Conversation c;
+  while (reader.next(c)) out.push_back(c);
+  return out;
+}
+
+void expect_same_store(const std::string& a_dir, const std::string& b_dir) {
+  const Hdf5TrainingDataSource a(a_dir), b(b_dir);
+  ASSERT_EQ(a.size(), b.size());
+  for (int64_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a.sequence_id(i), b.sequence_id(i));
+    const TrainingSequence x = a.get(i), y = b.get(i);
+    EXPECT_EQ(x.tokens, y.tokens) << i;
+    EXPECT_EQ(x.loss_mask, y.loss_mask) << i;
+    ASSERT_EQ(x.features.size(), y.features.size());
+    for (size_t k = 0; k < x.features.size(); ++k) {
+      ASSERT_NEAR(x.features[k], y.features[k], 1e-2f * (1.f + std::fabs(x.features[k]))) << i << "," << k;
+    }
+  }
+}
+
+class ExtractionTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!test::default_model_available()) return;
+    engine_ = make_engine().release();
+    reference_dir_ = test::fresh_temp_dir("extract_reference");
+    reference_ = run_extraction(*engine_, test::default_model_path(), options_for(reference_dir_), {});
+  }
+  static void TearDownTestSuite() {
+    delete engine_;
+    engine_ = nullptr;
+  }
+  void SetUp() override {
+    if (engine_ == nullptr) GTEST_SKIP() << "default model missing; run data/fetch_model.sh";
+  }
+  static Engine* engine_;
+  static std::string reference_dir_;
+  static ExtractionProgress reference_;
+};
+Engine* ExtractionTest::engine_ = nullptr;
+std::string ExtractionTest::reference_dir_;
+ExtractionProgress ExtractionTest::reference_;
+
+TEST_F(ExtractionTest, StoresEveryConversationWithAnAnswerOnce) {
+  EXPECT_EQ(reference_.total, kConversations);
+  EXPECT_EQ(reference_.stored, kConversations - 1);
+  EXPECT_EQ(reference_.skipped, 1);
+  EXPECT_EQ(reference_.shards_written, 4);  // 4 + 4 + 4 + 1 sequences
+  const StoreScan scan = scan_store(reference_dir_);
+  EXPECT_EQ(scan.done.size(), static_cast<size_t>(kConversations));
+  EXPECT_EQ(scan.sequences, kConversations - 1);
+  EXPECT_EQ(scan.metadata->source, "sharegpt");
+  EXPECT_EQ(scan.metadata->chat_format, "chatml");
+  EXPECT_EQ(scan.metadata->max_len, kMaxLen);
+  EXPECT_EQ(scan.metadata->hidden_size, engine_->model().config().hidden_size);
+  EXPECT_FALSE(std::filesystem::exists(reference_dir_ + "/shard-000004.h5"));
+  EXPECT_TRUE(std::filesystem::exists(reference_dir_ + "/progress.json"));
+}
+
+TEST_F(ExtractionTest, StoredValuesEqualRenderingAndTargetForward) {
+  const Hdf5TrainingDataSource data(reference_dir_);
+  const std::vector<Conversation> convs = fixture();
+  const int64_t h = data.hidden_size();
+  for (int64_t i : {int64_t{0}, int64_t{10}}) {  // "plain_0" and the truncated "long_0"
+    const TrainingSequence s = data.get(i);
+    const TrainingTokens t = render_training_tokens(engine_->tokenizer(), ChatFormat::ChatML, convs[i].turns, kMaxLen);
+    EXPECT_EQ(data.sequence_id(i), convs[i].id);
+    EXPECT_EQ(s.tokens, t.tokens);
+    EXPECT_EQ(s.loss_mask, t.loss_mask);
+    KvCache kv = engine_->model().make_cache(kMaxLen);
+    const ForwardOutput out = engine_->model().forward_causal(t.tokens, kv, LogitRows::None);
+    ASSERT_EQ(s.features.size(), t.tokens.size() * static_cast<size_t>(h));
+    for (size_t k = 0; k < s.features.size(); ++k) {
+      ASSERT_NEAR(s.features[k], out.hidden[k], std::fabs(out.hidden[k]) / 128.f + 1e-6f) << k;
+    }
+  }
+  EXPECT_EQ(data.get(10).tokens.size(), static_cast<size_t>(kMaxLen));
+}
+
+TEST_F(ExtractionTest, KilledRunResumesWithoutDuplicatesOrLoss) {
+  const std::string dir = test::fresh_temp_dir("extract_killed");
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {  // runs until 6 sequences are stored (one finished shard + a partial one), then kill -9
+    const std::unique_ptr<Engine> engine = make_engine();
+    run_extraction(*engine, test::default_model_path(), options_for(dir), [](const ExtractionProgress& p) {
+      if (p.stored == 6) raise(SIGKILL);
+    });
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "the child was not killed";
+  EXPECT_EQ(list_shards(dir).size(), 1u);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/shard-000001.h5.partial"));
+
+  const ExtractionProgress resumed = run_extraction(*engine_, test::default_model_path(), options_for(dir), {});
+  EXPECT_EQ(resumed.done_before, 4);
+  EXPECT_EQ(resumed.processed, kConversations - 4);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/shard-000001.h5.partial"));
+  expect_same_store(reference_dir_, dir);
+}
+
+TEST_F(ExtractionTest, LimitThenRerunContinuesAndCompleteRunDoesNothing) {
+  const std::string dir = test::fresh_temp_dir("extract_limit");
+  ExtractionOptions o = options_for(dir);
+  o.limit = 5;
+  const ExtractionProgress first = run_extraction(*engine_, test::default_model_path(), o, {});
+  EXPECT_EQ(first.total, 5);
+  EXPECT_EQ(first.stored, 5);
+  o.limit = -1;
+  const ExtractionProgress second = run_extraction(*engine_, test::default_model_path(), o, {});
+  EXPECT_EQ(second.done_before, 5);
+  EXPECT_EQ(second.processed, kConversations - 5);
+  const ExtractionProgress third = run_extraction(*engine_, test::default_model_path(), o, {});
+  EXPECT_EQ(third.done_before, kConversations);
+  EXPECT_EQ(third.processed, 0);
+  EXPECT_EQ(third.shards_written, 0);
+  EXPECT_EQ(scan_store(dir).done.size(), static_cast<size_t>(kConversations));  // no line twice (scan checks)
+  expect_same_store(reference_dir_, dir);
+}
+
+TEST_F(ExtractionTest, RerunWithOtherSettingsIsRejected) {
+  ExtractionOptions o = options_for(reference_dir_);
+  o.max_len = 64;
+  try {
+    run_extraction(*engine_, test::default_model_path(), o, {});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("another extraction (max_len: 96 vs 64)"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ExtractionTest, BadOptionsGiveClearErrors) {
+  ExtractionOptions o = options_for(test::fresh_temp_dir("extract_bad"));
+  o.max_len = 1 << 20;
+  EXPECT_THROW(run_extraction(*engine_, test::default_model_path(), o, {}), Error);
+  o = options_for(o.out_dir);
+  o.data_path = "/nonexistent.jsonl";
+  EXPECT_THROW(run_extraction(*engine_, test::default_model_path(), o, {}), Error);
+  o = options_for(o.out_dir);
+  o.limit = -5;
+  EXPECT_THROW(run_extraction(*engine_, test::default_model_path(), o, {}), Error);
+  EXPECT_THROW(parse_data_source("ultrachat"), Error);
+  EXPECT_THROW(Hdf5TrainingDataSource(test::fresh_temp_dir("extract_empty")), Error);
+}
+
+TEST_F(ExtractionTest, TrainAndValidationPartitionTheStoreById) {
+  const Hdf5TrainingDataSource all(reference_dir_);
+  // A permille of 500 puts about half of the 13 sequences in each part.
+  const Hdf5TrainingDataSource train(reference_dir_, DataSplit::Train, 500);
+  const Hdf5TrainingDataSource validation(reference_dir_, DataSplit::Validation, 500);
+  EXPECT_EQ(train.size() + validation.size(), all.size());
+  EXPECT_GT(train.size(), 0);
+  EXPECT_GT(validation.size(), 0);
+  std::set<std::string> seen;
+  for (int64_t i = 0; i < train.size(); ++i) {
+    EXPECT_FALSE(is_validation_id(train.sequence_id(i), 500));
+    seen.insert(train.sequence_id(i));
+  }
+  for (int64_t i = 0; i < validation.size(); ++i) {
+    EXPECT_TRUE(is_validation_id(validation.sequence_id(i), 500));
+    seen.insert(validation.sequence_id(i));
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(all.size()));
+  EXPECT_EQ(train.n_tokens() + validation.n_tokens(), all.n_tokens());
+}
+
+TEST_F(ExtractionTest, RegeneratedSourceStoresTheTargetsOwnAnswers) {
+  const std::string dir = test::fresh_temp_dir("extract_regenerated");
+  ExtractionOptions o = options_for(dir);
+  o.source = DataSource::Regenerated;
+  o.limit = 2;
+  o.regeneration.max_new_tokens = 8;
+  const ExtractionProgress p = run_extraction(*engine_, test::default_model_path(), o, {});
+  EXPECT_EQ(p.stored, 2);
+  const Hdf5TrainingDataSource data(dir);
+  EXPECT_EQ(data.metadata().source, "regenerated");
+  EXPECT_NE(data.metadata().settings.find("\"max_new_tokens\":8"), std::string::npos) << data.metadata().settings;
+  const std::vector<Conversation> convs = fixture();
+  RegenerationOptions regen = o.regeneration;
+  regen.max_len = kMaxLen;
+  const std::vector<ChatMessage> turns = regenerate_answers(*engine_, convs[1].turns, regen, 1);
+  ASSERT_EQ(turns.size(), convs[1].turns.size());
+  EXPECT_EQ(turns[0].content, convs[1].turns[0].content);
+  EXPECT_EQ(turns[2].content, convs[1].turns[2].content);
+  const TrainingTokens t = render_training_tokens(engine_->tokenizer(), ChatFormat::ChatML, turns, kMaxLen);
+  EXPECT_EQ(data.get(1).tokens, t.tokens);
+  EXPECT_NE(data.get(1).tokens, Hdf5TrainingDataSource(reference_dir_).get(1).tokens);
+}
+
+}  // namespace
+}  // namespace eaglerun
