@@ -6,11 +6,22 @@
 #include "core/error.h"
 
 namespace eaglerun::cli {
+namespace {
+
+constexpr const char* kDefaultHeadDir = "data/heads/smollm2-135m-instruct";
+
+DraftHead load_head(const DraftOptions& o, const ModelConfig& target) {
+  if (o.draft == "random") return DraftHead::random(DraftHeadConfig::for_target(target), o.draft_seed, 0.02f);
+  return DraftHead::load(o.draft == "default" ? source_path(kDefaultHeadDir) : o.draft);
+}
+
+}  // namespace
 
 void add_draft_options(po::options_description& desc, DraftOptions& o) {
   desc.add_options()
       ("draft", po::value(&o.draft),
-       "EAGLE draft head: a folder with config.json + model.safetensors, or 'random' (untrained, for testing)")
+       "EAGLE draft head: a folder with config.json + model.safetensors, 'default' (the head trained for the "
+       "default model, data/heads/smollm2-135m-instruct), or 'random' (untrained, for testing)")
       ("draft-model", po::value(&o.draft_model),
        "classic speculative decoding with a whole draft model of the same vocabulary (.gguf or HF folder), "
        "or 'self' to draft with the target itself")
@@ -30,10 +41,7 @@ DraftSetup make_draft_setup(const DraftOptions& o, const Engine& target, const E
   }
   const int64_t capacity = context_tokens + s.tree.max_nodes();
   if (!o.draft.empty()) {
-    const ModelConfig& tc = target.model().config();
-    s.head = std::make_unique<DraftHead>(o.draft == "random"
-                                             ? DraftHead::random(DraftHeadConfig::for_target(tc), o.draft_seed, 0.02f)
-                                             : DraftHead::load(o.draft));
+    s.head = std::make_unique<DraftHead>(load_head(o, target.model().config()));
     s.drafter = std::make_unique<EagleDrafter>(target.model(), *s.head, capacity);
   } else if (!o.draft_model.empty()) {
     const Model* draft = &target.model();

@@ -1,0 +1,201 @@
+// eaglerun train: trains an EAGLE-1 draft head on extracted features (eaglerun extract).
+//
+//   OUT/run.json                 the run as started: model, data, and the TrainerConfig (file + --set)
+//   OUT/checkpoints/step-NNNNNNNN  exact-resume checkpoints (core/train/checkpoint.h); each is a loadable head
+//   OUT/train_log.jsonl          one JSON object per logged step and per validation
+//   OUT/head/                    the final head (config.json + model.safetensors, --head-dtype)
+// A rerun with the same OUT continues from the newest checkpoint (the checkpoint's config wins).
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "apps/cli_common.h"
+#include "core/error.h"
+#include "core/train/trainer.h"
+#include "experiments/hdf5_training_data.h"
+
+namespace eaglerun::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TrainCliOptions {
+  EngineOptions engine;
+  std::string precision;
+  std::string config_path;
+  std::vector<std::string> overrides;  // KEY=VALUE
+  std::string data_dir;
+  std::string validation_dir;
+  std::string out_dir;
+  int64_t steps = -1;
+  int64_t log_every = 10;
+  std::string head_dtype = "BF16";
+  bool fresh = false;
+};
+
+po::options_description train_options(TrainCliOptions& o) {
+  po::options_description desc("train options");
+  add_engine_options(desc, o.engine, o.precision);
+  desc.add_options()
+      ("config", po::value(&o.config_path), "TrainerConfig JSON (core/train/trainer_config.h); absent keys keep "
+                                             "the official EAGLE-1 recipe")
+      ("set", po::value(&o.overrides)->composing(), "KEY=VALUE overriding a config key (VALUE as JSON, else a "
+                                                    "string); repeatable, e.g. --set lr=1e-4 --set inputs=feature_only")
+      ("data", po::value(&o.data_dir), "folder of feature shards from 'eaglerun extract'")
+      ("validation-data", po::value(&o.validation_dir),
+       "held-out shards; default: the validation split (by conversation id) of --data, the rest trains")
+      ("out", po::value(&o.out_dir), "run folder: run.json, checkpoints/, train_log.jsonl, head/")
+      ("steps", po::value(&o.steps)->default_value(-1), "stop after this step (-1: the config's total_steps)")
+      ("log-every", po::value(&o.log_every)->default_value(10), "print and log every N steps")
+      ("head-dtype", po::value(&o.head_dtype)->default_value("BF16"), "dtype of the final head: BF16 or F32")
+      ("fresh", po::bool_switch(&o.fresh), "start over even when OUT has checkpoints");
+  return desc;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  require(in.good(), "cannot open '" + path + "'");
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The config file (or {}) with each KEY=VALUE applied, as TrainerConfig::from_json checks it;
+// checkpoints go to OUT/checkpoints unless the config says otherwise.
+TrainerConfig load_config(const TrainCliOptions& o) {
+  nlohmann::json j = nlohmann::json::object();
+  if (!o.config_path.empty()) {
+    try {
+      j = nlohmann::json::parse(read_file(o.config_path));
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(o.config_path + ": invalid JSON: " + e.what());
+    }
+    require(j.is_object(), o.config_path + ": expected a JSON object");
+  }
+  for (const std::string& kv : o.overrides) {
+    const size_t eq = kv.find('=');
+    require(eq != std::string::npos && eq > 0, "--set expects KEY=VALUE, got '" + kv + "'");
+    const std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
+    j[key] = nlohmann::json::accept(value) ? nlohmann::json::parse(value) : nlohmann::json(value);
+  }
+  if (!j.contains("checkpoint_dir")) j["checkpoint_dir"] = o.out_dir + "/checkpoints";
+  return TrainerConfig::from_json(j.dump(), o.config_path.empty() ? "--set" : o.config_path);
+}
+
+// The newest checkpoint folder under dir, or "" when there is none.
+std::string newest_checkpoint(const std::string& dir) {
+  std::string best;
+  if (!fs::is_directory(dir)) return best;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (e.is_directory() && name.starts_with("step-") && !name.ends_with(".partial") && name > fs::path(best).filename().string()) {
+      best = e.path().string();
+    }
+  }
+  return best;
+}
+
+std::string vector_json(const std::vector<double>& v) { return nlohmann::json(v).dump(); }
+
+class TrainLog {
+ public:
+  explicit TrainLog(const std::string& path) : out_(path, std::ios::app) {
+    require(out_.good(), "cannot write '" + path + "'");
+  }
+  void step(const StepMetrics& m, double tokens_per_second) {
+    nlohmann::json j = {{"kind", "step"},        {"step", m.step},          {"epoch", m.epoch},
+                        {"loss", m.loss},        {"feature_loss", m.feature_loss}, {"token_loss", m.token_loss},
+                        {"token_kl", m.token_kl}, {"positions", m.positions}, {"lr", m.lr},
+                        {"grad_norm", m.grad_norm}, {"tokens_per_second", tokens_per_second}};
+    out_ << j.dump() << "\n" << std::flush;
+  }
+  void validation(int64_t step, const ValidationResult& v) {
+    nlohmann::json j = {{"kind", "validation"}, {"step", step}, {"sequences", v.sequences}, {"loss", v.total_loss},
+                        {"accuracy_target", v.accuracy_target()}, {"accuracy_token", v.accuracy_token()}};
+    out_ << j.dump() << "\n" << std::flush;
+  }
+
+ private:
+  std::ofstream out_;
+};
+
+void write_run_file(const TrainCliOptions& o, const TrainerConfig& config) {
+  const nlohmann::json run = {{"model", o.engine.model_path},
+                              {"data", o.data_dir},
+                              {"validation_data", o.validation_dir},
+                              {"trainer", nlohmann::json::parse(config.to_json())}};
+  std::ofstream(o.out_dir + "/run.json") << run.dump(2) << "\n";
+}
+
+}  // namespace
+
+int run_train(int argc, char** argv) {
+  TrainCliOptions o;
+  po::variables_map vm;
+  if (!parse_args("train", argc, argv, train_options(o), vm)) return 0;
+  require(!o.data_dir.empty(), "--data is required (see 'eaglerun train --help')");
+  require(!o.out_dir.empty(), "--out is required (see 'eaglerun train --help')");
+  require(o.head_dtype == "BF16" || o.head_dtype == "F32", "--head-dtype must be BF16 or F32");
+  require(o.log_every > 0, "--log-every must be positive");
+  finish_engine_options(o.engine, o.precision);
+  const TrainerConfig config = load_config(o);
+  fs::create_directories(o.out_dir);
+
+  Engine engine(o.engine);
+  const bool split = o.validation_dir.empty();
+  const Hdf5TrainingDataSource data(o.data_dir, split ? DataSplit::Train : DataSplit::All);
+  std::unique_ptr<Hdf5TrainingDataSource> validation = std::make_unique<Hdf5TrainingDataSource>(
+      split ? o.data_dir : o.validation_dir, split ? DataSplit::Validation : DataSplit::All);
+  std::cerr << fmt::format("train: {} training sequences ({} tokens), {} validation sequences\n", data.size(),
+                           data.n_tokens(), validation->size());
+
+  ThreadPool& pool = engine.model().pool();
+  const std::string resume_from = o.fresh ? "" : newest_checkpoint(config.checkpoint_dir);
+  std::unique_ptr<Trainer> trainer;
+  if (resume_from.empty()) {
+    write_run_file(o, config);
+    trainer = std::make_unique<Trainer>(config, Trainer::initial_head(engine.model(), config.inputs, config.seed),
+                                        engine.model(), data, pool, validation.get());
+  } else {
+    std::cerr << "train: resuming from " << resume_from << " (its config is used)\n";
+    trainer = std::make_unique<Trainer>(Trainer::resume(resume_from, engine.model(), data, pool, validation.get()));
+  }
+
+  TrainLog log(o.out_dir + "/train_log.jsonl");
+  int64_t tokens = 0;
+  double seconds = 0;
+  TrainerCallbacks cb;
+  cb.on_step = [&](const StepMetrics& m) {
+    tokens += m.head_rows;
+    seconds += m.seconds;
+    if (m.step % o.log_every != 0) return;
+    const double rate = seconds > 0 ? tokens / seconds : 0.0;
+    log.step(m, rate);
+    std::cerr << fmt::format("step {:>7} epoch {} loss {:.4f} (feature {:.4f}, token {:.3f}, kl {:.3f}) lr {:.2e} "
+                             "|g| {:.3f} {:.0f} tokens/s\n",
+                             m.step, m.epoch, m.loss, m.feature_loss, m.token_loss, m.token_kl, m.lr, m.grad_norm, rate);
+    tokens = 0;
+    seconds = 0;
+  };
+  cb.on_validation = [&](int64_t step, const ValidationResult& v) {
+    log.validation(step, v);
+    std::cerr << fmt::format("validation at step {}: loss {:.4f}, top-1 vs target by depth {}\n", step, v.total_loss,
+                             vector_json(v.accuracy_target()));
+  };
+  cb.on_checkpoint = [](int64_t, const std::string& dir) { std::cerr << "train: saved " << dir << "\n"; };
+
+  const int64_t until = o.steps >= 0 ? o.steps : trainer->config().total_steps;
+  trainer->run(until, cb);
+  const ValidationResult v = trainer->validate();
+  cb.on_validation(trainer->steps_done(), v);
+  trainer->save_checkpoint(fs::path(trainer->config().checkpoint_dir) /
+                           fmt::format("step-{:08d}", trainer->steps_done()));
+  trainer->head().save(o.out_dir + "/head", o.head_dtype);
+  std::cerr << "train: head written to " << o.out_dir << "/head\n";
+  return 0;
+}
+
+}  // namespace eaglerun::cli

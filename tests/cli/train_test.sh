@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# eaglerun extract + train end to end on the default model: a short run, an interrupted run that
+# resumes from its checkpoint and ends with the same head as an uninterrupted one, the head loads
+# as a draft, and bad training options get one clear error.
+#   usage: train_test.sh EAGLERUN_BINARY DEFAULT_MODEL CONVERSATIONS_JSONL
+set -euo pipefail
+bin="$1"
+model="$2"
+data="$3"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+"$bin" extract --model "$model" --data "$data" --out "$tmp/features" --max-len 96 --quiet
+common=(--model "$model" --data "$tmp/features" --validation-data "$tmp/features" --log-every 1 --head-dtype F32
+  --set batch_sequences=2 --set warmup_steps=2 --set lr=0.001 --set checkpoint_every=2 --set total_steps=4
+  --set validation_sequences=2)
+
+"$bin" train "${common[@]}" --out "$tmp/whole" --steps 4
+"$bin" train "${common[@]}" --out "$tmp/resumed" --steps 2
+"$bin" train "${common[@]}" --out "$tmp/resumed" --steps 4 2>"$tmp/resume.log"
+grep -q "resuming from .*step-00000002" "$tmp/resume.log" || { echo "FAIL: second run did not resume"; exit 1; }
+
+cmp "$tmp/whole/head/model.safetensors" "$tmp/resumed/head/model.safetensors" \
+  || { echo "FAIL: resumed head differs from the uninterrupted one"; exit 1; }
+[ "$(grep -c '"kind":"step"' "$tmp/whole/train_log.jsonl")" -eq 4 ] || { echo "FAIL: train_log.jsonl"; exit 1; }
+grep -q '"kind":"validation"' "$tmp/whole/train_log.jsonl" || { echo "FAIL: no validation logged"; exit 1; }
+grep -q '"lr": 0.001' "$tmp/whole/run.json" || { echo "FAIL: run.json lacks the --set override"; exit 1; }
+
+"$bin" generate --model "$model" --draft "$tmp/whole/head" --prompt "Hi" --max-new-tokens 8 --json \
+  | grep -q '"tau"' || { echo "FAIL: the trained head does not load as a draft"; exit 1; }
+
+# Bad options: one error line, exit status 1.
+for args in "--out $tmp/x" "--data $tmp/features --out $tmp/x --set nosuchkey=1" \
+  "--data $tmp/features --out $tmp/x --set lr" "--data $tmp/none --out $tmp/x"; do
+  set +e
+  err="$("$bin" train --model "$model" $args 2>&1 >/dev/null)"
+  rc=$?
+  set -e
+  if [ "$rc" -ne 1 ] || [ "$(grep -c 'eaglerun: error:' <<<"$err")" -ne 1 ]; then
+    echo "FAIL: eaglerun train $args -> exit $rc: $err"
+    exit 1
+  fi
+  echo "ok: eaglerun train $args -> $err"
+done
+echo "train_test: ok"
