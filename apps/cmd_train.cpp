@@ -3,7 +3,8 @@
 //   OUT/run.json                 the run as started: model, data, and the TrainerConfig (file + --set)
 //   OUT/checkpoints/step-NNNNNNNN  exact-resume checkpoints (core/train/checkpoint.h); each is a loadable head
 //   OUT/train_log.jsonl          one JSON object per logged step and per validation
-//   OUT/head/                    the final head (config.json + model.safetensors, --head-dtype)
+//   OUT/head/                    the final head (config.json + model.safetensors, --head-dtype) and
+//                                draft_vocab.json: the data's answer tokens, most frequent first (--draft-vocab)
 // A rerun with the same OUT continues from the newest checkpoint (the checkpoint's config wins).
 #include <fmt/core.h>
 
@@ -17,6 +18,7 @@
 #include "apps/cli_common.h"
 #include "core/error.h"
 #include "core/train/trainer.h"
+#include "experiments/draft_vocabulary.h"
 #include "experiments/hdf5_training_data.h"
 
 namespace eaglerun::cli {
@@ -194,6 +196,8 @@ int run_train(int argc, char** argv) {
   trainer->save_checkpoint(fs::path(trainer->config().checkpoint_dir) /
                            fmt::format("step-{:08d}", trainer->steps_done()));
   trainer->head().save(o.out_dir + "/head", o.head_dtype);
+  write_draft_vocabulary(o.out_dir + "/head/draft_vocab.json",
+                         draft_vocabulary_by_frequency(o.data_dir, engine.model().config().vocab_size));
   std::cerr << "train: head written to " << o.out_dir << "/head\n";
   return 0;
 }

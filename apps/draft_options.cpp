@@ -10,9 +10,21 @@ namespace {
 
 constexpr const char* kDefaultHeadDir = "data/heads/smollm2-135m-instruct";
 
+std::string head_dir(const DraftOptions& o) { return o.draft == "default" ? source_path(kDefaultHeadDir) : o.draft; }
+
 DraftHead load_head(const DraftOptions& o, const ModelConfig& target) {
   if (o.draft == "random") return DraftHead::random(DraftHeadConfig::for_target(target), o.draft_seed, 0.02f);
-  return DraftHead::load(o.draft == "default" ? source_path(kDefaultHeadDir) : o.draft);
+  return DraftHead::load(head_dir(o));
+}
+
+// The reduced draft vocabulary of --draft-vocab, or empty for the whole vocabulary.
+std::vector<int32_t> draft_vocabulary(const DraftOptions& o, int64_t vocab_size) {
+  if (o.draft_vocab == 0) return {};
+  require(o.draft_vocab > 0, "--draft-vocab must be >= 0");
+  require(!o.draft.empty(), "--draft-vocab needs an EAGLE head (--draft)");
+  require(!o.draft_vocab_file.empty() || o.draft != "random", "--draft random has no draft_vocab.json: give --draft-vocab-file");
+  const std::string file = o.draft_vocab_file.empty() ? head_dir(o) + "/draft_vocab.json" : o.draft_vocab_file;
+  return read_draft_vocabulary(file, o.draft_vocab, vocab_size);
 }
 
 }  // namespace
@@ -28,7 +40,11 @@ void add_draft_options(po::options_description& desc, DraftOptions& o) {
       ("tree", po::value(&o.tree)->default_value("eagle1"),
        "draft tree: eagle1, chain:K, dynamic:total=N,depth=D,topk=K, auto (sized from this machine's measured "
        "costs and the observed acceptance), or a .json file of paths")
-      ("draft-seed", po::value(&o.draft_seed)->default_value(0), "seed of --draft random");
+      ("draft-seed", po::value(&o.draft_seed)->default_value(0), "seed of --draft random")
+      ("draft-vocab", po::value(&o.draft_vocab)->default_value(0),
+       "draft over the N most frequent tokens only (verification unchanged, still lossless); 0 = all")
+      ("draft-vocab-file", po::value(&o.draft_vocab_file),
+       "token ids most frequent first (JSON array) for --draft-vocab; default: the head's draft_vocab.json");
 }
 
 DraftSetup make_draft_setup(const DraftOptions& o, const Engine& target, const EngineOptions& engine_options,
@@ -42,8 +58,10 @@ DraftSetup make_draft_setup(const DraftOptions& o, const Engine& target, const E
   const int64_t capacity = context_tokens + s.tree.max_nodes();
   if (!o.draft.empty()) {
     s.head = std::make_unique<DraftHead>(load_head(o, target.model().config()));
-    s.drafter = std::make_unique<EagleDrafter>(target.model(), *s.head, capacity);
+    s.drafter = std::make_unique<EagleDrafter>(target.model(), *s.head, capacity,
+                                               draft_vocabulary(o, target.model().config().vocab_size));
   } else if (!o.draft_model.empty()) {
+    require(o.draft_vocab == 0, "--draft-vocab needs an EAGLE head (--draft), not --draft-model");
     const Model* draft = &target.model();
     if (o.draft_model != "self") {
       EngineOptions e = engine_options;

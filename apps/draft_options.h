@@ -16,6 +16,8 @@ struct DraftOptions {
   std::string draft_model;  // a whole draft model (.gguf / HF folder), "self" = the target itself
   std::string tree = "eagle1";
   uint64_t draft_seed = 0;  // for --draft random
+  int64_t draft_vocab = 0;  // draft over the N most frequent tokens (0 = all)
+  std::string draft_vocab_file;  // their list; default: the head folder's draft_vocab.json
 
   bool enabled() const { return !draft.empty() || !draft_model.empty(); }
 };

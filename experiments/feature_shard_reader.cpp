@@ -145,4 +145,12 @@ ShardSequence FeatureShardReader::read(int64_t i) const {
   return s;
 }
 
+void FeatureShardReader::read_tokens(std::vector<int32_t>& tokens, std::vector<uint8_t>& loss_mask) const {
+  tokens.resize(static_cast<std::size_t>(n_tokens()));
+  loss_mask.resize(static_cast<std::size_t>(n_tokens()));
+  std::lock_guard lock(h5::hdf5_mutex());
+  read_rows(tokens_, H5T_NATIVE_INT32, tokens.data(), 0, n_tokens(), 0);
+  read_rows(loss_mask_, H5T_NATIVE_UINT8, loss_mask.data(), 0, n_tokens(), 0);
+}
+
 }  // namespace eaglerun

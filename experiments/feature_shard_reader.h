@@ -31,6 +31,8 @@ class FeatureShardReader {
 
   // Sequence i (0 <= i < n_sequences()), features decoded from bfloat16 to fp32.
   ShardSequence read(int64_t i) const;
+  // Every token and loss-mask value of the shard, without the features: [n_tokens] each.
+  void read_tokens(std::vector<int32_t>& tokens, std::vector<uint8_t>& loss_mask) const;
 
  private:
   void open_datasets();

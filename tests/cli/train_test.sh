@@ -28,6 +28,14 @@ grep -q '"lr": 0.001' "$tmp/whole/run.json" || { echo "FAIL: run.json lacks the 
 
 "$bin" generate --model "$model" --draft "$tmp/whole/head" --prompt "Hi" --max-new-tokens 8 --json \
   | grep -q '"tau"' || { echo "FAIL: the trained head does not load as a draft"; exit 1; }
+"$bin" generate --model "$model" --draft "$tmp/whole/head" --draft-vocab 20 --prompt "Hi" --max-new-tokens 8 --json \
+  | grep -q '"tau"' || { echo "FAIL: --draft-vocab with the head's draft_vocab.json"; exit 1; }
+
+set +e
+err="$("$bin" generate --model "$model" --draft "$tmp/whole/head" --draft-vocab 100000 --prompt Hi 2>&1 >/dev/null)"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q "draft_vocab.json lists" <<<"$err" || { echo "FAIL: --draft-vocab too large: $rc $err"; exit 1; }
 
 # Bad options: one error line, exit status 1.
 for args in "--out $tmp/x" "--data $tmp/features --out $tmp/x --set nosuchkey=1" \
