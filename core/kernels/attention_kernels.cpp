@@ -1,22 +1,22 @@
 #include "core/kernels/attention_kernels.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "core/kernels/isa_kernels.h"
 
 namespace eaglerun {
 namespace kernels {
-namespace {
 
 constexpr int kLanes = 16;
 
 // Sum of 16 lanes by halving (8, 4, 2, 1).
-float combine_sum(float* acc) {
+static float combine_sum(float* acc) {
   for (int w = kLanes / 2; w > 0; w /= 2) {
     for (int l = 0; l < w; ++l) acc[l] += acc[l + w];
   }
   return acc[0];
 }
-
-}  // namespace
 
 // Portable versions: lane l of a dot product sums elements i with i % 16 == l, then the lanes
 // combine by halving, the order the AVX-512 kernel uses.
@@ -47,6 +47,16 @@ void portable_attention_mix(const AttentionHeadsArgs& a) {
 }  // namespace kernels
 
 void attention_scores(const AttentionHeadsArgs& a) { kernels::active_isa_kernels().attention_scores(a); }
+
+void attention_softmax(float* scores, int64_t n) {
+  using kernels::kLanes;
+  float max_score = -INFINITY;
+  for (int64_t t = 0; t < n; ++t) max_score = std::max(max_score, scores[t]);
+  float acc[kLanes] = {};
+  for (int64_t t = 0; t < n; ++t) acc[t % kLanes] += (scores[t] = std::exp(scores[t] - max_score));
+  const float inv = 1.f / kernels::combine_sum(acc);
+  for (int64_t t = 0; t < n; ++t) scores[t] *= inv;
+}
 void attention_mix(const AttentionHeadsArgs& a) { kernels::active_isa_kernels().attention_mix(a); }
 
 }  // namespace eaglerun

@@ -24,6 +24,8 @@ struct AttentionHeadsArgs {
 
 // scores[g, t] = scale * q[g] . keys[visible[t]]
 void attention_scores(const AttentionHeadsArgs& a);
+// scores[0..n) <- softmax(scores): exp(s - max) / sum, the sum in 16 lanes (t in lane t % 16).
+void attention_softmax(float* scores, int64_t n);
 // out[g] = sum_t scores[g, t] * values[visible[t]]  (t in order)
 void attention_mix(const AttentionHeadsArgs& a);
 

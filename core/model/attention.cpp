@@ -9,31 +9,6 @@
 namespace eaglerun {
 namespace {
 
-constexpr int kLanes = 16;
-
-// Sum of 16 lanes by halving (8, 4, 2, 1).
-float combine_sum(float* acc) {
-  for (int w = kLanes / 2; w > 0; w /= 2) {
-    for (int l = 0; l < w; ++l) acc[l] += acc[l + w];
-  }
-  return acc[0];
-}
-
-// scores[0..n) <- exp(scores - max) / sum: the softmax over one head's visible keys. The sum
-// runs in 16 lanes (key t in lane t % 16), an order fixed by n alone, which vectorises.
-void softmax_scores(float* scores, int64_t n) {
-  float max_score = -INFINITY;
-  for (int64_t t = 0; t < n; ++t) max_score = std::max(max_score, scores[t]);
-  float acc[kLanes] = {};
-  int64_t t = 0;
-  for (; t + kLanes <= n; t += kLanes) {
-    for (int l = 0; l < kLanes; ++l) acc[l] += (scores[t + l] = std::exp(scores[t + l] - max_score));
-  }
-  for (; t < n; ++t) acc[t % kLanes] += (scores[t] = std::exp(scores[t] - max_score));
-  const float inv = 1.f / combine_sum(acc);
-  for (t = 0; t < n; ++t) scores[t] *= inv;
-}
-
 // The keys new token i may see, in cache order.
 void visible_keys(const AttentionMask& mask, int64_t i, std::vector<int64_t>& visible) {
   const int64_t width = mask.width();
@@ -69,7 +44,7 @@ void masked_attention(const float* q, const float* keys, const float* values, co
       const AttentionHeadsArgs args{q + i * q_stride + h * D, G, keys + kv_head * D, values + kv_head * D,
                                     visible.data(), n, kv_stride, D, scale, scores.data(), out + i * q_stride + h * D};
       attention_scores(args);
-      for (int64_t g = 0; g < G; ++g) softmax_scores(scores.data() + g * n, n);
+      for (int64_t g = 0; g < G; ++g) attention_softmax(scores.data() + g * n, n);
       attention_mix(args);
       item += G;
     }
