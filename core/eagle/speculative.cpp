@@ -134,7 +134,11 @@ SpeculativeResult generate_speculative(const Model& target, Drafter& drafter, co
       next_tokens.push_back(i + 1 < acc.path.size() ? tree.tokens[acc.path[i + 1]] : acc.bonus_token);
     }
     for (int32_t t : next_tokens) emit(t);
-    if (!done) drafter.advance(features.data(), next_tokens);
+    if (!done) {
+      t0 = std::chrono::steady_clock::now();  // the head reads the accepted features: drafting work
+      drafter.advance(features.data(), next_tokens);
+      res.stats.draft_seconds += seconds_since(t0);
+    }
   }
   gen.decode_seconds = seconds_since(start);
   return res;
