@@ -191,8 +191,8 @@ int run_train(int argc, char** argv) {
 
   const int64_t until = o.steps >= 0 ? o.steps : trainer->config().total_steps;
   trainer->run(until, cb);
-  const ValidationResult v = trainer->validate();
-  cb.on_validation(trainer->steps_done(), v);
+  const int64_t every = trainer->config().validate_every;
+  if (every == 0 || trainer->steps_done() % every != 0) cb.on_validation(trainer->steps_done(), trainer->validate());
   trainer->save_checkpoint(fs::path(trainer->config().checkpoint_dir) /
                            fmt::format("step-{:08d}", trainer->steps_done()));
   trainer->head().save(o.out_dir + "/head", o.head_dtype);
