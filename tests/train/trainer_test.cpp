@@ -48,7 +48,9 @@ class TinyTrainer : public ::testing::Test {
 
 std::vector<double> losses(Trainer& t, int64_t until) {
   std::vector<double> out;
-  t.run(until, {.on_step = [&](const StepMetrics& m) { out.push_back(m.loss); }});
+  t.run(until, {.on_step = [&](const StepMetrics& m) { out.push_back(m.loss); },
+                .on_validation = {},
+                .on_checkpoint = {}});
   return out;
 }
 
@@ -142,7 +144,9 @@ TEST_F(TinyTrainer, OverfitsATinyBatch) {
   c.clip_norm = 0;
   Trainer t(c, Trainer::initial_head(*target_, c.inputs, 3), *target_, tiny, pool_);
   StepMetrics first, last;
-  t.run(c.total_steps, {.on_step = [&](const StepMetrics& m) { (m.step == 1 ? first : last) = m; }});
+  t.run(c.total_steps, {.on_step = [&](const StepMetrics& m) { (m.step == 1 ? first : last) = m; },
+                        .on_validation = {},
+                        .on_checkpoint = {}});
   std::printf("overfit: feature loss %.4g -> %.4g, token KL %.4g -> %.4g, loss %.4g -> %.4g (entropy floor %.4g)\n",
               first.feature_loss, last.feature_loss, first.token_kl, last.token_kl, first.loss, last.loss,
               0.1 * (last.token_loss - last.token_kl));
@@ -182,6 +186,7 @@ TEST_F(TinyTrainer, RunCheckpointsOnScheduleAndResumesFromThere) {
   std::vector<std::string> saved;
   double loss9 = 0;
   t.run(9, {.on_step = [&](const StepMetrics& m) { loss9 = m.loss; },
+            .on_validation = {},
             .on_checkpoint = [&](int64_t, const std::string& d) { saved.push_back(d); }});
   ASSERT_EQ(saved.size(), 2u);
   EXPECT_EQ(saved[1], (dir / "step-00000008").string());
