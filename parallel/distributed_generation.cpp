@@ -5,7 +5,7 @@
 
 #include "core/eagle/tree_builder.h"
 #include "core/error.h"
-#include "parallel/greedy_acceptance.h"
+#include "core/eagle/verifier.h"
 
 namespace eaglerun {
 namespace {

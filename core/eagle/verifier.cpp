@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/error.h"
 #include "core/kernels/ops.h"
 
 namespace eaglerun {
@@ -44,11 +45,16 @@ int32_t accept_among_children(std::vector<float>& p, const std::vector<int32_t>&
   return -1;
 }
 
-Acceptance verify_greedy(const DraftTree& tree, const float* logits, int64_t vocab) {
+namespace {
+
+// Walks from the root: at node u the target's token is y = target_token(u); a child of u carrying y
+// is accepted and the walk continues from it, else y is the bonus token.
+template <class TargetToken>
+Acceptance walk_greedy(const DraftTree& tree, TargetToken target_token) {
   const auto children = tree.children();
   Acceptance a{{0}, -1};
   for (int32_t u = 0;;) {
-    const auto y = static_cast<int32_t>(argmax(logits + u * vocab, vocab));
+    const int32_t y = target_token(u);
     int32_t next = -1;
     for (int32_t c : children[u]) {
       if (tree.tokens[c] == y) {
@@ -63,6 +69,17 @@ Acceptance verify_greedy(const DraftTree& tree, const float* logits, int64_t voc
     a.path.push_back(next);
     u = next;
   }
+}
+
+}  // namespace
+
+Acceptance verify_greedy(const DraftTree& tree, const float* logits, int64_t vocab) {
+  return walk_greedy(tree, [&](int32_t u) { return static_cast<int32_t>(argmax(logits + u * vocab, vocab)); });
+}
+
+Acceptance verify_greedy_argmax(const DraftTree& tree, const std::vector<int32_t>& argmax) {
+  require(static_cast<int32_t>(argmax.size()) == tree.size(), "one target token per tree node is needed");
+  return walk_greedy(tree, [&](int32_t u) { return argmax[u]; });
 }
 
 Acceptance verify_sampling(const DraftTree& tree, const float* logits, int64_t vocab, Sampler& sampler) {

@@ -30,6 +30,9 @@ struct Acceptance {
 
 // target_logits: [tree.size(), V].
 Acceptance verify_greedy(const DraftTree& tree, const float* target_logits, int64_t vocab);
+// The same rule from the target's argmax at each node, argmax: [tree.size()] (what a distributed
+// target returns for greedy steps: 4 bytes per node instead of V logits).
+Acceptance verify_greedy_argmax(const DraftTree& tree, const std::vector<int32_t>& argmax);
 Acceptance verify_sampling(const DraftTree& tree, const float* target_logits, int64_t vocab, Sampler& sampler);
 
 // One node's multi-round rejection over its children (exposed for tests). p: target distribution

@@ -7,7 +7,7 @@
 #include "core/eagle/draft_tree.h"
 #include "core/error.h"
 #include "core/kernels/matmul.h"
-#include "parallel/greedy_acceptance.h"
+#include "core/eagle/verifier.h"
 #include "parallel/shard_plan.h"
 #include "parallel/step.h"
 
