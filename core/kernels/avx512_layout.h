@@ -7,8 +7,6 @@
 //   int8  hi[64]   hi[16 b + i] = q[b][16 + i]                      pairs with the high nibbles
 //   float dx[16]   dx[4 b + j]  = d[b]             one per vpdpbusd lane (4 lanes per block)
 //   float sx[16]   sx[4 b + j]  = d[b] * (sum of the 8 q's that lane j of block b covers)
-// followed, after the last group, by one float per block (padded with zeros to a multiple of 16):
-//   float s[]      s[b] = d[b] * sum_i q[b][i]      (the min term, 16 blocks per FMA, for n > 4)
 // For Q8_0 weights, units of 2 blocks (64 elements), 128 bytes each:
 //   uint8 u[64]    u[32 b + i] = q[b][i] + 128     unsigned operand of vpdpbusd
 //   float dx[16]   dx[8 b + j] = d[b]
@@ -20,8 +18,6 @@ namespace eaglerun::kernels::avx512 {
 
 inline constexpr int kQ4GroupBlocks = 4;
 inline constexpr std::size_t kQ4GroupBytes = 256;
-// Floats in the block-sum array that follows `groups` Q4 groups.
-inline constexpr int64_t q4_block_sums(int64_t groups) { return (4 * groups + 15) / 16 * 16; }
 inline constexpr int kQ8UnitBlocks = 2;
 inline constexpr std::size_t kQ8UnitBytes = 128;
 

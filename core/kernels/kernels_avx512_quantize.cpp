@@ -34,8 +34,8 @@ __m512 spread_scales(const float* scales, int repeat) {
   return _mm512_permutexvar_ps(index, _mm512_castps128_ps512(_mm_loadu_ps(scales)));
 }
 
-// x[32 * blocks] -> one Q4 group (blocks <= 4), and the group's 4 block sums d[b] * sum(q[b]).
-void quantize_q4_group(const float* x, int blocks, std::byte* out, float* block_sums) {
+// x[32 * blocks] -> one Q4 group (blocks <= 4).
+void quantize_q4_group(const float* x, int blocks, std::byte* out) {
   float d[4] = {0.0f, 0.0f, 0.0f, 0.0f};
   for (int b = 0; b < kQ4GroupBlocks; ++b) {
     QuantBlock q{_mm_setzero_si128(), _mm_setzero_si128(), 0.0f};
@@ -51,11 +51,6 @@ void quantize_q4_group(const float* x, int blocks, std::byte* out, float* block_
   const __m512 lane_sums = _mm512_mul_ps(_mm512_cvtepi32_ps(sums), dx);
   _mm512_store_ps(out + 128, dx);
   _mm512_store_ps(out + 192, lane_sums);
-  alignas(64) int32_t s[16];
-  _mm512_store_si512(s, sums);
-  for (int b = 0; b < kQ4GroupBlocks; ++b) {
-    block_sums[b] = d[b] * static_cast<float>(s[4 * b] + s[4 * b + 1] + s[4 * b + 2] + s[4 * b + 3]);
-  }
 }
 
 // x[32 * blocks] -> one Q8 unit (blocks <= 2).
@@ -82,7 +77,7 @@ std::size_t act_row_bytes(DType wtype, int64_t k) {
   const int64_t blocks = k / 32;
   if (wtype == DType::Q8_0) return static_cast<std::size_t>((blocks + kQ8UnitBlocks - 1) / kQ8UnitBlocks) * kQ8UnitBytes;
   const int64_t groups = (blocks + kQ4GroupBlocks - 1) / kQ4GroupBlocks;
-  return static_cast<std::size_t>(groups) * kQ4GroupBytes + static_cast<std::size_t>(q4_block_sums(groups)) * 4;
+  return static_cast<std::size_t>(groups) * kQ4GroupBytes;
 }
 
 void quantize_row(DType wtype, const float* x, int64_t k, std::byte* out) {
@@ -94,11 +89,9 @@ void quantize_row(DType wtype, const float* x, int64_t k, std::byte* out) {
     return;
   }
   const int64_t groups = (blocks + kQ4GroupBlocks - 1) / kQ4GroupBlocks;
-  float* sums = reinterpret_cast<float*>(out + groups * kQ4GroupBytes);
-  for (int64_t i = 4 * groups; i < q4_block_sums(groups); ++i) sums[i] = 0.0f;
   for (int64_t g = 0; g < groups; ++g, out += kQ4GroupBytes, x += 32 * kQ4GroupBlocks) {
     const int64_t left = blocks - g * kQ4GroupBlocks;
-    quantize_q4_group(x, left < kQ4GroupBlocks ? static_cast<int>(left) : kQ4GroupBlocks, out, sums + 4 * g);
+    quantize_q4_group(x, left < kQ4GroupBlocks ? static_cast<int>(left) : kQ4GroupBlocks, out);
   }
 }
 
