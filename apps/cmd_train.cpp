@@ -149,10 +149,10 @@ int run_train(int argc, char** argv) {
   Engine engine(o.engine);
   const bool split = o.validation_dir.empty();
   const Hdf5TrainingDataSource data(o.data_dir, split ? DataSplit::Train : DataSplit::All);
-  std::unique_ptr<Hdf5TrainingDataSource> validation = std::make_unique<Hdf5TrainingDataSource>(
-      split ? o.data_dir : o.validation_dir, split ? DataSplit::Validation : DataSplit::All);
+  const Hdf5TrainingDataSource validation(split ? o.data_dir : o.validation_dir,
+                                          split ? DataSplit::Validation : DataSplit::All);
   std::cerr << fmt::format("train: {} training sequences ({} tokens), {} validation sequences\n", data.size(),
-                           data.n_tokens(), validation->size());
+                           data.n_tokens(), validation.size());
 
   ThreadPool& pool = engine.model().pool();
   const std::string resume_from = o.fresh ? "" : newest_checkpoint(config.checkpoint_dir);
@@ -160,10 +160,10 @@ int run_train(int argc, char** argv) {
   if (resume_from.empty()) {
     write_run_file(o, config);
     trainer = std::make_unique<Trainer>(config, Trainer::initial_head(engine.model(), config.inputs, config.seed),
-                                        engine.model(), data, pool, validation.get());
+                                        engine.model(), data, pool, &validation);
   } else {
     std::cerr << "train: resuming from " << resume_from << " (its config is used)\n";
-    trainer = std::make_unique<Trainer>(Trainer::resume(resume_from, engine.model(), data, pool, validation.get()));
+    trainer = std::make_unique<Trainer>(Trainer::resume(resume_from, engine.model(), data, pool, &validation));
   }
 
   TrainLog log(o.out_dir + "/train_log.jsonl");
