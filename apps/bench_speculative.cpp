@@ -25,7 +25,8 @@ std::string default_prompts() { return source_path("data/eval/mt_bench/question.
 
 }  // namespace
 
-int run_speculative_bench(Engine& engine, const BenchOptions& o) {
+int run_speculative_bench(TargetSession& session, const BenchOptions& o) {
+  Engine& engine = session.engine();
   const std::vector<Prompt> prompts =
       read_prompts_jsonl(o.prompts_file.empty() ? default_prompts() : o.prompts_file, o.limit);
   std::vector<std::vector<int32_t>> ids;
@@ -38,8 +39,16 @@ int run_speculative_bench(Engine& engine, const BenchOptions& o) {
   const std::vector<int32_t> stops = engine.stop_tokens(false);
   {  // warm-up: page in the weights
     Sampler s(o.sampling);
-    run_request(engine, nullptr, s, {ids[0], 4, stops, {}});
+    session.run(nullptr, s, {ids[0], 4, stops, {}});
   }
+  session.take_comm_stats();
+  std::vector<CommStats> plain_comm, spec_comm;  // per rank
+  int64_t plain_forwards = 0, spec_forwards = 0;
+  auto add_comm = [&](std::vector<CommStats>& into) {
+    const std::vector<CommStats> now = session.take_comm_stats();
+    into.resize(now.size());
+    for (std::size_t r = 0; r < now.size(); ++r) into[r] += now[r];
+  };
   Totals plain, spec;
   SpeculativeStats stats;
   int64_t identical = 0;
@@ -47,8 +56,12 @@ int run_speculative_bench(Engine& engine, const BenchOptions& o) {
     SamplingParams sp = o.sampling;
     sp.seed = o.sampling.seed + i;
     Sampler a(sp), b(sp);
-    const SpeculativeResult base = run_request(engine, nullptr, a, {ids[i], o.max_new_tokens, stops, {}});
-    const SpeculativeResult fast = run_request(engine, &draft, b, {ids[i], o.max_new_tokens, stops, {}});
+    const SpeculativeResult base = session.run(nullptr, a, {ids[i], o.max_new_tokens, stops, {}});
+    add_comm(plain_comm);
+    const SpeculativeResult fast = session.run(&draft, b, {ids[i], o.max_new_tokens, stops, {}});
+    add_comm(spec_comm);
+    plain_forwards += base.generation.target_forwards + 1;
+    spec_forwards += fast.generation.target_forwards + 1;
     plain.add(base.generation);
     spec.add(fast.generation);
     stats.merge(fast.stats);
@@ -77,6 +90,19 @@ int run_speculative_bench(Engine& engine, const BenchOptions& o) {
                       {"draft_seconds", stats.draft_seconds},
                       {"verify_seconds", stats.verify_seconds},
                       {"identical_outputs", identical}};
+  if (session.distributed()) {
+    const World& w = session.world();
+    const CommPerForward pc = CommPerForward::of(plain_comm, plain_forwards);
+    const CommPerForward sc = CommPerForward::of(spec_comm, spec_forwards);
+    j["ranks"] = w.size;
+    j["tp"] = w.tp;
+    j["pp"] = w.pp;
+    j["ep"] = w.ep;
+    j["plain_comm_seconds_per_forward"] = pc.seconds;
+    j["plain_comm_bytes_per_forward"] = pc.bytes;
+    j["eagle_comm_seconds_per_forward"] = sc.seconds;
+    j["eagle_comm_bytes_per_forward"] = sc.bytes;
+  }
   if (o.json) {
     std::cout << j.dump() << std::endl;
     return 0;
@@ -91,6 +117,15 @@ int run_speculative_bench(Engine& engine, const BenchOptions& o) {
   for (double a : stats.accepted_by_depth()) std::cout << fmt::format("{:.2f} ", a);
   std::cout << fmt::format("\ntime         draft {:.1f} s, verify {:.1f} s\n", stats.draft_seconds, stats.verify_seconds)
             << fmt::format("identical    {} of {} outputs equal plain decoding\n", identical, prompts.size());
+  if (session.distributed()) {
+    std::cout << fmt::format("split        {}\n", split_text(session.world()))
+              << fmt::format("comm         plain {:.3f} ms, {:.0f} bytes per forward; EAGLE {:.3f} ms, {:.0f} bytes per "
+                             "forward\n",
+                             1e3 * j["plain_comm_seconds_per_forward"].get<double>(),
+                             j["plain_comm_bytes_per_forward"].get<double>(),
+                             1e3 * j["eagle_comm_seconds_per_forward"].get<double>(),
+                             j["eagle_comm_bytes_per_forward"].get<double>());
+  }
   return 0;
 }
 

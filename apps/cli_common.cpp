@@ -5,8 +5,21 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "parallel/world.h"
 
 namespace eaglerun::cli {
+namespace {
+bool every_rank_reports = false;
+}  // namespace
+
+void report_errors_on_every_rank() { every_rank_reports = true; }
+
+std::string error_line(const std::string& message) {
+  const LaunchEnvironment env = launch_environment();
+  if (!env.found || env.size == 1) return "eaglerun: error: " + message;
+  if (env.rank != 0 && !every_rank_reports) return "";
+  return "eaglerun: rank " + std::to_string(env.rank) + ": error: " + message;
+}
 
 void add_engine_options(po::options_description& desc, EngineOptions& options, std::string& precision) {
   desc.add_options()

@@ -19,6 +19,13 @@ void finish_engine_options(EngineOptions& options, const std::string& precision)
 bool parse_args(const std::string& command, int argc, char** argv, const po::options_description& desc,
                 po::variables_map& vm);
 
+// Errors before a job is set up (flags, files, a split that does not fit) are the same on every
+// rank of an MPI job, so only rank 0 reports them; once the ranks have agreed on their set-up, a
+// rank's error is its own and every rank reports its own, naming itself.
+void report_errors_on_every_rank();
+// The line main() prints for an error on this rank, or "" when another rank reports it.
+std::string error_line(const std::string& message);
+
 struct Prompt {
   std::string id;    // question_id from the file, or "0" for --prompt
   std::string text;  // the first user turn

@@ -106,6 +106,7 @@ int run_bench(int argc, char** argv) {
   po::options_description desc("bench options");
   add_engine_options(desc, o.engine, o.precision);
   add_draft_options(desc, o.draft);
+  add_parallel_options(desc, o.parallel);
   desc.add_options()
       ("prompt-tokens", po::value(&o.prompt_tokens)->default_value(128), "speed: prefill length")
       ("decode-tokens", po::value(&o.decode_tokens)->default_value(128), "speed: tokens decoded after the prefill")
@@ -126,10 +127,21 @@ int run_bench(int argc, char** argv) {
           "--prompt-tokens, --decode-tokens, --repeats, --max-new-tokens and --curve-max must be positive");
   finish_engine_options(o.engine, o.precision);
   o.sampling.validate();
-  Engine engine(o.engine);
-  if (o.verify_curve) return run_verify_curve(engine, o);
-  if (o.draft.enabled()) return run_speculative_bench(engine, o);
-  return run_speed_bench(engine, o);
+  auto session = TargetSession::start(o.parallel, o.engine);
+  if (session->worker()) return session->serve();
+  int status = 0;
+  if (o.verify_curve) {
+    require(!session->distributed(), "--verify-curve measures one rank; run it without mpirun/srun");
+    status = run_verify_curve(session->engine(), o);
+  } else if (o.draft.enabled()) {
+    status = run_speculative_bench(*session, o);
+  } else if (session->distributed()) {
+    status = run_distributed_speed_bench(*session, o);
+  } else {
+    status = run_speed_bench(session->engine(), o);
+  }
+  session->finish();
+  return status;
 }
 
 }  // namespace eaglerun::cli

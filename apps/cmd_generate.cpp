@@ -1,4 +1,5 @@
-// eaglerun generate: plain decoding of one prompt or a JSONL file of prompts.
+// eaglerun generate: plain or speculative decoding of one prompt or a JSONL file of prompts, in
+// this process or under mpirun/srun with the target spread over the ranks (--tp/--pp/--ep).
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 
 #include "apps/cli_common.h"
 #include "apps/draft_options.h"
+#include "apps/target_session.h"
 #include "core/error.h"
 #include "core/runtime/generator.h"
 
@@ -15,6 +17,7 @@ namespace {
 
 struct GenerateOptions {
   EngineOptions engine;
+  ParallelOptions parallel;
   DraftOptions draft;
   std::string precision;
   std::string prompt, prompts_file;
@@ -28,6 +31,7 @@ po::options_description generate_options(GenerateOptions& o) {
   po::options_description desc("generate options");
   add_engine_options(desc, o.engine, o.precision);
   add_draft_options(desc, o.draft);
+  add_parallel_options(desc, o.parallel);
   desc.add_options()
       ("prompt", po::value(&o.prompt), "the user message")
       ("prompts", po::value(&o.prompts_file), "JSONL file of prompts (question_id, turns): first turn of each")
@@ -106,7 +110,9 @@ int run_generate(int argc, char** argv) {
   const std::vector<Prompt> prompts =
       o.prompts_file.empty() ? std::vector<Prompt>{{"0", o.prompt}} : read_prompts_jsonl(o.prompts_file, o.limit);
 
-  Engine engine(o.engine);
+  auto session = TargetSession::start(o.parallel, o.engine);
+  if (session->worker()) return session->serve();
+  Engine& engine = session->engine();
   std::vector<std::vector<int32_t>> prompt_ids;
   int64_t longest = 0;
   for (const Prompt& p : prompts) {
@@ -128,7 +134,7 @@ int run_generate(int argc, char** argv) {
         if (std::find(req.stop_tokens.begin(), req.stop_tokens.end(), t) == req.stop_tokens.end()) streamer.push(t);
       };
     }
-    const SpeculativeResult sr = run_request(engine, &draft, sampler, req);
+    const SpeculativeResult sr = session->run(&draft, sampler, req);
     const GenerationResult& r = sr.generation;
     total_tokens += r.new_tokens() - 1;
     total_decode_seconds += r.decode_seconds;
@@ -141,9 +147,11 @@ int run_generate(int argc, char** argv) {
     }
   }
   if (prompts.size() > 1 && total_decode_seconds > 0) {
-    std::cerr << fmt::format("all {} prompts: decode {:.1f} tokens/s ({} threads)\n", prompts.size(),
-                             total_tokens / total_decode_seconds, o.engine.threads);
+    std::cerr << fmt::format("all {} prompts: decode {:.1f} tokens/s ({} threads{})\n", prompts.size(),
+                             total_tokens / total_decode_seconds, o.engine.threads,
+                             session->distributed() ? " per rank, " + split_text(session->world()) : "");
   }
+  session->finish();
   return 0;
 }
 

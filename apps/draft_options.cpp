@@ -77,11 +77,4 @@ DraftSetup make_draft_setup(const DraftOptions& o, const Engine& target, const E
   return s;
 }
 
-SpeculativeResult run_request(const Engine& target, DraftSetup* draft, Sampler& sampler, const GenerationRequest& req) {
-  if (draft != nullptr && draft->drafter) {
-    return generate_speculative(target.model(), *draft->drafter, draft->tree, sampler, req);
-  }
-  return {generate_plain(target.model(), sampler, req), {}};
-}
-
 }  // namespace eaglerun::cli

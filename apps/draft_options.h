@@ -36,8 +36,5 @@ struct DraftSetup {
 DraftSetup make_draft_setup(const DraftOptions& options, const Engine& target, const EngineOptions& engine_options,
                             int64_t context_tokens);
 
-// Runs one request: speculative when `draft` has a drafter, plain otherwise.
-SpeculativeResult run_request(const Engine& target, DraftSetup* draft, Sampler& sampler,
-                              const GenerationRequest& request);
 
 }  // namespace eaglerun::cli

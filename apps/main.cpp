@@ -4,6 +4,7 @@
 #include <map>
 #include <string>
 
+#include "apps/cli_common.h"
 #include "core/error.h"
 
 namespace eaglerun::cli {
@@ -48,7 +49,8 @@ int main(int argc, char** argv) {
   try {
     return it->second(argc - 1, argv + 1);
   } catch (const eaglerun::Error& e) {
-    std::cerr << "eaglerun: error: " << e.what() << "\n";
+    const std::string line = eaglerun::cli::error_line(e.what());
+    if (!line.empty()) std::cerr << line << std::endl;
     return 1;
   } catch (const std::bad_alloc&) {
     std::cerr << "eaglerun: error: out of memory\n";

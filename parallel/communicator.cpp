@@ -1,5 +1,6 @@
 #include "parallel/communicator.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace eaglerun {
@@ -26,9 +27,23 @@ class Communicator::Timer {
 };
 
 void Communicator::all_reduce_sum(float* data, int64_t count) {
-  if (size() == 1) return;
-  Timer t(stats_, static_cast<std::size_t>(count) * sizeof(float));
-  do_all_reduce_sum(data, count);
+  const int64_t p = size();
+  if (p == 1 || count == 0) return;
+  const int64_t block = (count + p - 1) / p;  // rank r reduces elements [r * block, (r + 1) * block)
+  const auto block_bytes = static_cast<std::size_t>(block) * sizeof(float);
+  Timer t(stats_, 2 * static_cast<std::size_t>(p - 1) * block_bytes);
+  reduce_send_.assign(static_cast<std::size_t>(p * block), 0.f);  // zero padding: x + 0 is x
+  reduce_recv_.resize(reduce_send_.size());
+  std::copy(data, data + count, reduce_send_.begin());
+  do_all_to_all(reduce_send_.data(), block_bytes, reduce_recv_.data());
+  float* mine = reduce_send_.data();  // block r of every rank, summed in rank order
+  std::copy(reduce_recv_.begin(), reduce_recv_.begin() + block, mine);
+  for (int64_t r = 1; r < p; ++r) {
+    const float* theirs = reduce_recv_.data() + r * block;
+    for (int64_t i = 0; i < block; ++i) mine[i] += theirs[i];
+  }
+  do_all_gather(mine, block_bytes, reduce_recv_.data());
+  std::copy(reduce_recv_.begin(), reduce_recv_.begin() + count, data);
 }
 
 void Communicator::all_gather(const void* send, std::size_t bytes, void* recv) {

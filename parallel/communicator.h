@@ -18,8 +18,9 @@
 namespace eaglerun {
 
 // What this rank spent on communication through one communicator.
-//   bytes: payload bytes this rank handed to the operations: all_reduce and broadcast (root) the
-//   buffer, all_gather its own block, all_to_all the blocks for other ranks, send the message.
+//   bytes: payload bytes this rank sent: all_reduce 2 (p-1)/p of the buffer (the minimum for p
+//   ranks), broadcast (root) the buffer, all_gather its own block, all_to_all the blocks for other
+//   ranks, send the message.
 struct CommStats {
   int64_t calls = 0;
   int64_t bytes = 0;
@@ -37,7 +38,11 @@ class Communicator : public ModelCollectives {
   // This group's rank r as a rank of the whole job (for messages).
   virtual int world_rank(int r) const = 0;
 
-  // data[count] <- sum over ranks, identical bits on every rank.
+  // data[count] <- sum over ranks, identical bits on every rank. Deterministic: every element is
+  // summed in rank order (((r0 + r1) + r2) ...) whatever count is, so a row of a many-row call
+  // has the bits it has alone (MPI_Allreduce picks its algorithm, hence its order, by size; that
+  // would break lossless verification). Reduce-scatter by all_to_all, sum, then all_gather:
+  // 2 (p-1)/p x count floats sent per rank, as a ring all-reduce.
   void all_reduce_sum(float* data, int64_t count) override;
   // recv[size() * bytes] <- every rank's send[bytes], in rank order.
   void all_gather(const void* send, std::size_t bytes, void* recv);
@@ -59,7 +64,6 @@ class Communicator : public ModelCollectives {
   void reset_stats() { stats_ = {}; }
 
  protected:
-  virtual void do_all_reduce_sum(float* data, int64_t count) = 0;
   virtual void do_all_gather(const void* send, std::size_t bytes, void* recv) = 0;
   virtual void do_broadcast(void* data, std::size_t bytes, int root) = 0;
   virtual void do_send(const void* data, std::size_t bytes, int dest, int tag) = 0;
@@ -70,6 +74,7 @@ class Communicator : public ModelCollectives {
  private:
   class Timer;
   CommStats stats_;
+  std::vector<float> reduce_send_, reduce_recv_;  // all_reduce_sum's blocks [size, block]
 };
 
 // Typed helpers. T must be trivially copyable.

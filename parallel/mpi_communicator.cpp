@@ -81,11 +81,6 @@ class MpiCommunicator final : public Communicator {
   }
 
  protected:
-  void do_all_reduce_sum(float* data, int64_t count) override {
-    const int n = to_int(static_cast<std::size_t>(count) * sizeof(float), "all_reduce") / static_cast<int>(sizeof(float));
-    Watch w(*this, "all_reduce", &group_text_);
-    call(MPI_Allreduce(MPI_IN_PLACE, data, n, MPI_FLOAT, MPI_SUM, comm_), "all_reduce", &group_text_);
-  }
   void do_all_gather(const void* send, std::size_t bytes, void* recv) override {
     Watch w(*this, "all_gather", &group_text_);
     call(MPI_Allgather(send, to_int(bytes, "all_gather"), MPI_BYTE, recv, to_int(bytes, "all_gather"), MPI_BYTE, comm_),

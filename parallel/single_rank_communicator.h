@@ -17,7 +17,6 @@ class SingleRankCommunicator final : public Communicator {
   [[noreturn]] void abort(const std::string& message, int code) override;
 
  protected:
-  void do_all_reduce_sum(float*, int64_t) override {}
   void do_all_gather(const void* send, std::size_t bytes, void* recv) override;
   void do_broadcast(void*, std::size_t, int root) override;
   void do_send(const void* data, std::size_t bytes, int dest, int tag) override;

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The command line under mpirun (ctest label mpi):
+#   the same EAGLE tokens from --pp 2 as from one rank, and lossless EAGLE at --tp 3;
+#   a split that does not fit gets one error line and a non-zero exit;
+#   bench reports communication per step;
+#   a killed worker, and a stopped one, end the whole job non-zero within seconds, naming the rank.
+# usage: cli_mpi_test.sh EAGLERUN MPIRUN MODEL
+set -euo pipefail
+eaglerun="$1" mpirun="$2" model="$3"
+work="$(mktemp -d)"
+trap 'kill -9 $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+questions="$(dirname "$0")/../../data/eval/mt_bench/question.jsonl"
+head -n 3 "$questions" > "$work/prompts.jsonl"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+tokens() { python3 -c 'import json,sys; print([json.loads(l)["output_tokens"] for l in open(sys.argv[1])])' "$1"; }
+common=(--model "$model" --prompts "$work/prompts.jsonl" --max-new-tokens 48 --json --threads 1)
+
+echo "== one rank vs --pp 2 (EAGLE, default head, eagle1 tree)"
+"$eaglerun" generate "${common[@]}" --draft default > "$work/one.jsonl"
+"$mpirun" -np 2 "$eaglerun" generate "${common[@]}" --draft default --pp 2 > "$work/pp2.jsonl"
+[ "$(tokens "$work/one.jsonl")" = "$(tokens "$work/pp2.jsonl")" ] || fail "--pp 2 tokens differ from one rank's"
+
+echo "== --tp 3: EAGLE tokens equal the split's plain tokens"
+"$mpirun" -np 3 "$eaglerun" generate "${common[@]}" --tp 3 > "$work/tp3_plain.jsonl"
+"$mpirun" -np 3 "$eaglerun" generate "${common[@]}" --tp 3 --draft default --tree chain:3 > "$work/tp3_eagle.jsonl"
+[ "$(tokens "$work/tp3_plain.jsonl")" = "$(tokens "$work/tp3_eagle.jsonl")" ] || fail "--tp 3 EAGLE differs from plain"
+[ "$(wc -l < "$work/tp3_eagle.jsonl")" -eq 3 ] || fail "expected 3 JSON lines from rank 0 only"
+
+echo "== splits that do not fit: one error line, non-zero exit"
+expect_error() {  # expect_error PATTERN RANKS ARGS...
+  local pattern="$1" ranks="$2"; shift 2
+  set +e
+  "$mpirun" -np "$ranks" "$eaglerun" generate --model "$model" --prompt hi --max-new-tokens 4 "$@" > "$work/out" 2> "$work/err"
+  local rc=$?
+  set -e
+  [ "$rc" -ne 0 ] || fail "exit 0 for $*"
+  [ "$(grep -c "error:" "$work/err")" -eq 1 ] || { cat "$work/err"; fail "not exactly one error line for $*"; }
+  grep -q -- "$pattern" "$work/err" || { cat "$work/err"; fail "no '$pattern' for $*"; }
+}
+expect_error "does not divide the model's 3 KV heads" 2 --tp 2
+expect_error "does not divide the job's 2 ranks" 2 --pp 3
+expect_error "unrecognised option\|unrecognized option" 2 --tp 1 --pp 2 --no-such-flag
+
+echo "== bench under mpirun reports communication"
+"$mpirun" -np 2 "$eaglerun" bench --model "$model" --pp 2 --threads 1 --decode-tokens 8 --repeats 1 --json > "$work/bench.json"
+python3 - "$work/bench.json" <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+H = 576
+# pp=2, one token per step: H fp32 activations cross the boundary, the argmax comes back.
+assert j["pp"] == 2 and j["decode_tokens_per_second"] > 0, j
+assert 4 * H <= j["comm_bytes_per_forward"] < 4 * H + 256, j
+EOF
+
+# kill_test SIGNAL PATTERN: a long bench on 2 ranks, rank 1 gets SIGNAL; the job must end non-zero
+# within 30 s with PATTERN in its output.
+kill_test() {
+  local signal="$1" pattern="$2"
+  rm -f "$work"/pid.*
+  env -u EAGLERUN_COMM_TIMEOUT "$mpirun" -np 2 sh -c 'echo $$ > "$0/pid.$OMPI_COMM_WORLD_RANK"; exec "$@"' "$work" \
+    "$eaglerun" bench --model "$model" --pp 2 --threads 1 --decode-tokens 4000 --repeats 100 --comm-timeout 5 \
+    > "$work/kill.out" 2>&1 &
+  local job=$!
+  for _ in $(seq 100); do [ -s "$work/pid.1" ] && break; sleep 0.1; done
+  [ -s "$work/pid.1" ] || fail "rank 1 did not start"
+  sleep 2
+  kill "-$signal" "$(cat "$work/pid.1")"
+  local start=$SECONDS rc=0
+  while kill -0 "$job" 2>/dev/null; do
+    [ $((SECONDS - start)) -lt 30 ] || { kill -9 "$job"; fail "job still running 30 s after SIG$signal to rank 1"; }
+    sleep 0.2
+  done
+  wait "$job" || rc=$?
+  [ "$rc" -ne 0 ] || fail "exit 0 after SIG$signal to rank 1"
+  grep -q "$pattern" "$work/kill.out" || { cat "$work/kill.out"; fail "no '$pattern' after SIG$signal"; }
+  echo "SIG$signal to rank 1: exit $rc after $((SECONDS - start)) s"
+  kill -9 "$(cat "$work/pid.1")" 2>/dev/null || true
+}
+echo "== a killed worker"
+kill_test KILL "rank 1"
+echo "== a stopped worker"
+kill_test STOP "recv with rank 1 made no progress\|with rank 1 made no progress"
+
+echo "PASS"

@@ -4,7 +4,7 @@
 //            argmax identical
 //   plain    greedy (and seeded sampling) decoding: identical tokens
 //   eagle    EAGLE with a random draft head, greedy: identical tokens to one rank and to plain
-//            decoding. Seeded EAGLE sampling is only reported: a split sums in another order
+//            decoding (always to the split's own plain decoding: lossless under any split). Seeded EAGLE sampling is only reported: a split sums in another order
 //            (logits differ by ~1e-6), and the residual max(0, p - q) of rejection sampling can
 //            turn that into a different draw; its distribution is what matters (tests/eagle).
 //   self     the target drafting for itself (every path accepted in full: deep keep() paths)
@@ -13,6 +13,10 @@
 //                       [--text-prompts] [--greedy-only]
 // --text-prompts: the first K MT-bench questions in the model's chat template (random token ids
 // otherwise, whose flat logits make near-ties, where a quantised model's summation order decides).
+// --lossless-only: a tensor-parallel split sums o_proj/down_proj partials in another order; with
+// the fast kernels' 8-bit activation quantisation a last-bit difference can flip a rounding and
+// grow (SmolLM2 Q4_1 at tp=3: logits ~1 apart), so compare the split with itself only: EAGLE
+// and self-drafted tokens identical to the split's plain tokens, one rank's only reported.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -42,7 +46,7 @@ struct Options {
   int tokens = 24, prompts = 3;
   std::string tree = "eagle1";
   double tolerance = 1e-4;
-  bool logits = true, text_prompts = false, greedy_only = false;
+  bool logits = true, text_prompts = false, greedy_only = false, lossless_only = false;
 };
 
 Options parse(int argc, char** argv) {
@@ -65,6 +69,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--skip-logits") o.logits = false;
     else if (a == "--text-prompts") o.text_prompts = true;
     else if (a == "--greedy-only") o.greedy_only = true;
+    else if (a == "--lossless-only") o.lossless_only = true;
     else throw Error("unknown option " + a);
   }
   require(!o.model.empty(), "--model is required");
@@ -145,10 +150,11 @@ class Checker {
         const auto eagle_one = generate_speculative(whole_, d1, spec, s3, req).generation.output_tokens;
         const SpeculativeResult eagle = generate_speculative_distributed(target_, d2, spec, s4, req);
         const std::string what = "prompt " + std::to_string(i) + " T=" + std::to_string(temperature);
-        expect(plain == want, "plain tokens, " + what);
+        const bool exact = !o_.lossless_only;
+        expect_if(exact, plain == want, "plain tokens vs one rank's, " + what);
         if (temperature == 0.f) {
-          expect(eagle.generation.output_tokens == eagle_one, "EAGLE tokens vs one rank's EAGLE, " + what);
-          expect(eagle.generation.output_tokens == want, "EAGLE tokens vs plain, " + what);
+          expect_if(exact, eagle.generation.output_tokens == eagle_one, "EAGLE tokens vs one rank's EAGLE, " + what);
+          expect(eagle.generation.output_tokens == plain, "EAGLE tokens vs the split's plain tokens, " + what);
         } else {  // reported only: see the header
           sampled_same_ += eagle.generation.output_tokens == eagle_one;
           ++sampled_;
@@ -160,8 +166,8 @@ class Checker {
       ModelDrafter self(whole_, 256);
       const GenerationRequest req{p, o_.tokens, {}, {}};
       const SpeculativeResult r = generate_speculative_distributed(target_, self, spec, s6, req);
-      expect(r.generation.output_tokens == generate_plain(whole_, s5, req).output_tokens,
-             "self-drafted EAGLE tokens vs plain, prompt " + std::to_string(i));
+      expect(r.generation.output_tokens == generate_plain_distributed(target_, s5, req).output_tokens,
+             "self-drafted EAGLE tokens vs the split's plain tokens, prompt " + std::to_string(i));
       self_tau_ = std::max(self_tau_, r.stats.tau());
     }
   }
@@ -184,6 +190,12 @@ class Checker {
     max_diff_ = std::max(max_diff_, d);
     expect(d <= o_.tolerance, what + ": max |logit difference| " + std::to_string(d));
   }
+  // A check that counts only when `required`; otherwise it is reported (same_as_one_rank()).
+  void expect_if(bool required, bool cond, const std::string& what) {
+    if (required) return expect(cond, what);
+    ++compared_;
+    same_ += cond;
+  }
   void expect(bool cond, const std::string& what) {
     if (cond) return;
     ++failures_;
@@ -198,6 +210,11 @@ class Checker {
   double max_diff_ = 0, accepted_ = 0;
   int runs_ = 0, sampled_ = 0, sampled_same_ = 0;
   double self_tau_ = 0;
+  int compared_ = 0, same_ = 0;
+
+ public:
+  // Lossless-only runs: how many token sequences matched one rank's anyway.
+  std::string same_as_one_rank() const { return std::to_string(same_) + "/" + std::to_string(compared_); }
 };
 
 int run(int argc, char** argv) {
@@ -218,9 +235,10 @@ int run(int argc, char** argv) {
   target.end(!check.ok());
   const World& w = job->world();
   std::printf("parallel_check: %s tp=%d ep=%d pp=%d: max |diff| %.2e, mean tau %.2f, sampled EAGLE outputs "
-              "identical %s, self-draft tau %.2f, %lld bytes sent in all: %s\n",
+              "identical %s, self-draft tau %.2f, %lld bytes sent in all%s: %s\n",
               whole.config().name.c_str(), w.tp, w.ep, w.pp, check.max_diff(), check.tau(), check.sampled().c_str(), check.self_tau(),
-              static_cast<long long>(bytes), check.ok() ? "PASS" : "FAIL");
+              static_cast<long long>(bytes),
+              o.lossless_only ? (", token sequences as one rank's " + check.same_as_one_rank()).c_str() : "", check.ok() ? "PASS" : "FAIL");
   return check.ok() ? 0 : 1;
 }
 

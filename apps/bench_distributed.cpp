@@ -1,0 +1,77 @@
+// eaglerun bench under mpirun/srun without --draft: prefill and greedy decode speed of the split
+// target, and per decode step the time inside communication calls and the bytes sent.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "apps/bench_options.h"
+
+namespace eaglerun::cli {
+
+CommPerForward CommPerForward::of(const std::vector<CommStats>& per_rank, int64_t forwards) {
+  CommPerForward c;
+  if (forwards <= 0) return c;
+  for (const CommStats& s : per_rank) {
+    c.seconds = std::max(c.seconds, s.seconds / static_cast<double>(forwards));
+    c.bytes += static_cast<double>(s.bytes) / static_cast<double>(forwards);
+  }
+  return c;
+}
+
+int run_distributed_speed_bench(TargetSession& session, const BenchOptions& o) {
+  const std::vector<int32_t> prompt = bench_tokens(session.engine(), o.prompt_tokens);
+  const GenerationRequest req{prompt, o.decode_tokens + 1, {}, {}};  // the first new token comes from the prefill
+  double prefill = 0, decode = 0;
+  CommPerForward comm;
+  {  // warm-up: page in the weights
+    Sampler s({});
+    session.run(nullptr, s, {prompt, 2, {}, {}});
+  }
+  for (int64_t rep = 0; rep < o.repeats; ++rep) {
+    Sampler s1({}), s2({});
+    session.take_comm_stats();
+    session.run(nullptr, s1, {prompt, 1, {}, {}});  // the prefill alone, to subtract
+    const std::vector<CommStats> prefill_comm = session.take_comm_stats();
+    const GenerationResult r = session.run(nullptr, s2, req).generation;
+    std::vector<CommStats> decode_comm = session.take_comm_stats();
+    for (std::size_t k = 0; k < decode_comm.size(); ++k) {
+      decode_comm[k].bytes -= prefill_comm[k].bytes;
+      decode_comm[k].seconds = std::max(0.0, decode_comm[k].seconds - prefill_comm[k].seconds);
+    }
+    const CommPerForward c = CommPerForward::of(decode_comm, r.target_forwards);
+    prefill = std::max(prefill, o.prompt_tokens / r.prefill_seconds);
+    if (r.decode_tokens_per_second() > decode) {
+      decode = r.decode_tokens_per_second();
+      comm = c;
+    }
+  }
+  const World& w = session.world();
+  nlohmann::json j = {{"model", o.engine.model_path},
+                      {"threads", o.engine.threads},
+                      {"precision", o.precision},
+                      {"ranks", w.size},
+                      {"tp", w.tp},
+                      {"pp", w.pp},
+                      {"ep", w.ep},
+                      {"prompt_tokens", o.prompt_tokens},
+                      {"decode_tokens", o.decode_tokens},
+                      {"prefill_tokens_per_second", prefill},
+                      {"decode_tokens_per_second", decode},
+                      {"comm_seconds_per_forward", comm.seconds},
+                      {"comm_bytes_per_forward", comm.bytes}};
+  if (o.json) {
+    std::cout << j.dump() << std::endl;
+    return 0;
+  }
+  std::cout << fmt::format("model        {} ({} threads per rank, {}, {} precision)\n", o.engine.model_path, o.engine.threads,
+                           split_text(w), o.precision)
+            << fmt::format("prefill      {:.1f} tokens/s ({} tokens)\n", prefill, o.prompt_tokens)
+            << fmt::format("decode       {:.1f} tokens/s ({} tokens)\n", decode, o.decode_tokens)
+            << fmt::format("comm         {:.3f} ms (slowest rank) and {:.0f} bytes (all ranks) per decode step\n",
+                           1e3 * comm.seconds, comm.bytes);
+  return 0;
+}
+
+}  // namespace eaglerun::cli

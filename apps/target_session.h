@@ -1,0 +1,55 @@
+#pragma once
+// The target model as generate and bench use it: in this process, or spread over the ranks of an
+// MPI job (mpirun -np N eaglerun ... --tp A --pp B [--ep C], or srun --mpi=pmix).
+//
+// Every rank calls TargetSession::start with the same options. On the coordinator (world rank 0)
+// the session holds an Engine (tokenizer, chat format, and the whole model's mapping, which the
+// drafter reads its embedding and LM head from) and runs requests; every other rank holds only its
+// shard and serves the coordinator until it ends the job (serve()). Set-up errors are agreed over
+// the job, so rank 0 alone reports them (one message, naming the failing rank).
+#include <memory>
+#include <vector>
+
+#include "apps/cli_common.h"
+#include "apps/draft_options.h"
+#include "parallel/command_channel.h"
+#include "parallel/job.h"
+
+namespace eaglerun::cli {
+
+// --tp, --pp, --ep, --comm-timeout into `options`.
+void add_parallel_options(po::options_description& desc, ParallelOptions& options);
+
+// "4 ranks: tp 2 x ep 1 x pp 2" for a distributed run's summary lines.
+std::string split_text(const World& world);
+
+class TargetSession {
+ public:
+  static std::unique_ptr<TargetSession> start(const ParallelOptions& parallel, const EngineOptions& engine);
+  ~TargetSession();  // ends the workers (as failed, unless finish() was called)
+
+  const World& world() const { return job_->world(); }
+  bool distributed() const { return !world().single(); }
+  bool worker() const { return !world().is_coordinator(); }
+  // Worker: serves the coordinator's commands; returns the exit status it ends the job with.
+  int serve();
+
+  // Coordinator only.
+  Engine& engine() { return *engine_; }
+  SpeculativeResult run(DraftSetup* draft, Sampler& sampler, const GenerationRequest& request);
+  // Every rank's communication since the last call (indexed by world rank), then counting restarts.
+  std::vector<CommStats> take_comm_stats();
+  // Ends the workers with success.
+  void finish();
+
+ private:
+  TargetSession() = default;
+
+  std::unique_ptr<Job> job_;
+  std::unique_ptr<ThreadPool> pool_;  // a worker's; the coordinator uses the engine's
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<DistributedModel> model_;
+  std::unique_ptr<DistributedTarget> target_;
+};
+
+}  // namespace eaglerun::cli
