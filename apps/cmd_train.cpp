@@ -34,6 +34,7 @@ struct TrainCliOptions {
   std::string data_dir;
   std::string validation_dir;
   std::string out_dir;
+  std::string init_head;
   int64_t steps = -1;
   int64_t log_every = 10;
   std::string head_dtype = "BF16";
@@ -52,6 +53,9 @@ po::options_description train_options(TrainCliOptions& o) {
       ("validation-data", po::value(&o.validation_dir),
        "held-out shards; default: the validation split (by conversation id) of --data, the rest trains")
       ("out", po::value(&o.out_dir), "run folder: run.json, checkpoints/, train_log.jsonl, head/")
+      ("init-head", po::value(&o.init_head), "start from this head's weights (a head folder or a checkpoint) instead "
+                                             "of random ones, with a fresh optimiser and schedule: fine-tuning, or "
+                                             "more epochs after a finished run")
       ("steps", po::value(&o.steps)->default_value(-1), "stop after this step (-1: the config's total_steps)")
       ("log-every", po::value(&o.log_every)->default_value(10), "print and log every N steps")
       ("head-dtype", po::value(&o.head_dtype)->default_value("BF16"), "dtype of the final head: BF16 or F32")
@@ -132,6 +136,20 @@ void write_run_file(const TrainCliOptions& o, const TrainerConfig& config) {
   std::ofstream(o.out_dir + "/run.json") << run.dump(2) << "\n";
 }
 
+// The head a fresh run starts from: --init-head's weights (its inputs must match the config's), or the
+// official random initialisation.
+DraftHead starting_head(const TrainCliOptions& o, const TrainerConfig& config, const Model& target) {
+  if (o.init_head.empty()) return Trainer::initial_head(target, config.inputs, config.seed);
+  DraftHead head = DraftHead::load(o.init_head);
+  const DraftHeadConfig expected = DraftHeadConfig::for_target(target.config());
+  require(head.config().hidden_size == expected.hidden_size && head.config().vocab_size == expected.vocab_size,
+          "--init-head " + o.init_head + ": the head does not fit the target (hidden or vocabulary size differs)");
+  require(head.config().inputs == config.inputs,
+          "--init-head " + o.init_head + ": the head's inputs differ from the config's 'inputs'");
+  std::cerr << "train: starting from the weights of " << o.init_head << "\n";
+  return head;
+}
+
 }  // namespace
 
 int run_train(int argc, char** argv) {
@@ -159,8 +177,8 @@ int run_train(int argc, char** argv) {
   std::unique_ptr<Trainer> trainer;
   if (resume_from.empty()) {
     write_run_file(o, config);
-    trainer = std::make_unique<Trainer>(config, Trainer::initial_head(engine.model(), config.inputs, config.seed),
-                                        engine.model(), data, pool, &validation);
+    trainer = std::make_unique<Trainer>(config, starting_head(o, config, engine.model()), engine.model(), data, pool,
+                                        &validation);
   } else {
     std::cerr << "train: resuming from " << resume_from << " (its config is used)\n";
     trainer = std::make_unique<Trainer>(Trainer::resume(resume_from, engine.model(), data, pool, &validation));
