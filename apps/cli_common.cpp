@@ -26,6 +26,8 @@ void add_engine_options(po::options_description& desc, EngineOptions& options, s
       ("model", po::value(&options.model_path)->default_value("default"),
        "model: a .gguf file or a Hugging Face checkpoint folder (config.json + *.safetensors); "
        "'default' is SmolLM2-135M-Instruct fetched by data/fetch_model.sh")
+      ("tokenizer", po::value(&options.tokenizer_path),
+       "the tokenizer, when the model folder has none: a .gguf file or a folder with tokenizer.model")
       ("threads", po::value(&options.threads)->default_value(2), "worker threads")
       ("precision", po::value(&precision)->default_value("fast"),
        "fast (native quantised kernels) or reference (fp32 ground truth)")
@@ -35,6 +37,7 @@ void add_engine_options(po::options_description& desc, EngineOptions& options, s
 
 void finish_engine_options(EngineOptions& options, const std::string& precision) {
   if (options.model_path == "default") options.model_path = default_model_path();
+  if (options.tokenizer_path == "default") options.tokenizer_path = default_model_path();
   if (precision == "fast") {
     options.precision = Precision::Fast;
   } else if (precision == "reference") {

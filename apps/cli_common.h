@@ -10,7 +10,7 @@ namespace eaglerun::cli {
 
 namespace po = boost::program_options;
 
-// --model, --threads, --precision, --chat-format into `options`.
+// --model, --tokenizer, --threads, --precision, --chat-format into `options`.
 void add_engine_options(po::options_description& desc, EngineOptions& options, std::string& precision);
 // Resolves "default" paths and the precision name; throws Error for an unknown precision.
 void finish_engine_options(EngineOptions& options, const std::string& precision);

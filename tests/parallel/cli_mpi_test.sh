@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The command line under mpirun (ctest label mpi):
 #   the same EAGLE tokens from --pp 2 as from one rank, and lossless EAGLE at --tp 3;
+#   --tp 2 on a random LLaMA (12 / 4 heads) with the default model's tokenizer: EAGLE = plain;
 #   a split that does not fit gets one error line and a non-zero exit;
 #   bench reports communication per step;
 #   a killed worker, and a stopped one, end the whole job non-zero within seconds, naming the rank.
-# usage: cli_mpi_test.sh EAGLERUN MPIRUN MODEL
+# usage: cli_mpi_test.sh EAGLERUN MPIRUN MODEL MAKE_RANDOM_LLAMA
 set -euo pipefail
-eaglerun="$1" mpirun="$2" model="$3"
+eaglerun="$1" mpirun="$2" model="$3" make_random_llama="$4"
 work="$(mktemp -d)"
 trap 'kill -9 $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 questions="$(dirname "$0")/../../data/eval/mt_bench/question.jsonl"
@@ -26,6 +27,13 @@ echo "== --tp 3: EAGLE tokens equal the split's plain tokens"
 "$mpirun" -np 3 "$eaglerun" generate "${common[@]}" --tp 3 --draft default --tree chain:3 > "$work/tp3_eagle.jsonl"
 [ "$(tokens "$work/tp3_plain.jsonl")" = "$(tokens "$work/tp3_eagle.jsonl")" ] || fail "--tp 3 EAGLE differs from plain"
 [ "$(wc -l < "$work/tp3_eagle.jsonl")" -eq 3 ] || fail "expected 3 JSON lines from rank 0 only"
+
+echo "== --tp 2 on a random LLaMA, --tokenizer default: EAGLE (random head) tokens equal plain"
+"$make_random_llama" "$work/random" 384 12 4 512 2 49152 > /dev/null
+random=(generate --model "$work/random" --tokenizer default --prompts "$work/prompts.jsonl" --max-new-tokens 16 --json)
+"$mpirun" -np 2 "$eaglerun" "${random[@]}" --tp 2 > "$work/random_plain.jsonl"
+"$mpirun" -np 2 "$eaglerun" "${random[@]}" --tp 2 --draft random --tree chain:3 > "$work/random_eagle.jsonl"
+[ "$(tokens "$work/random_plain.jsonl")" = "$(tokens "$work/random_eagle.jsonl")" ] || fail "--tp 2 EAGLE differs from plain"
 
 echo "== splits that do not fit: one error line, non-zero exit"
 expect_error() {  # expect_error PATTERN RANKS ARGS...
