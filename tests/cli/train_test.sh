@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # eaglerun extract + train end to end on the default model: a short run, an interrupted run that
 # resumes from its checkpoint and ends with the same head as an uninterrupted one, the head loads
-# as a draft, and bad training options get one clear error.
+# as a draft, --init-head continues from a trained head, and bad training options get one clear error.
 #   usage: train_test.sh EAGLERUN_BINARY DEFAULT_MODEL CONVERSATIONS_JSONL
 set -euo pipefail
 bin="$1"
@@ -25,6 +25,16 @@ cmp "$tmp/whole/head/model.safetensors" "$tmp/resumed/head/model.safetensors" \
 [ "$(grep -c '"kind":"step"' "$tmp/whole/train_log.jsonl")" -eq 4 ] || { echo "FAIL: train_log.jsonl"; exit 1; }
 grep -q '"kind":"validation"' "$tmp/whole/train_log.jsonl" || { echo "FAIL: no validation logged"; exit 1; }
 grep -q '"lr": 0.001' "$tmp/whole/run.json" || { echo "FAIL: run.json lacks the --set override"; exit 1; }
+
+# --init-head: zero steps from the head's checkpoint end where it ended; more steps lower the loss.
+"$bin" train "${common[@]}" --out "$tmp/again" --init-head "$tmp/whole/checkpoints/step-00000004" --steps 0 \
+  2>"$tmp/again.log"
+grep -q "starting from the weights of" "$tmp/again.log" || { echo "FAIL: --init-head not used"; exit 1; }
+cmp "$tmp/whole/head/model.safetensors" "$tmp/again/head/model.safetensors" \
+  || { echo "FAIL: --init-head with 0 steps changed the head"; exit 1; }
+"$bin" train "${common[@]}" --out "$tmp/more" --init-head "$tmp/whole/head" --set inputs=token_only 2>"$tmp/bad.log" \
+  && { echo "FAIL: --init-head accepted a head with other inputs"; exit 1; }
+grep -q "inputs differ" "$tmp/bad.log" || { echo "FAIL: no clear --init-head error: $(cat "$tmp/bad.log")"; exit 1; }
 
 "$bin" generate --model "$model" --draft "$tmp/whole/head" --prompt "Hi" --max-new-tokens 8 --json \
   | grep -q '"tau"' || { echo "FAIL: the trained head does not load as a draft"; exit 1; }
