@@ -22,6 +22,8 @@ std::unique_ptr<Communicator> Job::connect(const ParallelOptions& o) {
 }
 
 World Job::world_of(const Communicator& all, const ParallelOptions& o) {
+  require(o.tp >= 0 && o.ep >= 1 && o.pp >= 1, "--tp, --ep and --pp must be positive (--tp 0: the job's ranks / "
+                                                "(ep x pp))");
   const int size = all.size(), rest = o.ep * o.pp;
   const int tp = o.tp > 0 ? o.tp : (rest > 0 && size % rest == 0 ? size / rest : 0);
   require(tp > 0, "--ep " + std::to_string(o.ep) + " x --pp " + std::to_string(o.pp) + " does not divide the job's " +

@@ -50,6 +50,9 @@ expect_error "invalid JSON" generate --model "$model" --prompts "$tmp/bad_json.j
 expect_error "cannot open prompts file" generate --model "$model" --prompts "$tmp/none.jsonl"
 expect_error "exceeds the model's context" generate --model "$model" --prompt hi --max-new-tokens 9000
 expect_error "--precision" bench --model "$model" --precision fp8
+expect_error "but the job has 1" generate --model "$model" --prompt hi --tp 2
+expect_error "must be positive" bench --model "$model" --pp 0
+expect_error "no tokenizer found" generate --model "$model" --prompt hi --tokenizer "$tmp"
 
 # a bad command is a usage error (exit 2), not a crash
 "$bin" frobnicate >/dev/null 2>&1
