@@ -58,6 +58,7 @@ DraftSetup make_draft_setup(const DraftOptions& o, const Engine& target, const E
   const int64_t capacity = context_tokens + s.tree.max_nodes();
   if (!o.draft.empty()) {
     s.head = std::make_unique<DraftHead>(load_head(o, target.model().config()));
+    if (engine_options.precision == Precision::Fast) s.head->quantize_for_inference();
     s.drafter = std::make_unique<EagleDrafter>(target.model(), *s.head, capacity,
                                                draft_vocabulary(o, target.model().config().vocab_size));
   } else if (!o.draft_model.empty()) {

@@ -50,7 +50,15 @@ AutoTreePolicy::AutoTreePolicy(CostCurve verify_cost, int32_t max_depth, int32_t
     : cost_(std::move(verify_cost)), max_depth_(max_depth), max_total_(max_total), topk_(topk),
       depth_(std::min(5, max_depth)), level_gain_(static_cast<std::size_t>(max_depth), 0.0) {}
 
-DynamicTreeShape AutoTreePolicy::draft_shape() const { return {max_total_, depth_, topk_}; }
+// Nodes per level of the trees kept lately, plus one of headroom so that the kept trees can grow
+// when acceptance rises; the full topk until the first choice.
+int32_t AutoTreePolicy::width() const {
+  if (kept_nodes_ == 0.0) return topk_;
+  const double per_level = kept_nodes_ / std::max(1, depth_);
+  return std::clamp(static_cast<int32_t>(std::ceil(per_level)) + 1, 1, topk_);
+}
+
+DynamicTreeShape AutoTreePolicy::draft_shape() const { return {max_total_, depth_, width()}; }
 
 DraftTree AutoTreePolicy::choose(const DraftTree& drafted, double draft_seconds) {
   blend(seconds_per_level_, draft_seconds / std::max(1, drafted.max_depth()));
@@ -68,6 +76,7 @@ DraftTree AutoTreePolicy::choose(const DraftTree& drafted, double draft_seconds)
     }
   }
   blend(tokens_per_second_, best_rate);
+  blend(kept_nodes_, std::max(0.5, static_cast<double>(best_n)));  // 0.5: never zero ("not yet measured")
   return drafted.keep_best(best_n);
 }
 

@@ -8,7 +8,9 @@
 // Each step drafts a dynamic (EAGLE-2 style) tree of depth D, then keeps the N best nodes where N
 // maximises (1 + c * sum of the N best path probabilities) / (t_draft + t(N + 1)); c is the running
 // ratio of accepted to predicted tokens. D follows the levels whose expected gain pays for their
-// draft time. Verification is one-hot per sibling, so the output stays lossless.
+// draft time; the width drafted per level (nodes expanded, children each) follows the nodes a level
+// of the kept trees holds, so that a machine where only tiny trees pay drafts chains, not 8-wide
+// levels it then throws away. Verification is one-hot per sibling, so the output stays lossless.
 #include <cstdint>
 #include <vector>
 
@@ -32,7 +34,7 @@ class AutoTreePolicy {
  public:
   AutoTreePolicy(CostCurve verify_cost, int32_t max_depth = 7, int32_t max_total = 63, int32_t topk = 8);
 
-  // The dynamic tree to draft this step (depth adapts; total = max_total).
+  // The dynamic tree to draft this step (depth and width adapt; total = max_total).
   DynamicTreeShape draft_shape() const;
   // Keeps the best N nodes of a drafted tree; draft_seconds is what drafting it took.
   DraftTree choose(const DraftTree& drafted, double draft_seconds);
@@ -41,6 +43,7 @@ class AutoTreePolicy {
 
   double calibration() const { return calibration_; }
   int32_t depth() const { return depth_; }
+  int32_t width() const;
 
  private:
   CostCurve cost_;
@@ -50,6 +53,7 @@ class AutoTreePolicy {
   double seconds_per_level_ = 0.0;    // draft time per level, running
   std::vector<double> level_gain_;    // [depth]: expected accepted tokens contributed per level, running
   double tokens_per_second_ = 0.0;    // running estimate of the achieved rate
+  double kept_nodes_ = 0.0;           // draft nodes choose() keeps, running
 };
 
 }  // namespace eaglerun

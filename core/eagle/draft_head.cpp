@@ -219,6 +219,25 @@ void DraftHead::save(const std::string& dir, const std::string& dtype) const {
   std::ofstream(dir + "/config.json") << config_.to_json();
 }
 
+void DraftHead::quantize_for_inference() {
+  for (const auto& [name, p] : params_) {
+    if (p.shape.size() != 2 || p.shape[1] % 32 != 0) continue;  // norms, bias; rows off the block grid stay fp32
+    std::vector<std::byte> blocks(storage_bytes(DType::Q8_0, static_cast<int64_t>(p.values.size())));
+    quantize_q8_0(p.values.data(), static_cast<int64_t>(p.values.size()), blocks.data());
+    quantized_[name] = std::move(blocks);
+  }
+}
+
+TensorView DraftHead::weight(const std::string& name) const {
+  TensorView v = params_.at(name).view(name);
+  const auto it = quantized_.find(name);
+  if (it == quantized_.end()) return v;
+  v.dtype = DType::Q8_0;
+  v.data = it->second.data();
+  v.nbytes = it->second.size();
+  return v;
+}
+
 KvCache DraftHead::make_cache(int64_t capacity) const {
   return KvCache(1, config_.n_kv_heads * config_.head_dim, capacity);
 }
@@ -227,7 +246,7 @@ void DraftHead::forward(const float* emb, const float* features, int64_t m, std:
                         const AttentionMask& mask, KvCache& kv, float* out, ThreadPool& pool) const {
   const ModelConfig c = config_.layer_config();
   const int64_t H = c.hidden_size, Q = c.q_dim(), K = c.kv_dim(), I = c.intermediate_size, past = kv.size();
-  const auto P = Precision::Fast;  // fp32 weights: exact up to the order of summation
+  const auto P = Precision::Fast;  // fp32 weights: exact up to the order of summation; Q8_0 copies: see quantize_for_inference
   const auto& p = params_;
   kv.reserve_rows(m);
   // x = fc([emb, f]) (+ bias)
@@ -238,7 +257,7 @@ void DraftHead::forward(const float* emb, const float* features, int64_t m, std:
     if (use_emb) std::copy_n(emb + i * H, H, cat.begin() + i * 2 * H);
     if (use_features) std::copy_n(features + i * H, H, cat.begin() + i * 2 * H + H);
   }
-  matmul(p.at(kFc).view(kFc), cat.data(), m, out, P, pool);
+  matmul(weight(kFc), cat.data(), m, out, P, pool);
   if (config_.bias) {
     for (int64_t i = 0; i < m; ++i) add_inplace(out + i * H, p.at(kFcBias).values.data(), H);
   }
@@ -247,23 +266,23 @@ void DraftHead::forward(const float* emb, const float* features, int64_t m, std:
   std::vector<float> delta(static_cast<std::size_t>(m * H));
   float* k_new = kv.keys(0) + past * K;
   float* v_new = kv.values(0) + past * K;
-  matmul(p.at(kQ).view(kQ), out, m, q.data(), P, pool);
-  matmul(p.at(kK).view(kK), out, m, k_new, P, pool);
-  matmul(p.at(kV).view(kV), out, m, v_new, P, pool);
+  matmul(weight(kQ), out, m, q.data(), P, pool);
+  matmul(weight(kK), out, m, k_new, P, pool);
+  matmul(weight(kV), out, m, v_new, P, pool);
   rope(q.data(), positions.data(), m, c.n_heads, c.head_dim, c.rope_theta, c.rope_pairing);
   rope(k_new, positions.data(), m, c.n_kv_heads, c.head_dim, c.rope_theta, c.rope_pairing);
   masked_attention(q.data(), kv.keys(0), kv.values(0), mask, c, attn.data(), pool);
-  matmul(p.at(kO).view(kO), attn.data(), m, delta.data(), P, pool);
+  matmul(weight(kO), attn.data(), m, delta.data(), P, pool);
   add_inplace(out, delta.data(), m * H);
   kv.commit(m);
   // x += mlp(post_attention_layernorm(x))
   std::vector<float> h(static_cast<std::size_t>(m * H)), gate(static_cast<std::size_t>(m * I)),
       up(static_cast<std::size_t>(m * I));
   rmsnorm(out, p.at(kNorm).values.data(), m, H, static_cast<float>(c.rms_norm_eps), h.data());
-  matmul(p.at(kGate).view(kGate), h.data(), m, gate.data(), P, pool);
-  matmul(p.at(kUp).view(kUp), h.data(), m, up.data(), P, pool);
+  matmul(weight(kGate), h.data(), m, gate.data(), P, pool);
+  matmul(weight(kUp), h.data(), m, up.data(), P, pool);
   silu_mul(gate.data(), up.data(), m * I, gate.data());
-  matmul(p.at(kDown).view(kDown), gate.data(), m, delta.data(), P, pool);
+  matmul(weight(kDown), gate.data(), m, delta.data(), P, pool);
   add_inplace(out, delta.data(), m * H);
 }
 

@@ -38,6 +38,8 @@ void matmul_many(std::span<const MatmulTarget> targets, const float* x, int64_t 
 
 // Dequantise n elements (a multiple of the block size) starting at a block boundary.
 void dequantize(DType type, const std::byte* src, int64_t n, float* out);
+// x[n] (a multiple of 32) to Q8_0 blocks: out[n / 32 * sizeof(BlockQ8_0)].
+void quantize_q8_0(const float* x, int64_t n, std::byte* out);
 // One row of a 2-D weight (embedding lookup): out[cols].
 void dequantize_row(const TensorView& w, int64_t row, float* out);
 

@@ -45,7 +45,8 @@ Engine::Engine(const EngineOptions& options) {
   pool_ = std::make_unique<ThreadPool>(options.threads);
   store_ = open_model(options.model_path);
   model_ = std::make_unique<Model>(store_, *pool_, options.precision);
-  tokenizer_ = load_tokenizer(options.tokenizer_path.empty() ? options.model_path : options.tokenizer_path);
+  const std::string& tokenizer_path = options.tokenizer_path.empty() ? options.model_path : options.tokenizer_path;
+  tokenizer_ = load_tokenizer(tokenizer_path);
   require(tokenizer_->vocab_size() <= model_->config().vocab_size,
           "tokenizer has " + std::to_string(tokenizer_->vocab_size()) + " tokens but the model only " +
               std::to_string(model_->config().vocab_size));

@@ -17,7 +17,7 @@ struct EngineOptions {
   int threads = 2;                         // worker threads, the caller included
   Precision precision = Precision::Fast;   // Reference: fp32 ground truth; Fast: native quantised kernels
   std::string chat_format = "auto";        // auto | chatml | llama2 | vicuna | mixtral | none
-  std::string tokenizer_path = "";         // where the tokenizer is, when not with the model (a .gguf or a
+  std::string tokenizer_path{};            // where the tokenizer is, when not with the model (a .gguf or a
                                            // folder with tokenizer.model); "" = the model's
 };
 

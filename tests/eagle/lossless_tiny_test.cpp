@@ -61,6 +61,16 @@ TEST_F(TinyLossless, GreedyEagleEqualsPlainForEveryTree) {
   }
 }
 
+TEST_F(TinyLossless, GreedyEagleWithTheQuantizedHeadEqualsPlain) {
+  DraftHead quantized = *head_;
+  quantized.quantize_for_inference();
+  EagleDrafter drafter(*target_, quantized, 256);
+  for (uint64_t seed = 0; seed < 4; ++seed) {
+    const auto p = prompt(seed);
+    EXPECT_EQ(eagle(drafter, p, "eagle1", 40).generation.output_tokens, plain(p, 40)) << "prompt " << seed;
+  }
+}
+
 TEST_F(TinyLossless, AutoTreeIsLossless) {
   EagleDrafter drafter(*target_, *head_, 256);
   TreeSpec spec = parse_tree_spec("auto");

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "core/error.h"
 #include "core/kernels/matmul.h"
@@ -114,6 +116,34 @@ TEST(Dequantize, RejectsPartialBlocksAndBadRows) {
   const test::OwnedTensor w = test::random_weights(DType::Q4_0, 2, 32, 1);
   EXPECT_THROW(dequantize_row(w.view, 2, out.data()), Error);
   EXPECT_THROW(dequantize_row(w.view, -1, out.data()), Error);
+}
+
+
+// quantize_q8_0 is the inverse of dequantisation up to half a step of each block's scale d =
+// max|x| / 127, plus what storing d in fp16 changes (|q| <= 127 steps of |d16 - d|; the 1e-3 block's
+// d is an fp16 subnormal).
+TEST(Quantize, Q8_0RoundTripsWithinHalfAStep) {
+  std::vector<float> x(96);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37f * static_cast<float>(i)) * (i < 32 ? 1e-3f : 3.f);
+  x[40] = 0.f;
+  std::vector<std::byte> q(storage_bytes(DType::Q8_0, 96));
+  quantize_q8_0(x.data(), 96, q.data());
+  std::vector<float> back(96);
+  dequantize(DType::Q8_0, q.data(), 96, back.data());
+  for (int b = 0; b < 3; ++b) {
+    float amax = 0;
+    for (int i = 0; i < 32; ++i) amax = std::max(amax, std::abs(x[b * 32 + i]));
+    const float d = amax / 127.f, d16 = fp16_to_fp32(fp32_to_fp16(d));
+    const float bound = 0.5f * d + 127.f * std::abs(d16 - d) + 1e-7f * amax;
+    for (int i = 0; i < 32; ++i) {
+      EXPECT_LE(std::abs(back[b * 32 + i] - x[b * 32 + i]), bound) << "element " << b * 32 + i;
+    }
+  }
+  std::vector<float> zeros(32, 0.f), out(32, 1.f);
+  quantize_q8_0(zeros.data(), 32, q.data());
+  dequantize(DType::Q8_0, q.data(), 32, out.data());
+  EXPECT_EQ(out, zeros);
+  EXPECT_THROW(quantize_q8_0(x.data(), 33, q.data()), Error);
 }
 
 }  // namespace
