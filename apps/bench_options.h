@@ -24,6 +24,7 @@ struct BenchOptions {
   int64_t limit = -1;
   int64_t max_new_tokens = 128;
   int64_t prompt_tokens = 128, decode_tokens = 128, repeats = 3;
+  int64_t batch = 1;  // speed mode under mpirun: sequences decoded together
   bool verify_curve = false;
   int64_t curve_max = 128;
   bool json = false;

@@ -111,6 +111,8 @@ int run_bench(int argc, char** argv) {
       ("prompt-tokens", po::value(&o.prompt_tokens)->default_value(128), "speed: prefill length")
       ("decode-tokens", po::value(&o.decode_tokens)->default_value(128), "speed: tokens decoded after the prefill")
       ("repeats", po::value(&o.repeats)->default_value(3), "speed, verify curve: runs; the best is reported")
+      ("batch", po::value(&o.batch)->default_value(1),
+       "speed under mpirun: sequences decoded together, each a pipeline micro-batch (--pp keeps stages busy)")
       ("prompts", po::value(&o.prompts_file), "speculative: JSONL prompts (default: MT-bench)")
       ("limit", po::value(&o.limit)->default_value(-1), "speculative: use only the first N prompts")
       ("max-new-tokens", po::value(&o.max_new_tokens)->default_value(128), "speculative: tokens per prompt")
@@ -123,8 +125,9 @@ int run_bench(int argc, char** argv) {
       ("json", po::bool_switch(&o.json), "print one JSON object");
   po::variables_map vm;
   if (!parse_args("bench", argc, argv, desc, vm)) return 0;
-  require(o.prompt_tokens > 0 && o.decode_tokens > 0 && o.repeats > 0 && o.max_new_tokens > 0 && o.curve_max > 0,
-          "--prompt-tokens, --decode-tokens, --repeats, --max-new-tokens and --curve-max must be positive");
+  require(o.prompt_tokens > 0 && o.decode_tokens > 0 && o.repeats > 0 && o.max_new_tokens > 0 && o.curve_max > 0 &&
+              o.batch > 0,
+          "--prompt-tokens, --decode-tokens, --repeats, --max-new-tokens, --curve-max and --batch must be positive");
   finish_engine_options(o.engine, o.precision);
   o.sampling.validate();
   auto session = TargetSession::start(o.parallel, o.engine);
@@ -135,9 +138,10 @@ int run_bench(int argc, char** argv) {
     status = run_verify_curve(session->engine(), o);
   } else if (o.draft.enabled()) {
     status = run_speculative_bench(*session, o);
-  } else if (session->distributed()) {
+  } else if (session->distributed()) {  // also --batch
     status = run_distributed_speed_bench(*session, o);
   } else {
+    require(o.batch == 1, "--batch is for runs under mpirun/srun (one rank decodes one sequence at a time)");
     status = run_speed_bench(session->engine(), o);
   }
   session->finish();

@@ -66,6 +66,16 @@ SpeculativeResult TargetSession::run(DraftSetup* draft, Sampler& sampler, const 
   return {generate_plain_distributed(*target_, sampler, request), {}};
 }
 
+std::vector<GenerationResult> TargetSession::run_batch(const std::vector<GenerationRequest>& requests) {
+  if (distributed()) return generate_plain_batch_distributed(*target_, requests);
+  std::vector<GenerationResult> results;
+  for (const GenerationRequest& r : requests) {
+    Sampler greedy({});
+    results.push_back(generate_plain(engine_->model(), greedy, r));
+  }
+  return results;
+}
+
 std::vector<CommStats> TargetSession::take_comm_stats() {
   if (!distributed()) return {CommStats{}};
   std::vector<CommStats> stats = target_->gather_stats();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tensor- and pipeline-parallel splits against one rank, in one run: prefill and decode tokens/s,
 # the time inside communication calls per decode step (slowest rank) and the bytes sent per step
-# (all ranks), next to the minimum each split needs. Splits run under mpirun on this machine, one
+# (all ranks), next to the minimum each split needs; pp = 2 also with 4 sequences in flight
+# (pipeline micro-batches; decode tokens/s counts every sequence's tokens). Splits run under mpirun on this machine, one
 # thread per rank; the one-rank baseline uses as many threads as the split has ranks.
 #   bench/parallel_splits.sh [OUT_DIR]         (default runs/parallel-splits)
 # Models: a random LLaMA with 12 query / 4 KV heads (bench/make_random_llama, BF16; tp=2 needs
@@ -33,6 +34,7 @@ run random-pp2 "$random_model" 2 --pp 2
 run random-tp2pp2 "$random_model" 4 --tp 2 --pp 2
 run default-1x2 default 1 --threads 2
 run default-pp2 default 2 --pp 2
+run default-pp2-batch4 default 2 --pp 2 --batch 4
 run default-1x3 default 1 --threads 3
 run default-tp3 default 3 --tp 3
 
@@ -60,7 +62,7 @@ def minimum(model, r):
     if pp > 1: b += (pp - 1) * tp * 4 * H + 4
     return b
 rows = [("random", "random-1x2", None), ("random", "random-tp2", "random-1x2"), ("random", "random-pp2", "random-1x2"),
-        ("random", "random-tp2pp2", "random-1x2"), ("default", "default-1x2", None), ("default", "default-pp2", "default-1x2"),
+        ("random", "random-tp2pp2", "random-1x2"), ("default", "default-1x2", None), ("default", "default-pp2", "default-1x2"), ("default", "default-pp2-batch4", "default-1x2"),
         ("default", "default-1x3", None), ("default", "default-tp3", "default-1x3")]
 print("| model | split | ranks x threads | prefill tok/s | decode tok/s | decode vs one rank | comm ms/step | bytes/step | minimum bytes/step |")
 print("|---|---|---|---|---|---|---|---|---|")
@@ -68,6 +70,7 @@ for model, name, base in rows:
     r = load(name)
     ranks = r.get("ranks", 1)
     split = f"tp {r.get('tp', 1)} x pp {r.get('pp', 1)}" if ranks > 1 else "one rank"
+    if r.get("batch", 1) > 1: split += f", {r['batch']} sequences"
     threads = f"{ranks} x 1" if ranks > 1 else f"1 x {r['threads']}"
     ratio = f"{r['decode_tokens_per_second'] / load(base)['decode_tokens_per_second']:.2f}x" if base else "1"
     comm = f"{1e3 * r['comm_seconds_per_forward']:.3f}" if ranks > 1 else "-"

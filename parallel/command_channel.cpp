@@ -9,12 +9,12 @@ namespace {
 
 enum class Kind : int32_t { Begin, Forward, Keep, Stats, ResetStats, End };
 
-// Forward flags.
-constexpr int32_t kRowsAll = 1, kRowsLast = 2, kFullLogits = 4, kWantHidden = 8, kTree = 16;
+// Forward flags; bits 8 and up carry the step's sequence.
+constexpr int32_t kRowsAll = 1, kRowsLast = 2, kFullLogits = 4, kWantHidden = 8, kTree = 16, kSequenceShift = 8;
 
 struct Header {
   Kind kind;
-  int32_t flags;
+  int32_t flags;  // Begin: sequences; Forward: see above
   int64_t value;  // Begin: capacity; Forward: tokens; End: exit status
 };
 
@@ -31,6 +31,7 @@ void broadcast_command(Communicator& all, Command& c) {
 Command forward_command(const Step& s) {
   int32_t flags = s.rows == LogitRows::All ? kRowsAll : s.rows == LogitRows::Last ? kRowsLast : 0;
   flags |= (s.full_logits ? kFullLogits : 0) | (s.want_hidden ? kWantHidden : 0) | (s.parents.empty() ? 0 : kTree);
+  flags |= s.sequence << kSequenceShift;
   Command c{{Kind::Forward, flags, s.size()}, s.tokens};
   c.payload.insert(c.payload.end(), s.parents.begin(), s.parents.end());
   return c;
@@ -46,6 +47,7 @@ Step step_of(const Command& c) {
   s.rows = (f & kRowsAll) ? LogitRows::All : (f & kRowsLast) ? LogitRows::Last : LogitRows::None;
   s.full_logits = f & kFullLogits;
   s.want_hidden = f & kWantHidden;
+  s.sequence = f >> kSequenceShift;
   return s;
 }
 
@@ -71,18 +73,26 @@ DistributedTarget::~DistributedTarget() {
   }
 }
 
-void DistributedTarget::begin(int64_t capacity) {
-  Command c{{Kind::Begin, 0, capacity}, {}};
+void DistributedTarget::begin(int64_t capacity, int32_t sequences) {
+  require(sequences >= 1 && sequences < (1 << 22), "begin(): 1 to 4M sequences");
+  Command c{{Kind::Begin, sequences, capacity}, {}};
   broadcast_command(model_.job().all(), c);
-  model_.begin(capacity);
+  model_.begin(capacity, sequences);
 }
 
 StepOutput DistributedTarget::forward(const Step& step) {
+  launch(step);
+  return collect();
+}
+
+void DistributedTarget::launch(const Step& step) {
   step.check();
   Command c = forward_command(step);
   broadcast_command(model_.job().all(), c);
-  return model_.forward(step);
+  model_.launch(step);
 }
+
+StepOutput DistributedTarget::collect() { return model_.collect(); }
 
 std::vector<float> DistributedTarget::keep(std::span<const int32_t> nodes, bool want_features) {
   Command c{{Kind::Keep, want_features ? 1 : 0, 0}, {nodes.begin(), nodes.end()}};
@@ -115,8 +125,8 @@ int serve(DistributedModel& model) {
     Command c;
     broadcast_command(all, c);
     switch (c.header.kind) {
-      case Kind::Begin: model.begin(c.header.value); break;
-      case Kind::Forward: model.forward(step_of(c)); break;
+      case Kind::Begin: model.begin(c.header.value, c.header.flags); break;
+      case Kind::Forward: model.launch(step_of(c)); break;
       case Kind::Keep: model.keep(c.payload, c.header.flags != 0); break;
       case Kind::Stats: all_stats(model, model.job().stats()); break;
       case Kind::ResetStats: model.job().reset_stats(); break;

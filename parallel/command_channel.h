@@ -2,7 +2,7 @@
 // The coordinator drives every rank through the same sequence of DistributedModel calls: each
 // call on DistributedTarget (world rank 0) broadcasts one command over job.all() and then runs
 // the call locally; serve() on every other rank receives the commands and makes the same calls.
-//   Begin{capacity}  Forward{step}  Keep{nodes}  Stats  End{failed}
+//   Begin{capacity, sequences}  Forward{step}  Keep{nodes}  Stats  End{failed}
 // A command is a fixed header and a list of int32 (tokens and parents, or kept nodes): for a
 // tree of n nodes 8n bytes, the only per-step traffic besides activations and results.
 #include <span>
@@ -20,8 +20,12 @@ class DistributedTarget {
   const ModelConfig& config() const { return model_.config(); }
   DistributedModel& model() { return model_; }
 
-  void begin(int64_t capacity);
-  StepOutput forward(const Step& step);
+  void begin(int64_t capacity, int32_t sequences = 1);
+  StepOutput forward(const Step& step);  // launch() then collect()
+  // A forward whose results collect() returns later, in launch order: the coordinator can put the
+  // next sequence's step into the pipeline while the later stages still work on this one.
+  void launch(const Step& step);
+  StepOutput collect();
   std::vector<float> keep(std::span<const int32_t> nodes, bool want_features);
   // Every rank's communication counters, indexed by world rank (taken before this call).
   std::vector<CommStats> gather_stats();

@@ -17,6 +17,14 @@ namespace eaglerun {
 GenerationResult generate_plain_distributed(DistributedTarget& target, Sampler& sampler,
                                             const GenerationRequest& request);
 
+// Greedy plain decoding of several requests at once, each its own sequence (KV cache): every round
+// launches one step per unfinished sequence before collecting any, so with pipeline stages each
+// sequence is a micro-batch and the stages work on different sequences at the same time. Each
+// result equals generate_plain_distributed's for that request alone; the timings are the batch's
+// (prefill of all prompts, then decoding of all).
+std::vector<GenerationResult> generate_plain_batch_distributed(DistributedTarget& target,
+                                                               const std::vector<GenerationRequest>& requests);
+
 // Throws Error as generate_speculative does, and for --tree auto (its cost curve is one rank's).
 SpeculativeResult generate_speculative_distributed(DistributedTarget& target, Drafter& drafter, const TreeSpec& tree,
                                                    Sampler& sampler, const GenerationRequest& request);

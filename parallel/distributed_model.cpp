@@ -30,34 +30,65 @@ DistributedModel::DistributedModel(Job& job, std::shared_ptr<const WeightStore> 
   shard_ = std::make_unique<Model>(store, apply_shard_plan(std::move(full), plan_, c), shard, pool, precision);
 }
 
-void DistributedModel::begin(int64_t capacity) {
-  kv_ = std::make_unique<KvCache>(shard_->make_cache(capacity));
-  last_step_ = 0;
-  last_hidden_.clear();
+void DistributedModel::begin(int64_t capacity, int32_t sequences) {
+  require(sequences >= 1, "begin(): at least one sequence");
+  sequences_.clear();
+  for (int32_t i = 0; i < sequences; ++i) sequences_.push_back({shard_->make_cache(capacity), 0, {}});
+  pending_.clear();
+  ready_.clear();
+}
+
+DistributedModel::Sequence& DistributedModel::sequence(int32_t index) {
+  require(index >= 0 && index < static_cast<int32_t>(sequences_.size()),
+          "sequence " + std::to_string(index) + " was not begun (" + std::to_string(sequences_.size()) + " were)");
+  return sequences_[static_cast<std::size_t>(index)];
+}
+
+int64_t DistributedModel::cached(int32_t index) const {
+  return index < static_cast<int32_t>(sequences_.size()) ? sequences_[static_cast<std::size_t>(index)].kv.size() : 0;
 }
 
 int DistributedModel::last_stage_root() const { return world().rank_of(0, 0, world().pp - 1); }
 
 StepOutput DistributedModel::forward(const Step& step) {
-  require(kv_ != nullptr, "forward before begin()");
+  launch(step);
+  return collect();
+}
+
+StepOutput DistributedModel::collect() {
+  if (world().rank != 0) return {};
+  if (!ready_.empty()) {
+    StepOutput out = std::move(ready_.front());
+    ready_.pop_front();
+    return out;
+  }
+  require(!pending_.empty(), "collect() without a launched step");
+  const Step step = std::move(pending_.front());
+  pending_.pop_front();
+  return receive_outputs(step);
+}
+
+void DistributedModel::launch(const Step& step) {
   step.check();
-  const int64_t n = step.size(), H = config().hidden_size, past = kv_->size();
+  Sequence& seq = sequence(step.sequence);
+  const int64_t n = step.size(), H = config().hidden_size, past = seq.kv.size();
   std::vector<float> x(static_cast<std::size_t>(n * H));  // the residual stream [n, H]
   if (world().first_stage()) {
     shard_->embed(step.tokens, x.data());
   } else {
     receive_activations(x.data(), n * H);
   }
-  shard_->forward_layers(x.data(), n, step.positions(past), step.mask(past), *kv_);
-  last_step_ = n;
+  shard_->forward_layers(x.data(), n, step.positions(past), step.mask(past), seq.kv);
+  seq.last_step = n;
   if (!world().last_stage()) {
     send_activations(x.data(), n * H);
-    return world().rank == 0 ? receive_outputs(step) : StepOutput{};
+    if (world().rank == 0) pending_.push_back(step);
+    return;
   }
   shard_->final_norm(x.data(), n);
   StepOutput out = last_stage_outputs(step, x.data());
-  last_hidden_ = std::move(x);
-  return out;
+  seq.last_hidden = std::move(x);
+  if (world().rank == 0) ready_.push_back(std::move(out));
 }
 
 // Stage s-1's rank k sends chunk k of the activations to stage s's rank k; stage s all-gathers.
@@ -168,16 +199,17 @@ std::vector<float> DistributedModel::stage_logits(const float* logits, int64_t r
 }
 
 std::vector<float> DistributedModel::keep(std::span<const int32_t> nodes, bool want_features) {
-  require(kv_ != nullptr && last_step_ > 0, "keep() needs a forward step first");
-  const int64_t past = kv_->size() - last_step_, H = config().hidden_size;
+  Sequence& seq = sequence(0);
+  require(seq.last_step > 0, "keep() needs a forward step first");
+  const int64_t past = seq.kv.size() - seq.last_step, H = config().hidden_size;
   std::vector<int64_t> rows(static_cast<std::size_t>(past));
   std::iota(rows.begin(), rows.end(), 0);
   for (int32_t node : nodes) {
-    require(node >= 0 && node < last_step_, "keep(): node " + std::to_string(node) + " is not in the last step");
+    require(node >= 0 && node < seq.last_step, "keep(): node " + std::to_string(node) + " is not in the last step");
     rows.push_back(past + node);
   }
-  kv_->keep(rows);
-  last_step_ = 0;
+  seq.kv.keep(rows);
+  seq.last_step = 0;
   if (!want_features) return {};
   const int root = last_stage_root();
   if (!world().last_stage()) {
@@ -189,7 +221,7 @@ std::vector<float> DistributedModel::keep(std::span<const int32_t> nodes, bool w
   std::vector<float> features;
   features.reserve(nodes.size() * static_cast<std::size_t>(H));
   for (int32_t node : nodes) {
-    features.insert(features.end(), last_hidden_.begin() + node * H, last_hidden_.begin() + (node + 1) * H);
+    features.insert(features.end(), seq.last_hidden.begin() + node * H, seq.last_hidden.begin() + (node + 1) * H);
   }
   if (root == 0) return world().rank == 0 ? features : std::vector<float>{};
   if (world().rank == root) job_.all().send(features.data(), features.size() * sizeof(float), 0, kFeatures);

@@ -14,6 +14,11 @@
 //   wins, the lowest index on ties: exactly argmax over the full row) or gathers the full rows.
 // keep(nodes): every rank keeps the cached prefix plus those nodes of the last step in its KV
 //   cache; the last stage sends their hidden states (the drafter's features) to the coordinator.
+// Several sequences (begin(capacity, B)) each have their own KV cache; a step names its sequence.
+// launch() runs a step without waiting for its results on the coordinator, collect() returns them
+// in launch order, so with pipeline stages the coordinator keeps B sequences in flight: stage 0
+// works on sequence b + 1 while stage 1 works on b (micro-batches of one sequence each).
+#include <deque>
 #include <memory>
 #include <span>
 #include <vector>
@@ -36,12 +41,14 @@ class DistributedModel {
   const ShardPlan& plan() const { return plan_; }
   const ModelConfig& config() const { return shard_->config(); }
 
-  // A fresh KV cache for `capacity` tokens.
-  void begin(int64_t capacity);
-  int64_t cached() const { return kv_ ? kv_->size() : 0; }
-  StepOutput forward(const Step& step);
-  // nodes: indices into the last step's tokens, increasing. Returns their features [k, H] on the
-  // coordinator when want_features.
+  // Fresh KV caches of `capacity` tokens for `sequences` sequences.
+  void begin(int64_t capacity, int32_t sequences = 1);
+  int64_t cached(int32_t sequence = 0) const;
+  StepOutput forward(const Step& step);  // launch() then collect()
+  void launch(const Step& step);
+  StepOutput collect();  // the coordinator's results of the oldest launched step; {} elsewhere
+  // nodes: indices into sequence 0's last step's tokens, increasing. Returns their features [k, H]
+  // on the coordinator when want_features.
   std::vector<float> keep(std::span<const int32_t> nodes, bool want_features);
 
  private:
@@ -55,10 +62,17 @@ class DistributedModel {
 
   Job& job_;
   ShardPlan plan_;
+  struct Sequence {
+    KvCache kv;
+    int64_t last_step = 0;           // tokens of its last forward
+    std::vector<float> last_hidden;  // [last_step, H] on the last stage
+  };
+  Sequence& sequence(int32_t index);
+
   std::unique_ptr<Model> shard_;
-  std::unique_ptr<KvCache> kv_;
-  int64_t last_step_ = 0;           // tokens of the last forward
-  std::vector<float> last_hidden_;  // [last_step_, H] on the last stage
+  std::vector<Sequence> sequences_;
+  std::deque<Step> pending_;        // coordinator off the last stage: launched, results not received
+  std::deque<StepOutput> ready_;    // coordinator on the last stage: results not collected
 };
 
 }  // namespace eaglerun

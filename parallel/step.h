@@ -16,6 +16,7 @@ struct Step {
   LogitRows rows = LogitRows::Last;  // rows whose logits the coordinator needs
   bool full_logits = false;          // all V logits of those rows, else only their argmax
   bool want_hidden = false;          // the final-normed hidden state [n, H] too
+  int32_t sequence = 0;              // which of the sequences begun together (its own KV cache)
 
   int64_t size() const { return static_cast<int64_t>(tokens.size()); }
   int64_t logit_rows() const;  // n, 1 or 0

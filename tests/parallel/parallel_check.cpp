@@ -8,6 +8,8 @@
 //            (logits differ by ~1e-6), and the residual max(0, p - q) of rejection sampling can
 //            turn that into a different draw; its distribution is what matters (tests/eagle).
 //   self     the target drafting for itself (every path accepted in full: deep keep() paths)
+//   batch    all prompts decoded together (one sequence each, launched before any is collected:
+//            pipeline micro-batches): each one's greedy tokens as decoded alone
 // usage: parallel_check --model PATH [--tp A] [--pp B] [--ep C] [--precision reference|fast]
 //                       [--tokens N] [--prompts K] [--tree SPEC] [--tolerance T] [--skip-logits]
 //                       [--text-prompts] [--greedy-only]
@@ -172,6 +174,18 @@ class Checker {
     }
   }
 
+  void check_batch() {
+    std::vector<GenerationRequest> requests;
+    for (const auto& p : prompts_) requests.push_back({p, o_.tokens, {}, {}});
+    const std::vector<GenerationResult> batch = generate_plain_batch_distributed(target_, requests);
+    for (std::size_t i = 0; i < prompts_.size(); ++i) {
+      Sampler alone({});
+      const auto want = o_.lossless_only ? generate_plain_distributed(target_, alone, requests[i]).output_tokens
+                                         : generate_plain(whole_, alone, requests[i]).output_tokens;
+      expect(batch[i].output_tokens == want, "batched tokens vs decoded alone, prompt " + std::to_string(i));
+    }
+  }
+
   double max_diff() const { return max_diff_; }
   double tau() const { return runs_ ? accepted_ / runs_ : 0; }
   double self_tau() const { return self_tau_; }
@@ -229,6 +243,7 @@ int run(int argc, char** argv) {
   Checker check(target, whole, o, make_prompts(o, whole.config().vocab_size));
   if (o.logits) check.check_logits();
   check.check_generation();
+  check.check_batch();
   const std::vector<CommStats> stats = target.gather_stats();
   int64_t bytes = 0;
   for (const CommStats& s : stats) bytes += s.bytes;
