@@ -12,4 +12,9 @@ build/release/apps/eaglerun extract --data data/sharegpt/prepared/sharegpt.jsonl
   --max-len 512 --shard-sequences 64 --limit "$limit" --threads 2
 build/release/apps/eaglerun train --config experiments/configs/train-smollm2-135m.json \
   --data runs/features-sharegpt --out runs/train-smollm2 --threads 2
-cp runs/train-smollm2/head/{config.json,model.safetensors,draft_vocab.json} "$root/data/heads/smollm2-135m-instruct/"
+# A second schedule from the first run's last checkpoint: 900 steps, lr 3e-4, another data order.
+build/release/apps/eaglerun train --config experiments/configs/train-smollm2-135m.json \
+  --set lr=0.0003 --set warmup_steps=20 --set total_steps=900 --set validate_every=300 --set seed=2 \
+  --init-head runs/train-smollm2/checkpoints/step-00002000 \
+  --data runs/features-sharegpt --out runs/train-smollm2-more --threads 2
+cp runs/train-smollm2-more/head/{config.json,model.safetensors,draft_vocab.json} "$root/data/heads/smollm2-135m-instruct/"
