@@ -39,7 +39,7 @@ echo "== splits that do not fit: one error line, non-zero exit"
 expect_error() {  # expect_error PATTERN RANKS ARGS...
   local pattern="$1" ranks="$2"; shift 2
   set +e
-  "$mpirun" -np "$ranks" "$eaglerun" generate --model "$model" --prompt hi --max-new-tokens 4 "$@" > "$work/out" 2> "$work/err"
+  "$mpirun" -np "$ranks" "$eaglerun" generate --model "$model" --prompt hi "$@" > "$work/out" 2> "$work/err"
   local rc=$?
   set -e
   [ "$rc" -ne 0 ] || fail "exit 0 for $*"
@@ -49,6 +49,8 @@ expect_error() {  # expect_error PATTERN RANKS ARGS...
 expect_error "does not divide the model's 3 KV heads" 2 --tp 2
 expect_error "does not divide the job's 2 ranks" 2 --pp 3
 expect_error "unrecognised option\|unrecognized option" 2 --tp 1 --pp 2 --no-such-flag
+echo "== an error on rank 0 after set-up ends the workers too"
+expect_error "exceeds the model's context" 2 --pp 2 --max-new-tokens 9000
 
 echo "== bench under mpirun reports communication"
 "$mpirun" -np 2 "$eaglerun" bench --model "$model" --pp 2 --threads 1 --decode-tokens 8 --repeats 1 --json > "$work/bench.json"
