@@ -67,13 +67,8 @@ SpeculativeResult TargetSession::run(DraftSetup* draft, Sampler& sampler, const 
 }
 
 std::vector<GenerationResult> TargetSession::run_batch(const std::vector<GenerationRequest>& requests) {
-  if (distributed()) return generate_plain_batch_distributed(*target_, requests);
-  std::vector<GenerationResult> results;
-  for (const GenerationRequest& r : requests) {
-    Sampler greedy({});
-    results.push_back(generate_plain(engine_->model(), greedy, r));
-  }
-  return results;
+  require(distributed(), "run_batch() is for runs over several ranks");
+  return generate_plain_batch_distributed(*target_, requests);
 }
 
 std::vector<CommStats> TargetSession::take_comm_stats() {

@@ -37,8 +37,7 @@ class TargetSession {
   // Coordinator only.
   Engine& engine() { return *engine_; }
   SpeculativeResult run(DraftSetup* draft, Sampler& sampler, const GenerationRequest& request);
-  // Greedy plain decoding of several requests: together over the job (pipeline micro-batches),
-  // one after another on one rank.
+  // Greedy plain decoding of several requests together over the job (pipeline micro-batches).
   std::vector<GenerationResult> run_batch(const std::vector<GenerationRequest>& requests);
   // Every rank's communication since the last call (indexed by world rank), then counting restarts.
   std::vector<CommStats> take_comm_stats();

@@ -32,9 +32,10 @@ void Communicator::all_reduce_sum(float* data, int64_t count) {
   const int64_t block = (count + p - 1) / p;  // rank r reduces elements [r * block, (r + 1) * block)
   const auto block_bytes = static_cast<std::size_t>(block) * sizeof(float);
   Timer t(stats_, 2 * static_cast<std::size_t>(p - 1) * block_bytes);
-  reduce_send_.assign(static_cast<std::size_t>(p * block), 0.f);  // zero padding: x + 0 is x
+  reduce_send_.resize(static_cast<std::size_t>(p * block));
   reduce_recv_.resize(reduce_send_.size());
   std::copy(data, data + count, reduce_send_.begin());
+  std::fill(reduce_send_.begin() + count, reduce_send_.end(), 0.f);  // zero padding: x + 0 is x
   do_all_to_all(reduce_send_.data(), block_bytes, reduce_recv_.data());
   float* mine = reduce_send_.data();  // block r of every rank, summed in rank order
   std::copy(reduce_recv_.begin(), reduce_recv_.begin() + block, mine);

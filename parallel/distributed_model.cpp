@@ -44,9 +44,6 @@ DistributedModel::Sequence& DistributedModel::sequence(int32_t index) {
   return sequences_[static_cast<std::size_t>(index)];
 }
 
-int64_t DistributedModel::cached(int32_t index) const {
-  return index < static_cast<int32_t>(sequences_.size()) ? sequences_[static_cast<std::size_t>(index)].kv.size() : 0;
-}
 
 int DistributedModel::last_stage_root() const { return world().rank_of(0, 0, world().pp - 1); }
 

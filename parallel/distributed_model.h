@@ -43,7 +43,6 @@ class DistributedModel {
 
   // Fresh KV caches of `capacity` tokens for `sequences` sequences.
   void begin(int64_t capacity, int32_t sequences = 1);
-  int64_t cached(int32_t sequence = 0) const;
   StepOutput forward(const Step& step);  // launch() then collect()
   void launch(const Step& step);
   StepOutput collect();  // the coordinator's results of the oldest launched step; {} elsewhere
