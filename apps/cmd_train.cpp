@@ -31,7 +31,7 @@ struct TrainCliOptions {
   std::string precision;
   std::string config_path;
   std::vector<std::string> overrides;  // KEY=VALUE
-  std::string data_dir;
+  std::vector<std::string> data_dirs;
   std::string validation_dir;
   std::string out_dir;
   std::string init_head;
@@ -49,7 +49,9 @@ po::options_description train_options(TrainCliOptions& o) {
                                              "the official EAGLE-1 recipe")
       ("set", po::value(&o.overrides)->composing(), "KEY=VALUE overriding a config key (VALUE as JSON, else a "
                                                     "string); repeatable, e.g. --set lr=1e-4 --set inputs=feature_only")
-      ("data", po::value(&o.data_dir), "folder of feature shards from 'eaglerun extract'")
+      ("data", po::value(&o.data_dirs)->composing(), "folder of feature shards from 'eaglerun extract'; repeat "
+                                                     "to mix extractions of the same target (e.g. ShareGPT and "
+                                                     "regenerated answers)")
       ("validation-data", po::value(&o.validation_dir),
        "held-out shards; default: the validation split (by conversation id) of --data, the rest trains")
       ("out", po::value(&o.out_dir), "run folder: run.json, checkpoints/, train_log.jsonl, head/")
@@ -130,7 +132,7 @@ class TrainLog {
 
 void write_run_file(const TrainCliOptions& o, const TrainerConfig& config) {
   const nlohmann::json run = {{"model", o.engine.model_path},
-                              {"data", o.data_dir},
+                              {"data", o.data_dirs},
                               {"validation_data", o.validation_dir},
                               {"trainer", nlohmann::json::parse(config.to_json())}};
   std::ofstream(o.out_dir + "/run.json") << run.dump(2) << "\n";
@@ -156,7 +158,7 @@ int run_train(int argc, char** argv) {
   TrainCliOptions o;
   po::variables_map vm;
   if (!parse_args("train", argc, argv, train_options(o), vm)) return 0;
-  require(!o.data_dir.empty(), "--data is required (see 'eaglerun train --help')");
+  require(!o.data_dirs.empty(), "--data is required (see 'eaglerun train --help')");
   require(!o.out_dir.empty(), "--out is required (see 'eaglerun train --help')");
   require(o.head_dtype == "BF16" || o.head_dtype == "F32", "--head-dtype must be BF16 or F32");
   require(o.log_every > 0, "--log-every must be positive");
@@ -166,8 +168,8 @@ int run_train(int argc, char** argv) {
 
   Engine engine(o.engine);
   const bool split = o.validation_dir.empty();
-  const Hdf5TrainingDataSource data(o.data_dir, split ? DataSplit::Train : DataSplit::All);
-  const Hdf5TrainingDataSource validation(split ? o.data_dir : o.validation_dir,
+  const Hdf5TrainingDataSource data(o.data_dirs, split ? DataSplit::Train : DataSplit::All);
+  const Hdf5TrainingDataSource validation(split ? o.data_dirs : std::vector<std::string>{o.validation_dir},
                                           split ? DataSplit::Validation : DataSplit::All);
   std::cerr << fmt::format("train: {} training sequences ({} tokens), {} validation sequences\n", data.size(),
                            data.n_tokens(), validation.size());
@@ -215,7 +217,7 @@ int run_train(int argc, char** argv) {
                            fmt::format("step-{:08d}", trainer->steps_done()));
   trainer->head().save(o.out_dir + "/head", o.head_dtype);
   write_draft_vocabulary(o.out_dir + "/head/draft_vocab.json",
-                         draft_vocabulary_by_frequency(o.data_dir, engine.model().config().vocab_size));
+                         draft_vocabulary_by_frequency(o.data_dirs, engine.model().config().vocab_size));
   std::cerr << "train: head written to " << o.out_dir << "/head\n";
   return 0;
 }

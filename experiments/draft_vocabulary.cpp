@@ -10,13 +10,26 @@
 
 namespace eaglerun {
 
-std::vector<int32_t> draft_vocabulary_by_frequency(const std::string& feature_dir, int64_t vocab_size) {
-  const std::vector<std::string> shards = list_shards(feature_dir);
-  require(!shards.empty(), "no feature shards (shard-NNNNNN.h5) in '" + feature_dir + "'");
+namespace {
+
+// Every finished shard of every folder; throws for a folder without any.
+std::vector<std::string> all_shards(const std::vector<std::string>& dirs) {
+  std::vector<std::string> shards;
+  for (const std::string& dir : dirs) {
+    const std::vector<std::string> folder = list_shards(dir);
+    require(!folder.empty(), "no feature shards (shard-NNNNNN.h5) in '" + dir + "'");
+    shards.insert(shards.end(), folder.begin(), folder.end());
+  }
+  return shards;
+}
+
+}  // namespace
+
+std::vector<int32_t> draft_vocabulary_by_frequency(const std::vector<std::string>& feature_dirs, int64_t vocab_size) {
   std::vector<int64_t> counts(static_cast<std::size_t>(vocab_size), 0);
   std::vector<int32_t> tokens;
   std::vector<uint8_t> mask;
-  for (const std::string& path : shards) {
+  for (const std::string& path : all_shards(feature_dirs)) {
     FeatureShardReader(path).read_tokens(tokens, mask);
     for (std::size_t i = 0; i < tokens.size(); ++i) {
       require(tokens[i] >= 0 && tokens[i] < vocab_size, path + ": token id " + std::to_string(tokens[i]) +

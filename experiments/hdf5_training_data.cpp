@@ -6,20 +6,50 @@
 
 namespace eaglerun {
 
-Hdf5TrainingDataSource::Hdf5TrainingDataSource(const std::string& dir, DataSplit split, int validation_permille)
-    : shards_(list_shards(dir)) {
+Hdf5TrainingDataSource::Hdf5TrainingDataSource(const std::vector<std::string>& dirs, DataSplit split,
+                                               int validation_permille) {
   require(validation_permille >= 0 && validation_permille <= 1000, "validation permille must be 0..1000");
-  require(!shards_.empty(), "no feature shards (shard-NNNNNN.h5) in '" + dir + "'");
-  for (size_t s = 0; s < shards_.size(); ++s) {
-    const FeatureShardReader shard(shards_[s]);
-    if (s == 0) metadata_ = shard.metadata();
-    const std::string diff = metadata_.difference(shard.metadata());
-    require(diff.empty(), "feature shard '" + shards_[s] + "' comes from another extraction than '" + shards_[0] +
+  require(!dirs.empty(), "no feature folder given");
+  for (const std::string& dir : dirs) add_folder(dir, split, validation_permille);
+}
+
+namespace {
+
+// Empty when folders `a` and `b` were extracted from the same target; else what differs.
+std::string target_difference(const ShardMetadata& a, const ShardMetadata& b) {
+  ShardMetadata same_extraction = b;
+  same_extraction.source = a.source;
+  same_extraction.chat_format = a.chat_format;
+  same_extraction.max_len = a.max_len;
+  same_extraction.data_sha256 = a.data_sha256;
+  same_extraction.settings = a.settings;
+  return a.difference(same_extraction);
+}
+
+}  // namespace
+
+void Hdf5TrainingDataSource::add_folder(const std::string& dir, DataSplit split, int validation_permille) {
+  const std::vector<std::string> shards = list_shards(dir);
+  require(!shards.empty(), "no feature shards (shard-NNNNNN.h5) in '" + dir + "'");
+  const size_t first = shards_.size();
+  ShardMetadata folder;
+  for (size_t s = 0; s < shards.size(); ++s) {
+    const FeatureShardReader shard(shards[s]);
+    if (s == 0) {
+      folder = shard.metadata();
+      if (first == 0) metadata_ = folder;
+      const std::string diff = target_difference(metadata_, folder);
+      require(diff.empty(), "feature folder '" + dir + "' was extracted from another target than the first folder's (" +
+                                diff + ")");
+    }
+    const std::string diff = folder.difference(shard.metadata());
+    require(diff.empty(), "feature shard '" + shards[s] + "' comes from another extraction than '" + shards[0] +
                               "' (" + diff + ")");
+    shards_.push_back(shards[s]);
     for (int64_t row = 0; row < shard.n_sequences(); ++row) {
       const std::string& id = shard.sequence_ids()[row];
       if (!in_split(id, split, validation_permille)) continue;
-      entries_.push_back({static_cast<int32_t>(s), static_cast<int32_t>(row)});
+      entries_.push_back({static_cast<int32_t>(first + s), static_cast<int32_t>(row)});
       ids_.push_back(id);
       n_tokens_ += shard.offsets()[row + 1] - shard.offsets()[row];
     }

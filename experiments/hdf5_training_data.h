@@ -1,7 +1,8 @@
 #pragma once
 // The feature store (feature_store.h) as training data for the draft-head trainer: the sequences of
-// every finished shard in a folder, in shard order, optionally only the train or validation part
-// (sequence_split.h, by conversation id). Memory: one (shard, row) entry and the id per selected
+// every finished shard in one or more folders, folder by folder in shard order, optionally only the
+// train or validation part (sequence_split.h, by conversation id). Several folders mix extractions of
+// the same target (e.g. ShareGPT answers and the target's regenerated ones). Memory: one (shard, row) entry and the id per selected
 // sequence, the index of the shard being read, and the sequence returned; features are read one
 // sequence at a time. get() is safe to call from several threads (reads are serialized).
 #include <cstdint>
@@ -20,17 +21,20 @@ class FeatureShardReader;
 
 class Hdf5TrainingDataSource final : public TrainingDataSource {
  public:
-  // Throws Error when the folder holds no finished shard, a shard is malformed, or shards come from
-  // different extractions.
-  explicit Hdf5TrainingDataSource(const std::string& dir, DataSplit split = DataSplit::All,
+  // Throws Error when a folder holds no finished shard, a shard is malformed, the shards of one folder
+  // come from different extractions, or two folders come from different target models.
+  explicit Hdf5TrainingDataSource(const std::vector<std::string>& dirs, DataSplit split = DataSplit::All,
                                   int validation_permille = kDefaultValidationPermille);
+  explicit Hdf5TrainingDataSource(const std::string& dir, DataSplit split = DataSplit::All,
+                                  int validation_permille = kDefaultValidationPermille)
+      : Hdf5TrainingDataSource(std::vector<std::string>{dir}, split, validation_permille) {}
   ~Hdf5TrainingDataSource() override;
 
   int64_t size() const override { return static_cast<int64_t>(entries_.size()); }
   int64_t hidden_size() const override { return metadata_.hidden_size; }
   TrainingSequence get(int64_t index) const override;
 
-  const ShardMetadata& metadata() const { return metadata_; }  // of the first shard
+  const ShardMetadata& metadata() const { return metadata_; }  // of the first folder's first shard
   int64_t n_tokens() const { return n_tokens_; }                // tokens of the selected sequences
   const std::string& sequence_id(int64_t index) const;          // conversation id of sequence `index`
 
@@ -40,6 +44,7 @@ class Hdf5TrainingDataSource final : public TrainingDataSource {
     int32_t row;    // sequence within the shard
   };
   const FeatureShardReader& reader(int32_t shard) const;  // caller holds mutex_
+  void add_folder(const std::string& dir, DataSplit split, int validation_permille);
 
   std::vector<std::string> shards_;
   std::vector<Entry> entries_;

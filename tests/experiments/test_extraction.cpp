@@ -1,16 +1,21 @@
 // Feature extraction end to end on SmolLM2 (the default model): stored values, resumption after a
-// kill -9, --limit then rerun, settings checks, the train/validation split and the regenerated source.
+// kill -9, --limit then rerun, settings checks, the train/validation split, the regenerated source and
+// training data mixed from several folders.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <set>
 
 #include "core/error.h"
 #include "experiments/conversation.h"
+#include "experiments/draft_vocabulary.h"
 #include "experiments/feature_extraction.h"
+#include "experiments/feature_shard_reader.h"
+#include "experiments/feature_shard_writer.h"
 #include "experiments/feature_store.h"
 #include "experiments/hdf5_training_data.h"
 #include "experiments/training_render.h"
@@ -230,6 +235,50 @@ TEST_F(ExtractionTest, RegeneratedSourceStoresTheTargetsOwnAnswers) {
   const TrainingTokens t = render_training_tokens(engine_->tokenizer(), ChatFormat::ChatML, turns, kMaxLen);
   EXPECT_EQ(data.get(1).tokens, t.tokens);
   EXPECT_NE(data.get(1).tokens, Hdf5TrainingDataSource(reference_dir_).get(1).tokens);
+}
+
+TEST_F(ExtractionTest, FoldersOfOneTargetMixAndAnotherTargetIsRejected) {
+  const std::string regenerated = test::fresh_temp_dir("extract_mix_regenerated");
+  ExtractionOptions o = options_for(regenerated);
+  o.source = DataSource::Regenerated;
+  o.limit = 3;
+  o.regeneration.max_new_tokens = 8;
+  run_extraction(*engine_, test::default_model_path(), o, {});
+  const Hdf5TrainingDataSource first(reference_dir_), second(regenerated);
+  const Hdf5TrainingDataSource mixed({reference_dir_, regenerated});
+  ASSERT_EQ(mixed.size(), first.size() + second.size());
+  EXPECT_EQ(mixed.n_tokens(), first.n_tokens() + second.n_tokens());
+  EXPECT_EQ(mixed.get(0).tokens, first.get(0).tokens);
+  EXPECT_EQ(mixed.get(first.size() + 1).tokens, second.get(1).tokens);
+  EXPECT_EQ(mixed.sequence_id(first.size() + 1), second.sequence_id(1));
+  const Hdf5TrainingDataSource train({reference_dir_, regenerated}, DataSplit::Train, 500);
+  const Hdf5TrainingDataSource validation({reference_dir_, regenerated}, DataSplit::Validation, 500);
+  EXPECT_EQ(train.size() + validation.size(), mixed.size());
+
+  const int64_t vocab = engine_->model().config().vocab_size;
+  const std::vector<int32_t> both = draft_vocabulary_by_frequency({reference_dir_, regenerated}, vocab);
+  const std::vector<int32_t> one = draft_vocabulary_by_frequency({reference_dir_}, vocab);
+  EXPECT_GE(both.size(), one.size());
+  for (int32_t id : draft_vocabulary_by_frequency({regenerated}, vocab)) {
+    EXPECT_NE(std::find(both.begin(), both.end(), id), both.end()) << id;
+  }
+
+  // The same shard relabelled as another target's.
+  const std::string other = test::fresh_temp_dir("extract_mix_other_target");
+  const std::string shard = list_shards(regenerated).front();
+  const FeatureShardReader reader(shard);
+  ShardMetadata metadata = reader.metadata();
+  metadata.target_model_sha256 = std::string(64, '0');
+  FeatureShardWriter writer(other + "/" + shard_file_name(0), metadata);
+  const ShardSequence s = reader.read(0);
+  writer.append(s.id, s.source_index, s.tokens, s.loss_mask, s.features);
+  writer.finish();
+  try {
+    const Hdf5TrainingDataSource bad({reference_dir_, other});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("extracted from another target"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
