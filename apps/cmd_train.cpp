@@ -175,12 +175,16 @@ int run_train(int argc, char** argv) {
                            data.n_tokens(), validation.size());
 
   ThreadPool& pool = engine.model().pool();
+  // The answers' tokens, most frequent first: the head's draft_vocab.json, and the token loss's rows
+  // when the config sets draft_vocab.
+  const std::vector<int32_t> vocabulary =
+      draft_vocabulary_by_frequency(o.data_dirs, engine.model().config().vocab_size);
   const std::string resume_from = o.fresh ? "" : newest_checkpoint(config.checkpoint_dir);
   std::unique_ptr<Trainer> trainer;
   if (resume_from.empty()) {
     write_run_file(o, config);
     trainer = std::make_unique<Trainer>(config, starting_head(o, config, engine.model()), engine.model(), data, pool,
-                                        &validation);
+                                        &validation, vocabulary);
   } else {
     std::cerr << "train: resuming from " << resume_from << " (its config is used)\n";
     trainer = std::make_unique<Trainer>(Trainer::resume(resume_from, engine.model(), data, pool, &validation));
@@ -216,8 +220,7 @@ int run_train(int argc, char** argv) {
   trainer->save_checkpoint(fs::path(trainer->config().checkpoint_dir) /
                            fmt::format("step-{:08d}", trainer->steps_done()));
   trainer->head().save(o.out_dir + "/head", o.head_dtype);
-  write_draft_vocabulary(o.out_dir + "/head/draft_vocab.json",
-                         draft_vocabulary_by_frequency(o.data_dirs, engine.model().config().vocab_size));
+  write_draft_vocabulary(o.out_dir + "/head/draft_vocab.json", vocabulary);
   std::cerr << "train: head written to " << o.out_dir << "/head\n";
   return 0;
 }

@@ -74,6 +74,7 @@ void save_checkpoint(const std::string& dir, const TrainingState& st) {
                                 {"samples_consumed", st.samples_consumed},
                                 {"train_sequences", st.train_sequences}};
   write_text(tmp / "trainer_state.json", state.dump(2) + "\n");
+  if (!st.draft_tokens.empty()) write_text(tmp / "draft_tokens.json", nlohmann::json(st.draft_tokens).dump() + "\n");
   fs::remove_all(final_dir);
   fs::rename(tmp, final_dir);
 }
@@ -85,7 +86,8 @@ TrainingState load_checkpoint(const std::string& dir) {
                    DraftHead::load(dir),
                    {},
                    0,
-                   0};
+                   0,
+                   {}};
   const fs::path state_path = d / "trainer_state.json";
   try {
     const nlohmann::json j = nlohmann::json::parse(read_text(state_path));
@@ -96,7 +98,17 @@ TrainingState load_checkpoint(const std::string& dir) {
   } catch (const nlohmann::json::exception& e) {
     throw Error(state_path.string() + ": " + e.what());
   }
+  if (st.config.draft_vocab > 0) {
+    const fs::path tokens_path = d / "draft_tokens.json";
+    try {
+      st.draft_tokens = nlohmann::json::parse(read_text(tokens_path)).get<std::vector<int32_t>>();
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(tokens_path.string() + ": " + e.what());
+    }
+  }
   require(st.head.config().inputs == st.config.inputs, dir + ": the head's inputs differ from the trainer config's");
+  require(static_cast<int64_t>(st.draft_tokens.size()) == st.config.draft_vocab,
+          dir + ": draft_tokens.json does not list draft_vocab tokens");
   load_moments(d / "optimizer.safetensors", ParamLayout(st.head.config()), st.optimizer);
   return st;
 }

@@ -4,10 +4,12 @@
 //   optimizer.safetensors            AdamW moments "exp_avg.<name>", "exp_avg_sq.<name>" (F32)
 //   trainer_config.json              the TrainerConfig
 //   trainer_state.json               {"format": 1, "step", "samples_consumed", "train_sequences"}
+//   draft_tokens.json                the draft vocabulary the token loss spans (config.draft_vocab > 0)
 // Random state needs no saving: data order and noise are counter-keyed streams of config.seed
 // (random.h), so (seed, samples_consumed) determines everything that follows.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/eagle/draft_head.h"
 #include "core/train/adamw.h"
@@ -22,6 +24,7 @@ struct TrainingState {
   OptimizerState optimizer;      // optimizer.step = steps taken
   int64_t samples_consumed = 0;  // training sequences drawn so far (position in the data order)
   int64_t train_sequences = 0;   // size of the training split when saved
+  std::vector<int32_t> draft_tokens;  // [config.draft_vocab] token of each draft LM-head row; empty: all
 };
 
 // Writes into `dir + ".partial"`, then replaces dir: dir never holds half a checkpoint.

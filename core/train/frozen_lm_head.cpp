@@ -1,17 +1,24 @@
 #include "core/train/frozen_lm_head.h"
 
+#include "core/error.h"
 #include "core/kernels/matmul.h"
 
 namespace eaglerun::train {
 
-FrozenLmHead FrozenLmHead::from_model(const Model& target, ThreadPool& pool) {
+FrozenLmHead FrozenLmHead::from_model(const Model& target, ThreadPool& pool, const std::vector<int32_t>& tokens) {
   const TensorView& w = target.weights().lm_head;  // [V, H], any dtype
   const int64_t V = w.shape.at(0), H = w.shape.at(1);
-  std::vector<float> rows(static_cast<std::size_t>(V * H));
-  pool.parallel_for(V, [&](int64_t begin, int64_t end) {
-    for (int64_t v = begin; v < end; ++v) dequantize_row(w, v, rows.data() + v * H);
+  for (int32_t t : tokens) require(t >= 0 && t < V, "LM head: token " + std::to_string(t) + " outside the vocabulary");
+  const int64_t n = tokens.empty() ? V : static_cast<int64_t>(tokens.size());
+  std::vector<float> rows(static_cast<std::size_t>(n * H));
+  pool.parallel_for(n, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      dequantize_row(w, tokens.empty() ? r : tokens[static_cast<std::size_t>(r)], rows.data() + r * H);
+    }
   });
-  return from_matrix(rows.data(), V, H, pool);
+  FrozenLmHead head = from_matrix(rows.data(), n, H, pool);
+  head.tokens_ = tokens;
+  return head;
 }
 
 FrozenLmHead FrozenLmHead::from_matrix(const float* w, int64_t vocab, int64_t hidden, ThreadPool& pool) {

@@ -24,7 +24,7 @@ std::string step_dir(const std::string& root, int64_t step) {
 }  // namespace
 
 Trainer::Trainer(const TrainerConfig& config, DraftHead head, const Model& target, const TrainingDataSource& data,
-                 ThreadPool& pool, const TrainingDataSource* validation)
+                 ThreadPool& pool, const TrainingDataSource* validation, const std::vector<int32_t>& vocabulary)
     : config_(config), head_(std::move(head)), layout_(head_.config()), target_(&target), data_(&data),
       validation_data_(validation ? validation : &data), pool_(&pool) {
   config_.validate();
@@ -36,6 +36,15 @@ Trainer::Trainer(const TrainerConfig& config, DraftHead head, const Model& targe
   params_ = train::flatten<float>(layout_, head_);
   grads_.assign(params_.size(), 0.f);
   lm_ = std::make_shared<const train::FrozenLmHead>(train::FrozenLmHead::from_model(target, pool));
+  draft_lm_ = lm_;
+  if (config_.draft_vocab > 0) {
+    require(static_cast<int64_t>(vocabulary.size()) >= config_.draft_vocab,
+            "trainer: draft_vocab is " + std::to_string(config_.draft_vocab) + " but the vocabulary order lists " +
+                std::to_string(vocabulary.size()) + " tokens");
+    draft_tokens_.assign(vocabulary.begin(), vocabulary.begin() + config_.draft_vocab);
+    draft_lm_ =
+        std::make_shared<const train::FrozenLmHead>(train::FrozenLmHead::from_model(target, pool, draft_tokens_));
+  }
   const int64_t n = data.size();
   const int64_t held_out = validation ? 0 : static_cast<int64_t>(std::floor(config_.validation_fraction * n));
   for (int64_t i = 0; i < n - held_out; ++i) train_indices_.push_back(i);
@@ -48,7 +57,7 @@ Trainer::Trainer(const TrainerConfig& config, DraftHead head, const Model& targe
 Trainer Trainer::resume(const std::string& dir, const Model& target, const TrainingDataSource& data, ThreadPool& pool,
                         const TrainingDataSource* validation) {
   train::TrainingState st = train::load_checkpoint(dir);
-  Trainer t(st.config, std::move(st.head), target, data, pool, validation);
+  Trainer t(st.config, std::move(st.head), target, data, pool, validation, st.draft_tokens);
   require(static_cast<int64_t>(t.train_indices_.size()) == st.train_sequences,
           dir + ": trained on " + std::to_string(st.train_sequences) + " sequences, the data now has " +
               std::to_string(t.train_indices_.size()) + " for training");
@@ -107,7 +116,7 @@ StepMetrics Trainer::step() {
     const train::LossWeights weights{config_.feature_loss_weight, config_.token_loss_weight};
     train::LossSums sums;
     for (const auto& ex : batch) {
-      sums += train::sequence_loss<float>(head_.config(), w, *lm_, ex, weights, static_cast<double>(m.positions), &g,
+      sums += train::sequence_loss<float>(head_.config(), w, *draft_lm_, ex, weights, static_cast<double>(m.positions), &g,
                                           *pool_);
     }
     const train::ClipStats clip =
@@ -145,12 +154,13 @@ void Trainer::run(int64_t until_step, const TrainerCallbacks& cb) {
 }
 
 ValidationResult Trainer::validate() {
-  return validate_head(head(), *lm_, *target_, config_, *validation_data_, validation_indices_, *pool_);
+  return validate_head(head(), *draft_lm_, *lm_, *target_, config_, *validation_data_, validation_indices_,
+                       *pool_);
 }
 
 void Trainer::save_checkpoint(const std::string& dir) {
   train::save_checkpoint(dir, {config_, head(), optimizer_, samples_consumed_,
-                               static_cast<int64_t>(train_indices_.size())});
+                               static_cast<int64_t>(train_indices_.size()), draft_tokens_});
 }
 
 const DraftHead& Trainer::head() {

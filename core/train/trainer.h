@@ -50,9 +50,11 @@ class Trainer {
  public:
   // head: the starting weights; its config must be compatible with the target and have
   // config.inputs. validation: held-out data; null = the last validation_fraction of data.
-  // The sources, target and pool must outlive the trainer.
+  // vocabulary: token ids, most frequent first; with config.draft_vocab = N > 0 the token loss spans
+  // its first N (it must list at least N). The sources, target and pool must outlive the trainer.
   Trainer(const TrainerConfig& config, DraftHead head, const Model& target, const TrainingDataSource& data,
-          ThreadPool& pool, const TrainingDataSource* validation = nullptr);
+          ThreadPool& pool, const TrainingDataSource* validation = nullptr,
+          const std::vector<int32_t>& vocabulary = {});
   // Continues the run saved in dir; data (and validation) must be the sources it was trained on.
   static Trainer resume(const std::string& dir, const Model& target, const TrainingDataSource& data, ThreadPool& pool,
                         const TrainingDataSource* validation = nullptr);
@@ -72,6 +74,7 @@ class Trainer {
   const DraftHead& head();  // the current weights
   const std::vector<int64_t>& train_indices() const { return train_indices_; }
   const std::vector<int64_t>& validation_indices() const { return validation_indices_; }
+  const std::vector<int32_t>& draft_tokens() const { return draft_tokens_; }  // [draft_vocab]; empty: all
 
  private:
   int64_t sample_index(int64_t position);  // data index of stream position (epoch order)
@@ -87,7 +90,9 @@ class Trainer {
   const TrainingDataSource* data_;
   const TrainingDataSource* validation_data_;
   ThreadPool* pool_;
-  std::shared_ptr<const train::FrozenLmHead> lm_;
+  std::shared_ptr<const train::FrozenLmHead> lm_;        // the whole vocabulary (the target's top-1)
+  std::shared_ptr<const train::FrozenLmHead> draft_lm_;  // the token loss's rows: lm_ or the draft vocabulary
+  std::vector<int32_t> draft_tokens_;
   std::vector<int64_t> train_indices_;
   std::vector<int64_t> validation_indices_;  // into *validation_data_
   int64_t order_epoch_ = -1;

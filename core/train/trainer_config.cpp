@@ -27,6 +27,7 @@ void for_each_field(Config& c, F&& f) {
   f("seed", c.seed);
   f("feature_loss_weight", c.feature_loss_weight);
   f("token_loss_weight", c.token_loss_weight);
+  f("draft_vocab", c.draft_vocab);
   f("checkpoint_every", c.checkpoint_every);
   f("checkpoint_dir", c.checkpoint_dir);
   f("validate_every", c.validate_every);
@@ -51,6 +52,7 @@ void TrainerConfig::validate() const {
   require(max_seq_len >= 2, "trainer: max_seq_len must be at least 2");
   require(feature_noise >= 0 && noise_reference_len >= 0, "trainer: feature_noise and noise_reference_len must be >= 0");
   require(feature_loss_weight >= 0 && token_loss_weight >= 0, "trainer: loss weights must be >= 0");
+  require(draft_vocab >= 0, "trainer: draft_vocab must be >= 0 (0 = the whole vocabulary)");
   require(checkpoint_every >= 0 && validate_every >= 0, "trainer: checkpoint_every and validate_every must be >= 0");
   require(checkpoint_every == 0 || !checkpoint_dir.empty(), "trainer: checkpoint_every needs a checkpoint_dir");
   require(validation_fraction >= 0 && validation_fraction < 1, "trainer: validation_fraction must be in [0, 1)");

@@ -32,6 +32,9 @@ struct TrainerConfig {
   // Loss
   double feature_loss_weight = 1.0;  // SmoothL1 on features (official v_w)
   double token_loss_weight = 0.1;    // soft cross-entropy on tokens (official p_w)
+  int64_t draft_vocab = 0;           // 0: the token loss's softmaxes span the whole vocabulary; N: only the N most
+                                     // frequent answer tokens (the trainer's vocabulary order), what `--draft-vocab N`
+                                     // drafts from: ~V / N times less LM-head work (EAGLE-3, FR-Spec)
 
   // Checkpoints and validation
   int64_t checkpoint_every = 0;       // run() saves every this many steps (0 = never) ...

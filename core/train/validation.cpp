@@ -9,7 +9,7 @@ namespace {
 
 constexpr int64_t kArgmaxChunk = 128;  // rows per LM-head product
 
-// top-1 token of LMhead(x[i]) for rows x[n, H].
+// top-1 token of LMhead(x[i]) for rows x[n, H], over the rows the head holds.
 std::vector<int64_t> top1(const train::FrozenLmHead& lm, const float* x, int64_t n, ThreadPool& pool) {
   const int64_t H = lm.hidden(), V = lm.vocab();
   std::vector<int64_t> out(static_cast<std::size_t>(n));
@@ -18,7 +18,7 @@ std::vector<int64_t> top1(const train::FrozenLmHead& lm, const float* x, int64_t
     const int64_t r = std::min(kArgmaxChunk, n - r0);
     logits.resize(static_cast<std::size_t>(r * V));
     lm.logits(x + r0 * H, r, logits.data(), pool);
-    for (int64_t i = 0; i < r; ++i) out[r0 + i] = argmax(logits.data() + i * V, V);
+    for (int64_t i = 0; i < r; ++i) out[r0 + i] = lm.token(argmax(logits.data() + i * V, V));
   }
   return out;
 }
@@ -26,9 +26,9 @@ std::vector<int64_t> top1(const train::FrozenLmHead& lm, const float* x, int64_t
 // Rollout validation of one sequence, accumulated into res.
 class SequenceValidator {
  public:
-  SequenceValidator(const DraftHead& head, const train::FrozenLmHead& lm, const Model& target, const TrainerConfig& c,
-                    const TrainingSequence& seq, ThreadPool& pool)
-      : head_(head), lm_(lm), c_(c), seq_(seq), pool_(pool), H_(lm.hidden()),
+  SequenceValidator(const DraftHead& head, const train::FrozenLmHead& draft_lm, const train::FrozenLmHead& target_lm,
+                    const Model& target, const TrainerConfig& c, const TrainingSequence& seq, ThreadPool& pool)
+      : head_(head), draft_lm_(draft_lm), target_lm_(target_lm), c_(c), seq_(seq), pool_(pool), H_(draft_lm.hidden()),
         T_(std::min<int64_t>(static_cast<int64_t>(seq.tokens.size()), c.max_seq_len)), n_(T_ - 1),
         kv_(head.make_cache(std::max<int64_t>(1, n_ * c.validation_depths))) {
     // emb_[i]: the token paired with input position i: t_{i+1} (t_i unshifted), i < n.
@@ -66,7 +66,7 @@ class SequenceValidator {
       targets.insert(targets.end(), seq_.features.begin() + (j + 1) * H_, seq_.features.begin() + (j + 2) * H_);
     }
     const train::LossWeights w{c_.feature_loss_weight, c_.token_loss_weight};
-    res.loss += train::prediction_loss<float>(lm_, pred.data(), targets.data(),
+    res.loss += train::prediction_loss<float>(draft_lm_, pred.data(), targets.data(),
                                               static_cast<int64_t>(pred.size()) / H_, w, 1.0, nullptr, pool_);
     return out;
   }
@@ -96,7 +96,7 @@ class SequenceValidator {
       rows.push_back(o);
       x.insert(x.end(), seq_.features.begin() + (o + 1) * H_, seq_.features.begin() + (o + 2) * H_);
     }
-    const std::vector<int64_t> top = top1(lm_, x.data(), static_cast<int64_t>(rows.size()), pool_);
+    const std::vector<int64_t> top = top1(target_lm_, x.data(), static_cast<int64_t>(rows.size()), pool_);
     std::vector<int64_t> out(static_cast<std::size_t>(n_), -1);
     for (std::size_t i = 0; i < rows.size(); ++i) out[rows[i]] = top[i];
     return out;
@@ -111,7 +111,7 @@ class SequenceValidator {
       starts.push_back(j);
       x.insert(x.end(), g.begin() + j * H_, g.begin() + (j + 1) * H_);
     }
-    const std::vector<int64_t> top = top1(lm_, x.data(), static_cast<int64_t>(starts.size()), pool_);
+    const std::vector<int64_t> top = top1(draft_lm_, x.data(), static_cast<int64_t>(starts.size()), pool_);
     for (std::size_t i = 0; i < starts.size(); ++i) {
       const int64_t o = starts[i] + d;
       ++res.scored[d];
@@ -124,7 +124,8 @@ class SequenceValidator {
   }
 
   const DraftHead& head_;
-  const train::FrozenLmHead& lm_;
+  const train::FrozenLmHead& draft_lm_;
+  const train::FrozenLmHead& target_lm_;
   const TrainerConfig& c_;
   const TrainingSequence& seq_;
   ThreadPool& pool_;
@@ -145,16 +146,16 @@ std::vector<double> ratio(const std::vector<int64_t>& num, const std::vector<int
 std::vector<double> ValidationResult::accuracy_target() const { return ratio(correct_target, scored); }
 std::vector<double> ValidationResult::accuracy_token() const { return ratio(correct_token, scored_token); }
 
-ValidationResult validate_head(const DraftHead& head, const train::FrozenLmHead& lm, const Model& target,
-                               const TrainerConfig& config, const TrainingDataSource& data,
-                               std::span<const int64_t> indices, ThreadPool& pool) {
+ValidationResult validate_head(const DraftHead& head, const train::FrozenLmHead& draft_lm,
+                               const train::FrozenLmHead& target_lm, const Model& target, const TrainerConfig& config,
+                               const TrainingDataSource& data, std::span<const int64_t> indices, ThreadPool& pool) {
   const auto D = static_cast<std::size_t>(config.validation_depths);
   ValidationResult res;
   res.scored.assign(D, 0), res.correct_target.assign(D, 0), res.scored_token.assign(D, 0), res.correct_token.assign(D, 0);
   for (int64_t index : indices) {
     const TrainingSequence seq = data.get(index);
-    check_sequence(seq, lm.hidden());
-    SequenceValidator(head, lm, target, config, seq, pool).run(res);
+    check_sequence(seq, target_lm.hidden());
+    SequenceValidator(head, draft_lm, target_lm, target, config, seq, pool).run(res);
     ++res.sequences;
   }
   res.total_loss = res.loss.total({config.feature_loss_weight, config.token_loss_weight});

@@ -1,6 +1,8 @@
 #pragma once
 // Validation of a draft head on held-out sequences, with the inference code path (DraftHead::forward
-// with a KV cache and attention masks) and the trainer's fp32 LM head. No noise.
+// with a KV cache and attention masks) and the trainer's fp32 LM heads. No noise. The draft's loss
+// and top-1 use the draft LM head (the draft vocabulary when training uses one, as --draft-vocab
+// drafts); the target's top-1 always spans the whole vocabulary.
 //
 // Loss: the training loss (training_data.h) of the teacher-forced outputs.
 // Accuracy at depth d (the paper's "d-alpha": d of the head's inputs are its own predictions):
@@ -39,8 +41,9 @@ struct ValidationResult {
 };
 
 // Validates `head` on data[indices] (each cut to config.max_seq_len), depths 0 .. config.validation_depths - 1.
-ValidationResult validate_head(const DraftHead& head, const train::FrozenLmHead& lm, const Model& target,
-                               const TrainerConfig& config, const TrainingDataSource& data,
-                               std::span<const int64_t> indices, ThreadPool& pool);
+// draft_lm may be target_lm (no draft vocabulary).
+ValidationResult validate_head(const DraftHead& head, const train::FrozenLmHead& draft_lm,
+                               const train::FrozenLmHead& target_lm, const Model& target, const TrainerConfig& config,
+                               const TrainingDataSource& data, std::span<const int64_t> indices, ThreadPool& pool);
 
 }  // namespace eaglerun

@@ -107,7 +107,7 @@ TEST_F(TinyValidation, TeacherForcedLossMatchesTheTrainingLoss) {
   const DraftHead head = Trainer::initial_head(*target_, c.inputs, 2);
   const auto lm = train::FrozenLmHead::from_model(*target_, pool_);
   const std::vector<int64_t> all = {0, 1};
-  const ValidationResult v = validate_head(head, lm, *target_, c, data, all, pool_);
+  const ValidationResult v = validate_head(head, lm, lm, *target_, c, data, all, pool_);
   const train::ParamLayout layout(head.config());
   const std::vector<float> params = train::flatten<float>(layout, head);
   train::LossSums sums;
