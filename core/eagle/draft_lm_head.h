@@ -19,6 +19,7 @@ class DraftLmHead {
   // logits[m, V] for hidden[m, H]; tokens outside the draft vocabulary get -infinity.
   void logits(const float* hidden, int64_t m, float* out) const;
   int64_t size() const;  // tokens the draft can propose
+  const std::vector<int32_t>& vocabulary() const { return vocabulary_; }  // empty = all
 
  private:
   const Model& target_;

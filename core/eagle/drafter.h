@@ -40,6 +40,10 @@ class Drafter {
   virtual void discard_tree() = 0;
 
   virtual int64_t vocab_size() const = 0;
+
+  // The tokens the draft can propose, when a draft vocabulary restricts them (its logits are -inf
+  // everywhere else); empty = all vocab_size() tokens. Tree building then scans only these.
+  virtual std::span<const int32_t> draft_vocabulary() const { return {}; }
 };
 
 }  // namespace eaglerun

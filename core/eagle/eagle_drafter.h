@@ -26,6 +26,7 @@ class EagleDrafter final : public Drafter {
   std::vector<float> expand(std::span<const DraftNode> nodes) override;
   void discard_tree() override;
   int64_t vocab_size() const override { return target_.config().vocab_size; }
+  std::span<const int32_t> draft_vocabulary() const override { return lm_head_.vocabulary(); }
 
  private:
   // Appends pairs (features[i], tokens[i]) to the context; the last output becomes the root's.

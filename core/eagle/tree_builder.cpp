@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <span>
@@ -44,11 +45,11 @@ std::vector<int32_t> draw_without_replacement(std::vector<float> q, int64_t k, S
   return drawn;
 }
 
-// The candidate children of a node from its draft logits [V].
-std::vector<int32_t> candidates(DraftTree& tree, int32_t node, std::span<const float> logits, int64_t k,
-                                Sampler& sampler) {
+// The candidate children of a node from its draft logits [V]; `vocabulary`: the draft's (empty = all).
+std::vector<int32_t> candidates(DraftTree& tree, int32_t node, std::span<const float> logits,
+                                std::span<const int32_t> vocabulary, int64_t k, Sampler& sampler) {
   const auto V = static_cast<int64_t>(logits.size());
-  if (sampler.params().greedy()) return top_k_indices(logits.data(), V, std::min(k, V));
+  if (sampler.params().greedy()) return top_k_among(logits.data(), V, vocabulary, std::min(k, V));
   tree.child_distribution[node] = sampler.distribution(logits);
   return draw_without_replacement(tree.child_distribution[node], k, sampler);
 }
@@ -56,8 +57,16 @@ std::vector<int32_t> candidates(DraftTree& tree, int32_t node, std::span<const f
 }  // namespace
 
 std::vector<int32_t> top_k_indices(const float* logits, int64_t n, int64_t k) {
-  std::vector<int32_t> idx(static_cast<std::size_t>(n));
-  std::iota(idx.begin(), idx.end(), 0);
+  return top_k_among(logits, n, {}, k);
+}
+
+std::vector<int32_t> top_k_among(const float* logits, int64_t n, std::span<const int32_t> among, int64_t k) {
+  std::vector<int32_t> idx(among.begin(), among.end());
+  if (among.empty()) {
+    idx.resize(static_cast<std::size_t>(n));
+    std::iota(idx.begin(), idx.end(), 0);
+  }
+  k = std::min<int64_t>(k, static_cast<int64_t>(idx.size()));
   auto better = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
   std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), better);
   idx.resize(static_cast<std::size_t>(k));
@@ -72,7 +81,8 @@ DraftTree build_static_tree(Drafter& drafter, const StaticTreeShape& shape, int3
   std::vector<int32_t> drafter_id(nodes.size(), -1);       // shape node -> drafter node id
   std::vector<std::vector<int32_t>> cands(nodes.size());  // shape node -> candidate tokens
   tree_index[0] = 0;
-  cands[0] = candidates(tree, 0, drafter.root_logits(), k, sampler);
+  const std::span<const int32_t> vocabulary = drafter.draft_vocabulary();
+  cands[0] = candidates(tree, 0, drafter.root_logits(), vocabulary, k, sampler);
   int32_t next_drafter_id = 0;
   for (std::size_t first = 1; first < nodes.size();) {
     // One level: shape nodes [first, last) share a depth.
@@ -97,7 +107,8 @@ DraftTree build_static_tree(Drafter& drafter, const StaticTreeShape& shape, int3
     if (!to_expand.empty()) {
       const std::vector<float> logits = drafter.expand(to_expand);
       for (std::size_t i = 0; i < expanded.size(); ++i) {
-        cands[expanded[i]] = candidates(tree, tree_index[expanded[i]], std::span(logits).subspan(i * V, V), k, sampler);
+        cands[expanded[i]] =
+            candidates(tree, tree_index[expanded[i]], std::span(logits).subspan(i * V, V), vocabulary, k, sampler);
       }
     }
     first = last;
@@ -115,21 +126,29 @@ struct Candidate {
   int32_t drafter_id = -1;
 };
 
-// log-softmax of logits [V] at the given tokens.
-std::vector<double> log_probs(std::span<const float> logits, const std::vector<int32_t>& tokens) {
-  const float mx = *std::max_element(logits.begin(), logits.end());
+// log-softmax of logits [V] at the given tokens; the sum runs over `vocabulary` (empty = all V),
+// outside which the logits are -inf.
+std::vector<double> log_probs(std::span<const float> logits, std::span<const int32_t> vocabulary,
+                              const std::vector<int32_t>& tokens) {
+  float mx = -std::numeric_limits<float>::infinity();
   double sum = 0;
-  for (float v : logits) sum += std::exp(static_cast<double>(v - mx));
+  if (vocabulary.empty()) {
+    mx = *std::max_element(logits.begin(), logits.end());
+    for (float v : logits) sum += std::exp(static_cast<double>(v - mx));
+  } else {
+    for (int32_t t : vocabulary) mx = std::max(mx, logits[t]);
+    for (int32_t t : vocabulary) sum += std::exp(static_cast<double>(logits[t] - mx));
+  }
   std::vector<double> lp;
   for (int32_t t : tokens) lp.push_back(static_cast<double>(logits[t] - mx) - std::log(sum));
   return lp;
 }
 
 // Adds the top-k children of one node (candidate `parent`, -1 = root) to the pool.
-void add_children(std::vector<Candidate>& pool, std::span<const float> logits, int32_t parent, int32_t depth,
-                  double parent_value, int64_t k) {
-  const std::vector<int32_t> top = top_k_indices(logits.data(), static_cast<int64_t>(logits.size()), k);
-  const std::vector<double> lp = log_probs(logits, top);
+void add_children(std::vector<Candidate>& pool, std::span<const float> logits, std::span<const int32_t> vocabulary,
+                  int32_t parent, int32_t depth, double parent_value, int64_t k) {
+  const std::vector<int32_t> top = top_k_among(logits.data(), static_cast<int64_t>(logits.size()), vocabulary, k);
+  const std::vector<double> lp = log_probs(logits, vocabulary, top);
   for (std::size_t i = 0; i < top.size(); ++i) pool.push_back({top[i], parent, depth, parent_value + lp[i]});
 }
 
@@ -138,7 +157,8 @@ void add_children(std::vector<Candidate>& pool, std::span<const float> logits, i
 DraftTree build_dynamic_tree(Drafter& drafter, const DynamicTreeShape& shape, int32_t root) {
   const int64_t V = drafter.vocab_size(), k = std::min<int64_t>(shape.topk, V);
   std::vector<Candidate> pool;
-  add_children(pool, drafter.root_logits(), -1, 1, 0.0, k);
+  const std::span<const int32_t> vocabulary = drafter.draft_vocabulary();
+  add_children(pool, drafter.root_logits(), vocabulary, -1, 1, 0.0, k);
   std::vector<int32_t> level(pool.size());
   std::iota(level.begin(), level.end(), 0);
   int32_t next_drafter_id = 0;
@@ -156,7 +176,7 @@ DraftTree build_dynamic_tree(Drafter& drafter, const DynamicTreeShape& shape, in
     std::vector<int32_t> next_level;
     for (std::size_t i = 0; i < level.size(); ++i) {
       const auto first_child = static_cast<int32_t>(pool.size());
-      add_children(pool, std::span(logits).subspan(i * V, V), level[i], d + 1, pool[level[i]].value, k);
+      add_children(pool, std::span(logits).subspan(i * V, V), vocabulary, level[i], d + 1, pool[level[i]].value, k);
       for (auto c = first_child; c < static_cast<int32_t>(pool.size()); ++c) next_level.push_back(c);
     }
     level = std::move(next_level);

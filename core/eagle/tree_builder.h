@@ -9,6 +9,8 @@
 //   end the best `total` nodes of the whole tree are kept (a connected tree, since a child's value
 //   never exceeds its parent's). Candidates are always the top tokens (verified one-hot).
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include "core/eagle/draft_tree.h"
 #include "core/eagle/drafter.h"
@@ -24,5 +26,7 @@ DraftTree build_dynamic_tree(Drafter& drafter, const DynamicTreeShape& shape, in
 
 // The k largest entries of logits [n] (k <= n), largest first; ties go to the lower index.
 std::vector<int32_t> top_k_indices(const float* logits, int64_t n, int64_t k);
+// The same among the indices `among` only (empty = all n); at most among.size() of them.
+std::vector<int32_t> top_k_among(const float* logits, int64_t n, std::span<const int32_t> among, int64_t k);
 
 }  // namespace eaglerun

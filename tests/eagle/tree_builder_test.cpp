@@ -1,0 +1,100 @@
+// Tree building over a draft vocabulary: scanning only the draft's tokens gives the same candidates
+// (and the same dynamic-tree values, to rounding) as scanning the whole vocabulary, where every
+// other logit is -inf.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "core/eagle/tree_builder.h"
+
+namespace eaglerun {
+namespace {
+
+constexpr int64_t kVocab = 300;
+constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
+
+// Logits of a node, a function of (token, depth) only, -inf outside `vocabulary`, with ties.
+std::vector<float> node_logits(int32_t token, int32_t depth, const std::vector<int32_t>& vocabulary) {
+  std::mt19937 rng(static_cast<uint32_t>(token * 131 + depth));
+  std::vector<float> logits(kVocab, kMinusInf);
+  for (int32_t t : vocabulary) logits[t] = static_cast<float>(rng() % 40) * 0.25f;  // many equal values
+  return logits;
+}
+
+// A drafter whose logits depend only on the node's token and depth; it may or may not tell the tree
+// builder its draft vocabulary (the logits are the same either way).
+class FakeDrafter final : public Drafter {
+ public:
+  FakeDrafter(std::vector<int32_t> vocabulary, bool tell)
+      : vocabulary_(std::move(vocabulary)), tell_(tell), root_(node_logits(7, 0, vocabulary_)) {}
+  void begin(std::span<const int32_t>, const float*, int32_t) override {}
+  void advance(const float*, std::span<const int32_t>) override {}
+  const std::vector<float>& root_logits() const override { return root_; }
+  std::vector<float> expand(std::span<const DraftNode> nodes) override {
+    std::vector<float> out;
+    for (const DraftNode& n : nodes) {
+      const std::vector<float> l = node_logits(n.token, n.depth, vocabulary_);
+      out.insert(out.end(), l.begin(), l.end());
+    }
+    return out;
+  }
+  void discard_tree() override {}
+  int64_t vocab_size() const override { return kVocab; }
+  std::span<const int32_t> draft_vocabulary() const override {
+    return tell_ ? std::span<const int32_t>(vocabulary_) : std::span<const int32_t>();
+  }
+
+ private:
+  std::vector<int32_t> vocabulary_;
+  bool tell_;
+  std::vector<float> root_;
+};
+
+std::vector<int32_t> some_tokens(int n, uint32_t seed) {
+  std::vector<int32_t> all(kVocab);
+  for (int32_t t = 0; t < kVocab; ++t) all[t] = t;
+  std::shuffle(all.begin(), all.end(), std::mt19937(seed));
+  all.resize(static_cast<std::size_t>(n));
+  return all;  // not sorted: a draft vocabulary is ordered by frequency
+}
+
+TEST(TopKAmong, EqualsTheFullScanWhenEverythingElseIsMinusInfinity) {
+  for (uint32_t seed = 0; seed < 20; ++seed) {
+    const std::vector<int32_t> among = some_tokens(5 + static_cast<int>(seed) * 7, seed);
+    const std::vector<float> logits = node_logits(static_cast<int32_t>(seed), 1, among);
+    for (int64_t k : {1, 3, 5}) {
+      EXPECT_EQ(top_k_among(logits.data(), kVocab, among, k), top_k_indices(logits.data(), kVocab, k)) << seed;
+    }
+    // Asking for more than the draft vocabulary holds gives all of it, never a -inf token.
+    const std::vector<int32_t> all = top_k_among(logits.data(), kVocab, among, kVocab);
+    EXPECT_EQ(all.size(), among.size());
+  }
+}
+
+TEST(TreeBuilder, DraftVocabularyGivesTheSameTrees) {
+  const std::vector<int32_t> vocabulary = some_tokens(40, 3);
+  FakeDrafter told(vocabulary, true), untold(vocabulary, false);
+  Sampler greedy(SamplingParams{});
+
+  const StaticTreeShape shape = eagle1_tree();
+  const DraftTree a = build_static_tree(told, shape, 7, greedy), b = build_static_tree(untold, shape, 7, greedy);
+  EXPECT_EQ(a.tokens, b.tokens);
+  EXPECT_EQ(a.parent, b.parent);
+  EXPECT_EQ(a.size(), 26);
+
+  const DynamicTreeShape dynamic{.total = 30, .depth = 4, .topk = 5};
+  const DraftTree c = build_dynamic_tree(told, dynamic, 7), d = build_dynamic_tree(untold, dynamic, 7);
+  EXPECT_EQ(c.tokens, d.tokens);
+  EXPECT_EQ(c.parent, d.parent);
+  ASSERT_EQ(c.value.size(), d.value.size());
+  for (std::size_t i = 0; i < c.value.size(); ++i) EXPECT_NEAR(c.value[i], d.value[i], 1e-9) << i;
+  for (std::size_t i = 1; i < c.tokens.size(); ++i) {
+    EXPECT_NE(std::find(vocabulary.begin(), vocabulary.end(), c.tokens[i]), vocabulary.end()) << c.tokens[i];
+  }
+}
+
+}  // namespace
+}  // namespace eaglerun
