@@ -26,6 +26,13 @@ cmp "$tmp/whole/head/model.safetensors" "$tmp/resumed/head/model.safetensors" \
 grep -q '"kind":"validation"' "$tmp/whole/train_log.jsonl" || { echo "FAIL: no validation logged"; exit 1; }
 grep -q '"lr": 0.001' "$tmp/whole/run.json" || { echo "FAIL: run.json lacks the --set override"; exit 1; }
 
+# Two --data folders (here the same one twice) and a draft vocabulary for the token loss.
+"$bin" train "${common[@]}" --data "$tmp/features" --out "$tmp/vocab" --steps 2 --set draft_vocab=20 2>"$tmp/vocab.log"
+grep -q "train: .* training sequences" "$tmp/vocab.log" || { echo "FAIL: two --data folders"; exit 1; }
+python3 -c 'import json,sys; assert len(json.load(open(sys.argv[1]))) == 20' \
+  "$tmp/vocab/checkpoints/step-00000002/draft_tokens.json" || { echo "FAIL: draft_tokens.json"; exit 1; }
+[ "$(grep -c '"kind":"step"' "$tmp/vocab/train_log.jsonl")" -eq 2 ] || { echo "FAIL: draft_vocab run"; exit 1; }
+
 # --init-head: zero steps from the head's checkpoint end where it ended; more steps lower the loss.
 "$bin" train "${common[@]}" --out "$tmp/again" --init-head "$tmp/whole/checkpoints/step-00000004" --steps 0 \
   2>"$tmp/again.log"
