@@ -43,6 +43,15 @@ ExtractionOptions options_for(const std::string& out) {
   return o;
 }
 
+// The regenerated source with short answers (8 new tokens) for the first `limit` conversations.
+ExtractionOptions regenerated_options(const std::string& out, int64_t limit) {
+  ExtractionOptions o = options_for(out);
+  o.source = DataSource::Regenerated;
+  o.limit = limit;
+  o.regeneration.max_new_tokens = 8;
+  return o;
+}
+
 std::vector<Conversation> fixture() {
   std::vector<Conversation> out;
   ConversationReader reader(test::conversations_fixture());
@@ -216,10 +225,7 @@ TEST_F(ExtractionTest, TrainAndValidationPartitionTheStoreById) {
 
 TEST_F(ExtractionTest, RegeneratedSourceStoresTheTargetsOwnAnswers) {
   const std::string dir = test::fresh_temp_dir("extract_regenerated");
-  ExtractionOptions o = options_for(dir);
-  o.source = DataSource::Regenerated;
-  o.limit = 2;
-  o.regeneration.max_new_tokens = 8;
+  const ExtractionOptions o = regenerated_options(dir, 2);
   const ExtractionProgress p = run_extraction(*engine_, test::default_model_path(), o, {});
   EXPECT_EQ(p.stored, 2);
   const Hdf5TrainingDataSource data(dir);
@@ -239,11 +245,7 @@ TEST_F(ExtractionTest, RegeneratedSourceStoresTheTargetsOwnAnswers) {
 
 TEST_F(ExtractionTest, FoldersOfOneTargetMixAndAnotherTargetIsRejected) {
   const std::string regenerated = test::fresh_temp_dir("extract_mix_regenerated");
-  ExtractionOptions o = options_for(regenerated);
-  o.source = DataSource::Regenerated;
-  o.limit = 3;
-  o.regeneration.max_new_tokens = 8;
-  run_extraction(*engine_, test::default_model_path(), o, {});
+  run_extraction(*engine_, test::default_model_path(), regenerated_options(regenerated, 3), {});
   const Hdf5TrainingDataSource first(reference_dir_), second(regenerated);
   const Hdf5TrainingDataSource mixed({reference_dir_, regenerated});
   ASSERT_EQ(mixed.size(), first.size() + second.size());
