@@ -38,6 +38,8 @@ struct ShardMetadata {
 
   // Empty when both describe the same extraction; else the first differing field, "name: a vs b".
   std::string difference(const ShardMetadata& other) const;
+  // The same for the target alone (model file and hidden size): extractions that may train together.
+  std::string target_difference(const ShardMetadata& other) const;
 };
 
 // One stored sequence, features decoded to fp32.

@@ -13,21 +13,6 @@ Hdf5TrainingDataSource::Hdf5TrainingDataSource(const std::vector<std::string>& d
   for (const std::string& dir : dirs) add_folder(dir, split, validation_permille);
 }
 
-namespace {
-
-// Empty when folders `a` and `b` were extracted from the same target; else what differs.
-std::string target_difference(const ShardMetadata& a, const ShardMetadata& b) {
-  ShardMetadata same_extraction = b;
-  same_extraction.source = a.source;
-  same_extraction.chat_format = a.chat_format;
-  same_extraction.max_len = a.max_len;
-  same_extraction.data_sha256 = a.data_sha256;
-  same_extraction.settings = a.settings;
-  return a.difference(same_extraction);
-}
-
-}  // namespace
-
 void Hdf5TrainingDataSource::add_folder(const std::string& dir, DataSplit split, int validation_permille) {
   const std::vector<std::string> shards = list_shards(dir);
   require(!shards.empty(), "no feature shards (shard-NNNNNN.h5) in '" + dir + "'");
@@ -38,7 +23,7 @@ void Hdf5TrainingDataSource::add_folder(const std::string& dir, DataSplit split,
     if (s == 0) {
       folder = shard.metadata();
       if (first == 0) metadata_ = folder;
-      const std::string diff = target_difference(metadata_, folder);
+      const std::string diff = metadata_.target_difference(folder);
       require(diff.empty(), "feature folder '" + dir + "' was extracted from another target than the first folder's (" +
                                 diff + ")");
     }
