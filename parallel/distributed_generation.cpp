@@ -131,7 +131,8 @@ std::vector<GenerationResult> generate_plain_batch_distributed(DistributedTarget
 }
 
 SpeculativeResult generate_speculative_distributed(DistributedTarget& target, Drafter& drafter, const TreeSpec& spec,
-                                                   Sampler& sampler, const GenerationRequest& req) {
+                                                   Sampler& sampler, const GenerationRequest& req,
+                                                   const SpeculativeOptions& options) {
   require(spec.kind != TreeSpec::Kind::Auto, "--tree auto is for one rank (its cost curve is measured locally); "
                                              "give a static or dynamic tree with --tp/--pp/--ep");
   const ModelConfig& c = target.config();
@@ -160,12 +161,13 @@ SpeculativeResult generate_speculative_distributed(DistributedTarget& target, Dr
     out = target.forward(tree_step(tree, greedy));
     ++gen.target_forwards;
     const Acceptance acc = greedy ? verify_greedy_argmax(tree, out.argmax)
-                                  : verify_sampling(tree, out.logits.data(), V, sampler);
+                                  : verify_sampling(tree, out.logits.data(), V, sampler, options.accept_rule);
     const std::vector<float> features = target.keep(acc.path, true);  // [path, H]
     res.stats.verify_seconds += seconds_since(t0);
     ++res.stats.steps;
     res.stats.tree_tokens += tree.size();
     res.stats.record(acc.accepted_drafts(), tree.max_depth());
+    if (options.on_step) options.on_step(tree, acc);
 
     std::vector<int32_t> next_tokens;  // the tokens that follow each accepted node
     for (std::size_t i = 0; i < acc.path.size(); ++i) {

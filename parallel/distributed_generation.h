@@ -27,6 +27,7 @@ std::vector<GenerationResult> generate_plain_batch_distributed(DistributedTarget
 
 // Throws Error as generate_speculative does, and for --tree auto (its cost curve is one rank's).
 SpeculativeResult generate_speculative_distributed(DistributedTarget& target, Drafter& drafter, const TreeSpec& tree,
-                                                   Sampler& sampler, const GenerationRequest& request);
+                                                   Sampler& sampler, const GenerationRequest& request,
+                                                   const SpeculativeOptions& options = {});
 
 }  // namespace eaglerun

@@ -78,7 +78,7 @@ std::vector<int64_t> kept_rows(int64_t past, const std::vector<int32_t>& path) {
 }  // namespace
 
 SpeculativeResult generate_speculative(const Model& target, Drafter& drafter, const TreeSpec& spec, Sampler& sampler,
-                                       const GenerationRequest& req) {
+                                       const GenerationRequest& req, const SpeculativeOptions& options) {
   const auto prompt_len = static_cast<int64_t>(req.prompt.size());
   const int64_t context = target.config().max_position, H = target.config().hidden_size;
   const int64_t V = target.config().vocab_size;
@@ -118,13 +118,14 @@ SpeculativeResult generate_speculative(const Model& target, Drafter& drafter, co
     out = target.forward(tree.tokens, tree.positions(static_cast<int32_t>(past)), tree.mask(past), kv, LogitRows::All);
     ++gen.target_forwards;
     const Acceptance acc = sampler.params().greedy() ? verify_greedy(tree, out.logits.data(), V)
-                                                     : verify_sampling(tree, out.logits.data(), V, sampler);
+                                                     : verify_sampling(tree, out.logits.data(), V, sampler, options.accept_rule);
     kv.keep(kept_rows(past, acc.path));
     res.stats.verify_seconds += seconds_since(t0);
     ++res.stats.steps;
     res.stats.tree_tokens += tree.size();
     res.stats.record(acc.accepted_drafts(), tree.max_depth());
     if (spec.policy) spec.policy->observe(tree, acc.accepted_drafts());
+    if (options.on_step) options.on_step(tree, acc);
 
     std::vector<int32_t> next_tokens;  // the tokens that follow each accepted node
     std::vector<float> features;       // [path, H]

@@ -2,10 +2,12 @@
 // The speculative decoding loop: draft a tree, verify it in one target forward, accept, commit.
 // Output equals plain decoding (greedy: token for token; sampling: in distribution).
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/eagle/drafter.h"
 #include "core/eagle/tree_spec.h"
+#include "core/eagle/verifier.h"
 #include "core/runtime/generator.h"
 
 namespace eaglerun {
@@ -33,8 +35,17 @@ struct SpeculativeResult {
   SpeculativeStats stats;
 };
 
+// What a caller may attach to the loop; neither changes which tokens a correct loop emits.
+struct SpeculativeOptions {
+  // Called after every verification with the tree the target verified and what it accepted
+  // (tests count accepted depths and sibling ranks from it). May be empty.
+  std::function<void(const DraftTree& tree, const Acceptance& acceptance)> on_step;
+  // The sampling rule per tree node (see verifier.h); tests swap in wrong rules.
+  ChildAcceptRule accept_rule = accept_among_children;
+};
+
 // Throws Error when the prompt plus max_new_tokens plus the tree's depth exceed the context.
 SpeculativeResult generate_speculative(const Model& target, Drafter& drafter, const TreeSpec& tree, Sampler& sampler,
-                                       const GenerationRequest& request);
+                                       const GenerationRequest& request, const SpeculativeOptions& options = {});
 
 }  // namespace eaglerun

@@ -82,14 +82,15 @@ Acceptance verify_greedy_argmax(const DraftTree& tree, const std::vector<int32_t
   return walk_greedy(tree, [&](int32_t u) { return argmax[u]; });
 }
 
-Acceptance verify_sampling(const DraftTree& tree, const float* logits, int64_t vocab, Sampler& sampler) {
+Acceptance verify_sampling(const DraftTree& tree, const float* logits, int64_t vocab, Sampler& sampler,
+                           ChildAcceptRule rule) {
   const auto children = tree.children();
   Acceptance a{{0}, -1};
   for (int32_t u = 0;;) {
     std::vector<float> p = sampler.distribution(std::span(logits + u * vocab, static_cast<std::size_t>(vocab)));
     std::vector<int32_t> child_tokens;
     for (int32_t c : children[u]) child_tokens.push_back(tree.tokens[c]);
-    const int32_t chosen = accept_among_children(p, child_tokens, tree.child_distribution[u], sampler);
+    const int32_t chosen = rule(p, child_tokens, tree.child_distribution[u], sampler);
     if (chosen < 0) {
       a.bonus_token = sampler.draw(p);
       return a;

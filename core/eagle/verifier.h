@@ -33,12 +33,20 @@ Acceptance verify_greedy(const DraftTree& tree, const float* target_logits, int6
 // The same rule from the target's argmax at each node, argmax: [tree.size()] (what a distributed
 // target returns for greedy steps: 4 bytes per node instead of V logits).
 Acceptance verify_greedy_argmax(const DraftTree& tree, const std::vector<int32_t>& argmax);
-Acceptance verify_sampling(const DraftTree& tree, const float* target_logits, int64_t vocab, Sampler& sampler);
 
 // One node's multi-round rejection over its children (exposed for tests). p: target distribution
 // [V], modified into the residual on rejections. Returns the index into `children` of the accepted
-// child, or -1 when all were rejected.
+// child, or -1 when all were rejected; the bonus token is then drawn from p.
 int32_t accept_among_children(std::vector<float>& p, const std::vector<int32_t>& child_tokens,
                               const std::vector<float>& draft_distribution, Sampler& sampler);
+
+// The per-node rule verify_sampling applies, with accept_among_children's contract. Always
+// accept_among_children in decoding; the lossless tests swap in wrong rules (no residual, no
+// sibling renormalisation) to show that their statistics would catch them.
+using ChildAcceptRule = int32_t (*)(std::vector<float>& p, const std::vector<int32_t>& child_tokens,
+                                    const std::vector<float>& draft_distribution, Sampler& sampler);
+
+Acceptance verify_sampling(const DraftTree& tree, const float* target_logits, int64_t vocab, Sampler& sampler,
+                           ChildAcceptRule rule = accept_among_children);
 
 }  // namespace eaglerun
