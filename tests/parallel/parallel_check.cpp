@@ -8,6 +8,10 @@
 //            (logits differ by ~1e-6), and the residual max(0, p - q) of rejection sampling can
 //            turn that into a different draw; its distribution is what matters (tests/eagle).
 //   self     the target drafting for itself (every path accepted in full: deep keep() paths)
+//   oracle   the oracle drafter (tests/support/oracle_drafter.h), greedy: trees holding the split's
+//            own plain continuation at scheduled sibling ranks and depths; identical tokens to the
+//            split's plain decoding, and every accepted length 0..D and deep paths through
+//            non-first siblings must have occurred (counted from the verified trees)
 //   batch    all prompts decoded together (one sequence each, launched before any is collected:
 //            pipeline micro-batches): each one's greedy tokens as decoded alone
 // usage: parallel_check --model PATH [--tp A] [--pp B] [--ep C] [--precision reference|fast]
@@ -37,6 +41,8 @@
 #include "core/weights/open_model.h"
 #include "parallel/command_channel.h"
 #include "parallel/distributed_generation.h"
+#include "tests/support/acceptance_counts.h"
+#include "tests/support/oracle_drafter.h"
 
 namespace eaglerun {
 namespace {
@@ -171,8 +177,33 @@ class Checker {
       expect(r.generation.output_tokens == generate_plain_distributed(target_, s5, req).output_tokens,
              "self-drafted EAGLE tokens vs the split's plain tokens, prompt " + std::to_string(i));
       self_tau_ = std::max(self_tau_, r.stats.tau());
+      check_oracle(spec, p, i);
     }
+    expect_oracle_exercised(spec);
   }
+
+  // Greedy EAGLE with the oracle drafter against the split's plain decoding of kOracleTokens.
+  void check_oracle(const TreeSpec& spec, const std::vector<int32_t>& p, std::size_t i) {
+    const GenerationRequest req{p, kOracleTokens, {}, {}};
+    Sampler s1({}), s2({});
+    const auto plain = generate_plain_distributed(target_, s1, req).output_tokens;
+    test::OracleDrafter oracle(plain, whole_.config().vocab_size, test::OracleSchedule::for_tree(spec, 100 + i), 7 + i);
+    SpeculativeOptions options;
+    options.on_step = oracle_.observer();
+    const SpeculativeResult r = generate_speculative_distributed(target_, oracle, spec, s2, req, options);
+    expect(r.generation.output_tokens == plain, "oracle EAGLE tokens vs the split's plain tokens, prompt " +
+                                                    std::to_string(i));
+  }
+  void expect_oracle_exercised(const TreeSpec& spec) {
+    for (int64_t a = 0; a <= spec.max_depth(); ++a) {
+      expect(oracle_.accepted(static_cast<std::size_t>(a)) > 0,
+             "oracle: no step accepted " + std::to_string(a) + " drafts; " + oracle_.summary());
+    }
+    const bool siblings = spec.kind != TreeSpec::Kind::Static || spec.shape.max_rank() > 0;
+    expect(!siblings || oracle_.deep_non_first > 0,
+           "oracle: no step accepted 2+ drafts through a non-first sibling; " + oracle_.summary());
+  }
+  std::string oracle_summary() const { return oracle_.summary(); }
 
   void check_batch() {
     std::vector<GenerationRequest> requests;
@@ -218,8 +249,10 @@ class Checker {
 
   DistributedTarget& target_;
   const Model& whole_;
+  static constexpr int64_t kOracleTokens = 48;
   const Options& o_;
   std::vector<std::vector<int32_t>> prompts_;
+  test::AcceptanceCounts oracle_;
   int failures_ = 0;
   double max_diff_ = 0, accepted_ = 0;
   int runs_ = 0, sampled_ = 0, sampled_same_ = 0;
@@ -250,8 +283,9 @@ int run(int argc, char** argv) {
   target.end(!check.ok());
   const World& w = job->world();
   std::printf("parallel_check: %s tp=%d ep=%d pp=%d: max |diff| %.2e, mean tau %.2f, sampled EAGLE outputs "
-              "identical %s, self-draft tau %.2f, %lld bytes sent in all%s: %s\n",
-              whole.config().name.c_str(), w.tp, w.ep, w.pp, check.max_diff(), check.tau(), check.sampled().c_str(), check.self_tau(),
+              "identical %s, self-draft tau %.2f, oracle %s, %lld bytes sent in all%s: %s\n",
+              whole.config().name.c_str(), w.tp, w.ep, w.pp, check.max_diff(), check.tau(), check.sampled().c_str(),
+              check.self_tau(), check.oracle_summary().c_str(),
               static_cast<long long>(bytes),
               o.lossless_only ? (", token sequences as one rank's " + check.same_as_one_rank()).c_str() : "", check.ok() ? "PASS" : "FAIL");
   return check.ok() ? 0 : 1;
