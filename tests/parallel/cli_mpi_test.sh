@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The command line under mpirun (ctest label mpi):
-#   the same EAGLE tokens from --pp 2 as from one rank, and lossless EAGLE at --tp 3;
+#   --pp 2 with the trained head (eagle1): EAGLE tokens equal plain decoding's, under the split and
+#   on one rank; lossless EAGLE at --tp 3;
 #   --tp 2 on a random LLaMA (12 / 4 heads) with the default model's tokenizer: EAGLE = plain;
 #   a split that does not fit gets one error line and a non-zero exit;
 #   bench reports communication per step;
@@ -17,10 +18,12 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 tokens() { python3 -c 'import json,sys; print([json.loads(l)["output_tokens"] for l in open(sys.argv[1])])' "$1"; }
 common=(--model "$model" --prompts "$work/prompts.jsonl" --max-new-tokens 48 --json --threads 1)
 
-echo "== one rank vs --pp 2 (EAGLE, default head, eagle1 tree)"
-"$eaglerun" generate "${common[@]}" --draft default > "$work/one.jsonl"
+echo "== --pp 2: EAGLE (default head, eagle1 tree) equals plain decoding, split and on one rank"
+"$eaglerun" generate "${common[@]}" > "$work/one_plain.jsonl"
+"$mpirun" -np 2 "$eaglerun" generate "${common[@]}" --pp 2 > "$work/pp2_plain.jsonl"
 "$mpirun" -np 2 "$eaglerun" generate "${common[@]}" --draft default --pp 2 > "$work/pp2.jsonl"
-[ "$(tokens "$work/one.jsonl")" = "$(tokens "$work/pp2.jsonl")" ] || fail "--pp 2 tokens differ from one rank's"
+[ "$(tokens "$work/pp2_plain.jsonl")" = "$(tokens "$work/pp2.jsonl")" ] || fail "--pp 2 EAGLE differs from --pp 2 plain"
+[ "$(tokens "$work/one_plain.jsonl")" = "$(tokens "$work/pp2.jsonl")" ] || fail "--pp 2 EAGLE differs from one rank's plain"
 
 echo "== --tp 3: EAGLE tokens equal the split's plain tokens"
 "$mpirun" -np 3 "$eaglerun" generate "${common[@]}" --tp 3 > "$work/tp3_plain.jsonl"
