@@ -1,7 +1,11 @@
 // Chat rendering with loss masks: exact mask positions, segment-wise == whole-text encoding, truncation.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "core/tokenizer/tokenizer.h"
 #include "experiments/conversation.h"
@@ -90,22 +94,49 @@ TEST_F(RenderTest, SegmentwiseEqualsWholeTextOnFixtureConversations) {
   }
 }
 
+// What the check below saw on a prepared ShareGPT file.
+struct ShareGptCheck {
+  int64_t checked = 0, segmentwise = 0, truncated = 0;
+  std::vector<std::string> whole_text_ids;  // conversations that needed the whole-text path
+};
+
 TEST_F(RenderTest, SegmentwiseEqualsWholeTextOnShareGpt) {
-  const std::string path = test::source_dir() + "/data/sharegpt/prepared/sharegpt.jsonl";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "run data/sharegpt/fetch.sh and prepare.py for this test";
-  ConversationReader reader(path);
-  Conversation c;
-  int64_t checked = 0, segmentwise = 0;
-  while (checked < 200 && reader.next(c)) {
-    const TrainingTokens t = render_training_tokens(tok(), ChatFormat::ChatML, c.turns, 1024);
-    std::vector<int32_t> whole = tok().encode(render_chat(ChatFormat::ChatML, c.turns, false));
-    whole.resize(std::min<size_t>(whole.size(), 1024));
-    ASSERT_EQ(t.tokens, whole) << c.id;
-    segmentwise += t.segmentwise ? 1 : 0;
-    ++checked;
+  // Segment-wise rendering at training's max_len (1024) equals the whole text encoded and cut there, on
+  // the first `limit` conversations of the file.
+  const auto check = [&](const std::string& path, int64_t limit) {
+    ShareGptCheck r;
+    ConversationReader reader(path);
+    Conversation c;
+    while (r.checked < limit && reader.next(c)) {
+      const TrainingTokens t = render_training_tokens(tok(), ChatFormat::ChatML, c.turns, 1024);
+      std::vector<int32_t> whole = tok().encode(render_chat(ChatFormat::ChatML, c.turns, false));
+      EXPECT_EQ(t.truncated, whole.size() > 1024) << c.id;
+      whole.resize(std::min<size_t>(whole.size(), 1024));
+      EXPECT_EQ(t.tokens, whole) << c.id;
+      if (!t.segmentwise) r.whole_text_ids.push_back(c.id);
+      r.segmentwise += t.segmentwise ? 1 : 0;
+      r.truncated += t.truncated ? 1 : 0;
+      ++r.checked;
+    }
+    return r;
+  };
+  // Always: tests/experiments/data/sharegpt_sample.jsonl, conversations written for this test in
+  // ShareGPT's raw format (sharegpt_sample_raw.json: a TypingMind banner, a part starting with an answer,
+  // an unanswered last question, an empty turn, a question without an answer) and prepared by
+  //   python3 data/sharegpt/prepare.py --input tests/experiments/data/sharegpt_sample_raw.json --out DIR
+  // (DIR/sharegpt.jsonl). 9 conversations survive; one runs past 1024 tokens; only Lz5eY0c_0's answer
+  // starts with a blank line and needs the whole-text path.
+  const ShareGptCheck sample = check(test::source_dir() + "/tests/experiments/data/sharegpt_sample.jsonl", 1000);
+  EXPECT_EQ(sample.checked, 9);
+  EXPECT_EQ(sample.truncated, 1);
+  EXPECT_EQ(sample.whole_text_ids, std::vector<std::string>{"Lz5eY0c_0"});
+  // Also, where data/sharegpt/fetch.sh and prepare.py have run, the first 200 real conversations.
+  const std::string prepared = test::source_dir() + "/data/sharegpt/prepared/sharegpt.jsonl";
+  if (std::filesystem::exists(prepared)) {
+    const ShareGptCheck real = check(prepared, 200);
+    EXPECT_EQ(real.checked, 200);
+    EXPECT_GE(real.segmentwise, 190) << "segment-wise encoding should almost always agree";
   }
-  EXPECT_EQ(checked, 200);
-  EXPECT_GE(segmentwise, 190) << "segment-wise encoding should almost always agree";
 }
 
 TEST_F(RenderTest, AnswerStartingWithBlankLinesFallsBackAndStillMasksIt) {
