@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: set up, run every ctest test of the release build, then the file-parser
-# tests again under AddressSanitizer + UBSan, then each libFuzzer target for a short time.
+# The whole test suite: set up, run every ctest test of the release build (and fail if the MPI, Slurm,
+# SentencePiece or Python tests are missing from it), then the file-parser tests again under
+# AddressSanitizer + UBSan, then each libFuzzer target for a short time.
 #   FUZZ_SECONDS (default 20) sets the fuzzing time per target.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -9,6 +10,8 @@ cd "$root"
 
 echo "== unit and model tests (release)"
 ctest --preset release -j "$(nproc)"
+# MPI, Slurm, SentencePiece and Python tests are only registered when their dependency is found.
+./scripts/check_test_labels.sh build/release
 
 echo "== parser tests under AddressSanitizer + UBSan"
 cmake --preset asan >/dev/null
