@@ -35,7 +35,7 @@ int run_speculative_bench(TargetSession& session, const BenchOptions& o) {
     ids.push_back(engine.encode_prompt(p.text, false));
     longest = std::max<int64_t>(longest, static_cast<int64_t>(ids.back().size()));
   }
-  DraftSetup draft = make_draft_setup(o.draft, engine, o.engine, longest + o.max_new_tokens);
+  DraftSetup draft = make_draft_setup(o.draft, engine, session.target(), o.engine, longest + o.max_new_tokens);
   const std::vector<int32_t> stops = engine.stop_tokens(false);
   {  // warm-up: page in the weights
     Sampler s(o.sampling);

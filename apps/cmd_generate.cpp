@@ -120,7 +120,7 @@ int run_generate(int argc, char** argv) {
     longest = std::max<int64_t>(longest, static_cast<int64_t>(prompt_ids.back().size()));
   }
   DraftSetup draft;
-  if (o.draft.enabled()) draft = make_draft_setup(o.draft, engine, o.engine, longest + o.max_new_tokens);
+  if (o.draft.enabled()) draft = make_draft_setup(o.draft, engine, session->target(), o.engine, longest + o.max_new_tokens);
   Sampler sampler(o.sampling);
   int64_t total_tokens = 0;
   double total_decode_seconds = 0;

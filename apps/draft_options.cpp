@@ -47,13 +47,13 @@ void add_draft_options(po::options_description& desc, DraftOptions& o) {
        "token ids most frequent first (JSON array) for --draft-vocab; default: the head's draft_vocab.json");
 }
 
-DraftSetup make_draft_setup(const DraftOptions& o, const Engine& target, const EngineOptions& engine_options,
-                            int64_t context_tokens) {
+DraftSetup make_draft_setup(const DraftOptions& o, const Engine& target, Target& placed,
+                            const EngineOptions& engine_options, int64_t context_tokens) {
   require(!(o.draft.empty() == false && o.draft_model.empty() == false), "give at most one of --draft and --draft-model");
   DraftSetup s;
   s.tree = parse_tree_spec(o.tree);
   if (s.tree.kind == TreeSpec::Kind::Auto) {
-    s.tree.policy = std::make_shared<AutoTreePolicy>(CostCurve::measure(target.model()), kAutoMaxDepth, kAutoMaxTotal);
+    s.tree.policy = std::make_shared<AutoTreePolicy>(CostCurve::measure(placed), kAutoMaxDepth, kAutoMaxTotal);
   }
   const int64_t capacity = context_tokens + s.tree.max_nodes();
   if (!o.draft.empty()) {

@@ -32,9 +32,10 @@ struct DraftSetup {
   TreeSpec tree;
 };
 
-// context_tokens: the longest prompt + max new tokens of the run. Throws Error for bad options.
-DraftSetup make_draft_setup(const DraftOptions& options, const Engine& target, const EngineOptions& engine_options,
-                            int64_t context_tokens);
+// context_tokens: the longest prompt + max new tokens of the run. `target` is what --tree auto
+// measures its cost curve on (the split's own costs under mpirun). Throws Error for bad options.
+DraftSetup make_draft_setup(const DraftOptions& options, const Engine& engine, Target& target,
+                            const EngineOptions& engine_options, int64_t context_tokens);
 
 
 }  // namespace eaglerun::cli

@@ -56,14 +56,18 @@ int TargetSession::serve() {
   return eaglerun::serve(*model_);
 }
 
+Target& TargetSession::target() {
+  require(!worker(), "target() is for the coordinator");
+  if (target_) return *target_;
+  if (!local_) local_ = std::make_unique<LocalTarget>(engine_->model());
+  return *local_;
+}
+
 SpeculativeResult TargetSession::run(DraftSetup* draft, Sampler& sampler, const GenerationRequest& request) {
-  const bool speculative = draft != nullptr && draft->drafter;
-  if (!distributed()) {
-    if (speculative) return generate_speculative(engine_->model(), *draft->drafter, draft->tree, sampler, request);
-    return {generate_plain(engine_->model(), sampler, request), {}};
+  if (draft != nullptr && draft->drafter) {
+    return generate_speculative(target(), *draft->drafter, draft->tree, sampler, request);
   }
-  if (speculative) return generate_speculative_distributed(*target_, *draft->drafter, draft->tree, sampler, request);
-  return {generate_plain_distributed(*target_, sampler, request), {}};
+  return {generate_plain(target(), sampler, request), {}};
 }
 
 std::vector<GenerationResult> TargetSession::run_batch(const std::vector<GenerationRequest>& requests) {

@@ -36,6 +36,8 @@ class TargetSession {
 
   // Coordinator only.
   Engine& engine() { return *engine_; }
+  // The target the decoding loops run on: the engine's model, or the model spread over the job.
+  Target& target();
   SpeculativeResult run(DraftSetup* draft, Sampler& sampler, const GenerationRequest& request);
   // Greedy plain decoding of several requests together over the job (pipeline micro-batches).
   std::vector<GenerationResult> run_batch(const std::vector<GenerationRequest>& requests);
@@ -51,7 +53,8 @@ class TargetSession {
   std::unique_ptr<ThreadPool> pool_;  // a worker's; the coordinator uses the engine's
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<DistributedModel> model_;
-  std::unique_ptr<DistributedTarget> target_;
+  std::unique_ptr<LocalTarget> local_;        // one rank
+  std::unique_ptr<DistributedTarget> target_;  // several ranks
 };
 
 }  // namespace eaglerun::cli

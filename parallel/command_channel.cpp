@@ -73,7 +73,7 @@ DistributedTarget::~DistributedTarget() {
   }
 }
 
-void DistributedTarget::begin(int64_t capacity, int32_t sequences) {
+void DistributedTarget::begin_batch(int64_t capacity, int32_t sequences) {
   require(sequences >= 1 && sequences < (1 << 22), "begin(): 1 to 4M sequences");
   Command c{{Kind::Begin, sequences, capacity}, {}};
   broadcast_command(model_.job().all(), c);

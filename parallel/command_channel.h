@@ -8,25 +8,28 @@
 #include <span>
 #include <vector>
 
+#include "core/runtime/target.h"
 #include "parallel/distributed_model.h"
 
 namespace eaglerun {
 
-class DistributedTarget {
+class DistributedTarget final : public Target {
  public:
   explicit DistributedTarget(DistributedModel& model);  // world rank 0 only
   ~DistributedTarget();                                  // ends the workers if end() was not called
 
-  const ModelConfig& config() const { return model_.config(); }
+  const ModelConfig& config() const override { return model_.config(); }
   DistributedModel& model() { return model_; }
 
-  void begin(int64_t capacity, int32_t sequences = 1);
-  StepOutput forward(const Step& step);  // launch() then collect()
+  void begin(int64_t capacity) override { begin_batch(capacity, 1); }
+  // `sequences` sequences, each its own KV cache; a step names its sequence (keep() is sequence 0's).
+  void begin_batch(int64_t capacity, int32_t sequences);
+  StepOutput forward(const Step& step) override;  // launch() then collect()
   // A forward whose results collect() returns later, in launch order: the coordinator can put the
   // next sequence's step into the pipeline while the later stages still work on this one.
   void launch(const Step& step);
   StepOutput collect();
-  std::vector<float> keep(std::span<const int32_t> nodes, bool want_features);
+  std::vector<float> keep(std::span<const int32_t> nodes, bool want_features) override;
   // Every rank's communication counters, indexed by world rank (taken before this call).
   std::vector<CommStats> gather_stats();
   void reset_stats();

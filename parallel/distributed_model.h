@@ -26,7 +26,7 @@
 #include "core/model/model.h"
 #include "parallel/job.h"
 #include "parallel/shard_plan.h"
-#include "parallel/step.h"
+#include "core/runtime/step.h"
 
 namespace eaglerun {
 

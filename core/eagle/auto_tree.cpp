@@ -25,25 +25,32 @@ double CostCurve::at(int64_t n) const {
   return std::max(0.0, y0 + (y1 - y0) * (static_cast<double>(n) - x0) / (x1 - x0));
 }
 
-CostCurve CostCurve::measure(const Model& model, int64_t max_tokens, int64_t prefix_tokens, int repeats) {
-  const int32_t V = static_cast<int32_t>(model.config().vocab_size);
+CostCurve CostCurve::measure(Target& target, int64_t max_tokens, int64_t prefix_tokens, int repeats) {
+  const int32_t V = static_cast<int32_t>(target.config().vocab_size);
   std::vector<int32_t> ids(static_cast<std::size_t>(prefix_tokens + max_tokens));
   for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>((i * 7919 + 13) % V);
-  KvCache kv = model.make_cache(prefix_tokens + max_tokens);
-  model.forward_causal(std::span(ids).first(prefix_tokens), kv, LogitRows::None);
+  target.begin(prefix_tokens + max_tokens);
+  target.forward(Step::causal(std::span(ids).first(prefix_tokens), false, false));
   CostCurve curve;
   for (int64_t n = 1; n <= max_tokens; n = n < 4 ? n + 1 : n + n / 2) {
+    Step step = Step::causal(std::span(ids).subspan(prefix_tokens, n), false, false);
+    step.rows = LogitRows::All;
     double best = 1e30;
     for (int r = 0; r < repeats; ++r) {
       const auto start = std::chrono::steady_clock::now();
-      model.forward_causal(std::span(ids).subspan(prefix_tokens, n), kv, LogitRows::All);
+      target.forward(step);
       best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-      kv.truncate(prefix_tokens);
+      target.keep({}, false);  // back to the prefix
     }
     curve.tokens.push_back(n);
     curve.seconds.push_back(best);
   }
   return curve;
+}
+
+CostCurve CostCurve::measure(const Model& model, int64_t max_tokens, int64_t prefix_tokens, int repeats) {
+  LocalTarget target(model);
+  return measure(target, max_tokens, prefix_tokens, repeats);
 }
 
 AutoTreePolicy::AutoTreePolicy(CostCurve verify_cost, int32_t max_depth, int32_t max_total, int32_t topk)

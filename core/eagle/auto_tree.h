@@ -17,6 +17,7 @@
 #include "core/eagle/draft_tree.h"
 #include "core/eagle/tree_spec.h"
 #include "core/model/model.h"
+#include "core/runtime/target.h"
 
 namespace eaglerun {
 
@@ -25,8 +26,10 @@ struct CostCurve {
   std::vector<double> seconds;   // one forward of that many tokens
   double at(int64_t n) const;    // linear interpolation, linear extrapolation past the end
 
-  // Times the target's forward for a few sizes up to max_tokens after a cached prefix of
-  // prefix_tokens (best of `repeats`). Takes well under a second for small models.
+  // Times the target's forward of a tree step (greedy: each row's argmax) for a few sizes up to
+  // max_tokens after a cached prefix of prefix_tokens (best of `repeats`), on the target as it is
+  // placed: under a split this includes the communication. Well under a second for small models.
+  static CostCurve measure(Target& target, int64_t max_tokens = 64, int64_t prefix_tokens = 64, int repeats = 2);
   static CostCurve measure(const Model& model, int64_t max_tokens = 64, int64_t prefix_tokens = 64, int repeats = 2);
 };
 

@@ -67,59 +67,49 @@ DraftTree build_tree(Drafter& drafter, const TreeSpec& spec, int32_t root, Sampl
   return build_static_tree(drafter, spec.shape, root, sampler);
 }
 
-// KV rows to keep after a step: the cached prefix, then the accepted tree nodes.
-std::vector<int64_t> kept_rows(int64_t past, const std::vector<int32_t>& path) {
-  std::vector<int64_t> keep(static_cast<std::size_t>(past));
-  for (int64_t i = 0; i < past; ++i) keep[i] = i;
-  for (int32_t node : path) keep.push_back(past + node);
-  return keep;
+// The verification step of a tree: every node's logits row (full rows when sampling).
+Step tree_step(const DraftTree& tree, bool full_logits) {
+  Step s;
+  s.tokens = tree.tokens;
+  s.parents = tree.parent;
+  s.rows = LogitRows::All;
+  s.full_logits = full_logits;
+  return s;
 }
 
 }  // namespace
 
-SpeculativeResult generate_speculative(const Model& target, Drafter& drafter, const TreeSpec& spec, Sampler& sampler,
+SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const TreeSpec& spec, Sampler& sampler,
                                        const GenerationRequest& req, const SpeculativeOptions& options) {
-  const auto prompt_len = static_cast<int64_t>(req.prompt.size());
-  const int64_t context = target.config().max_position, H = target.config().hidden_size;
+  check_request(req, spec.max_depth(), target.config().max_position);
+  const bool greedy = sampler.params().greedy();
   const int64_t V = target.config().vocab_size;
-  require(prompt_len > 0, "the prompt is empty");
-  require(req.max_new_tokens > 0, "--max-new-tokens must be positive");
-  require(prompt_len + req.max_new_tokens + spec.max_depth() <= context,
-          "prompt of " + std::to_string(prompt_len) + " tokens + " + std::to_string(req.max_new_tokens) +
-              " new tokens + a draft tree of depth " + std::to_string(spec.max_depth()) +
-              " exceeds the model's context of " + std::to_string(context) + " tokens");
-  KvCache kv(target.config(), prompt_len + req.max_new_tokens + spec.max_nodes());
+  target.begin(static_cast<int64_t>(req.prompt.size()) + req.max_new_tokens + spec.max_nodes());
   SpeculativeResult res;
   GenerationResult& gen = res.generation;
-  bool done = false;
-  auto emit = [&](int32_t token) {
-    if (done) return;
-    gen.output_tokens.push_back(token);
-    if (req.on_token) req.on_token(token);
-    gen.stopped = std::find(req.stop_tokens.begin(), req.stop_tokens.end(), token) != req.stop_tokens.end();
-    done = gen.stopped || gen.new_tokens() >= req.max_new_tokens;
-  };
+  Emitter emit{req, gen};
 
   auto start = std::chrono::steady_clock::now();
-  ForwardOutput out = target.forward_causal(req.prompt, kv, LogitRows::Last);
-  emit(sampler.sample(out.logits));
+  StepOutput out = target.forward(Step::causal(req.prompt, !greedy, true));
+  emit(choose(out, sampler));
   gen.prefill_seconds = seconds_since(start);
   start = std::chrono::steady_clock::now();
-  if (!done) drafter.begin(req.prompt, out.hidden.data(), gen.output_tokens.back());
+  if (!emit.done) drafter.begin(req.prompt, out.hidden.data(), gen.output_tokens.back());
 
-  while (!done) {
+  while (!emit.done) {
+    // Draft: a tree rooted at the last token.
     auto t0 = std::chrono::steady_clock::now();
     const DraftTree tree = build_tree(drafter, spec, gen.output_tokens.back(), sampler);
     drafter.discard_tree();
     res.stats.draft_seconds += seconds_since(t0);
 
+    // Verify: one target forward over every node; accept; keep the accepted rows.
     t0 = std::chrono::steady_clock::now();
-    const int64_t past = kv.size();
-    out = target.forward(tree.tokens, tree.positions(static_cast<int32_t>(past)), tree.mask(past), kv, LogitRows::All);
+    out = target.forward(tree_step(tree, !greedy));
     ++gen.target_forwards;
-    const Acceptance acc = sampler.params().greedy() ? verify_greedy(tree, out.logits.data(), V)
-                                                     : verify_sampling(tree, out.logits.data(), V, sampler, options.accept_rule);
-    kv.keep(kept_rows(past, acc.path));
+    const Acceptance acc = greedy ? verify_greedy_argmax(tree, out.argmax)
+                                  : verify_sampling(tree, out.logits.data(), V, sampler, options.accept_rule);
+    const std::vector<float> features = target.keep(acc.path, true);  // [path, H]
     res.stats.verify_seconds += seconds_since(t0);
     ++res.stats.steps;
     res.stats.tree_tokens += tree.size();
@@ -127,15 +117,13 @@ SpeculativeResult generate_speculative(const Model& target, Drafter& drafter, co
     if (spec.policy) spec.policy->observe(tree, acc.accepted_drafts());
     if (options.on_step) options.on_step(tree, acc);
 
+    // Commit: emit the accepted drafts and the bonus token; the drafter reads their features.
     std::vector<int32_t> next_tokens;  // the tokens that follow each accepted node
-    std::vector<float> features;       // [path, H]
     for (std::size_t i = 0; i < acc.path.size(); ++i) {
-      const int32_t node = acc.path[i];
-      features.insert(features.end(), out.hidden.begin() + node * H, out.hidden.begin() + (node + 1) * H);
       next_tokens.push_back(i + 1 < acc.path.size() ? tree.tokens[acc.path[i + 1]] : acc.bonus_token);
     }
     for (int32_t t : next_tokens) emit(t);
-    if (!done) {
+    if (!emit.done) {
       t0 = std::chrono::steady_clock::now();  // the head reads the accepted features: drafting work
       drafter.advance(features.data(), next_tokens);
       res.stats.draft_seconds += seconds_since(t0);
@@ -143,6 +131,12 @@ SpeculativeResult generate_speculative(const Model& target, Drafter& drafter, co
   }
   gen.decode_seconds = seconds_since(start);
   return res;
+}
+
+SpeculativeResult generate_speculative(const Model& model, Drafter& drafter, const TreeSpec& spec, Sampler& sampler,
+                                       const GenerationRequest& req, const SpeculativeOptions& options) {
+  LocalTarget target(model);
+  return generate_speculative(target, drafter, spec, sampler, req, options);
 }
 
 }  // namespace eaglerun

@@ -1,6 +1,7 @@
 #pragma once
 // The speculative decoding loop: draft a tree, verify it in one target forward, accept, commit.
-// Output equals plain decoding (greedy: token for token; sampling: in distribution).
+// Output equals plain decoding (greedy: token for token; sampling: in distribution). One loop for
+// every placement of the target (core/runtime/target.h); the drafter runs in this process.
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -45,6 +46,9 @@ struct SpeculativeOptions {
 };
 
 // Throws Error when the prompt plus max_new_tokens plus the tree's depth exceed the context.
+SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const TreeSpec& tree, Sampler& sampler,
+                                       const GenerationRequest& request, const SpeculativeOptions& options = {});
+// The same on a model in this process (a LocalTarget).
 SpeculativeResult generate_speculative(const Model& target, Drafter& drafter, const TreeSpec& tree, Sampler& sampler,
                                        const GenerationRequest& request, const SpeculativeOptions& options = {});
 

@@ -20,39 +20,52 @@ double GenerationResult::decode_tokens_per_second() const {
   return decode_seconds > 0 ? static_cast<double>(new_tokens() - 1) / decode_seconds : 0.0;
 }
 
-GenerationResult generate_plain(const Model& model, Sampler& sampler, const GenerationRequest& req) {
+void check_request(const GenerationRequest& req, int64_t extra, int64_t context) {
   const auto prompt_len = static_cast<int64_t>(req.prompt.size());
   require(prompt_len > 0, "the prompt is empty");
   require(req.max_new_tokens > 0, "--max-new-tokens must be positive");
-  const int64_t context = model.config().max_position;
-  require(prompt_len + req.max_new_tokens <= context,
+  require(prompt_len + req.max_new_tokens + extra <= context,
           "prompt of " + std::to_string(prompt_len) + " tokens + " + std::to_string(req.max_new_tokens) +
-              " new tokens exceeds the model's context of " + std::to_string(context) + " tokens");
-  KvCache kv = model.make_cache(prompt_len + req.max_new_tokens);
-  GenerationResult result;
+              " new tokens" + (extra ? " + a draft tree of depth " + std::to_string(extra) : "") +
+              " exceeds the model's context of " + std::to_string(context) + " tokens");
+}
 
-  auto emit = [&](int32_t token) {
-    result.output_tokens.push_back(token);
-    if (req.on_token) req.on_token(token);
-    const bool stop = std::find(req.stop_tokens.begin(), req.stop_tokens.end(), token) != req.stop_tokens.end();
-    result.stopped = stop;
-    return stop || result.new_tokens() >= req.max_new_tokens;
-  };
+void Emitter::operator()(int32_t token) {
+  if (done) return;
+  result.output_tokens.push_back(token);
+  if (request.on_token) request.on_token(token);
+  result.stopped = std::find(request.stop_tokens.begin(), request.stop_tokens.end(), token) != request.stop_tokens.end();
+  done = result.stopped || result.new_tokens() >= request.max_new_tokens;
+}
+
+int32_t choose(const StepOutput& out, Sampler& sampler) {
+  return sampler.params().greedy() ? out.argmax.back() : sampler.sample(out.logits);
+}
+
+GenerationResult generate_plain(Target& target, Sampler& sampler, const GenerationRequest& req) {
+  check_request(req, 0, target.config().max_position);
+  const bool full_logits = !sampler.params().greedy();
+  target.begin(static_cast<int64_t>(req.prompt.size()) + req.max_new_tokens);
+  GenerationResult result;
+  Emitter emit{req, result};
 
   auto start = std::chrono::steady_clock::now();
-  ForwardOutput out = model.forward_causal(req.prompt, kv, LogitRows::Last);
-  bool done = emit(sampler.sample(out.logits));
+  emit(choose(target.forward(Step::causal(req.prompt, full_logits, false)), sampler));
   result.prefill_seconds = seconds_since(start);
-
   start = std::chrono::steady_clock::now();
-  while (!done) {
+  while (!emit.done) {
     const int32_t last = result.output_tokens.back();
-    out = model.forward_causal(std::span(&last, 1), kv, LogitRows::Last);
+    const StepOutput out = target.forward(Step::causal(std::span(&last, 1), full_logits, false));
     ++result.target_forwards;
-    done = emit(sampler.sample(out.logits));
+    emit(choose(out, sampler));
   }
   result.decode_seconds = seconds_since(start);
   return result;
+}
+
+GenerationResult generate_plain(const Model& model, Sampler& sampler, const GenerationRequest& req) {
+  LocalTarget target(model);
+  return generate_plain(target, sampler, req);
 }
 
 }  // namespace eaglerun

@@ -1,6 +1,7 @@
 #pragma once
-// Plain autoregressive decoding with one model: prefill the prompt, then one target forward per
-// new token. The EAGLE loop shares this result type, so both are reported the same way.
+// Plain autoregressive decoding: prefill the prompt, then one target forward per new token. One
+// loop for every placement of the target (core/runtime/target.h: this process, or MPI ranks). The
+// EAGLE loop shares the request and result types, so both are reported the same way.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "core/model/model.h"
+#include "core/runtime/target.h"
 #include "core/sampling/sampler.h"
 
 namespace eaglerun {
@@ -35,7 +37,23 @@ struct GenerationRequest {
 };
 
 // Plain decoding. Throws Error when the prompt is empty or prompt + max_new_tokens exceeds the context.
+GenerationResult generate_plain(Target& target, Sampler& sampler, const GenerationRequest& request);
+// The same on a model in this process (a LocalTarget).
 GenerationResult generate_plain(const Model& model, Sampler& sampler, const GenerationRequest& request);
+
+// Parts both loops share.
+// Throws Error for an empty prompt, a non-positive token limit, or prompt + max_new_tokens +
+// `extra` (a draft tree's depth) beyond `context`.
+void check_request(const GenerationRequest& request, int64_t extra, int64_t context);
+// Emits tokens into a result until a stop token or the token limit; later tokens are ignored.
+struct Emitter {
+  const GenerationRequest& request;
+  GenerationResult& result;
+  bool done = false;
+  void operator()(int32_t token);
+};
+// The token of a step's last logits row, as Sampler::sample picks it (greedy: the target's argmax).
+int32_t choose(const StepOutput& out, Sampler& sampler);
 
 // Seconds since `start`, as a double.
 double seconds_since(std::chrono::steady_clock::time_point start);

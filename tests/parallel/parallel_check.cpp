@@ -153,10 +153,10 @@ class Checker {
         const GenerationRequest req{p, o_.tokens, {}, {}};
         Sampler s1(sp), s2(sp), s3(sp), s4(sp);
         const auto want = generate_plain(whole_, s1, req).output_tokens;
-        const auto plain = generate_plain_distributed(target_, s2, req).output_tokens;
+        const auto plain = generate_plain(target_, s2, req).output_tokens;
         EagleDrafter d1(whole_, head, 256), d2(whole_, head, 256);
         const auto eagle_one = generate_speculative(whole_, d1, spec, s3, req).generation.output_tokens;
-        const SpeculativeResult eagle = generate_speculative_distributed(target_, d2, spec, s4, req);
+        const SpeculativeResult eagle = generate_speculative(target_, d2, spec, s4, req);
         const std::string what = "prompt " + std::to_string(i) + " T=" + std::to_string(temperature);
         const bool exact = !o_.lossless_only;
         expect_if(exact, plain == want, "plain tokens vs one rank's, " + what);
@@ -173,8 +173,8 @@ class Checker {
       Sampler s5({}), s6({});
       ModelDrafter self(whole_, 256);
       const GenerationRequest req{p, o_.tokens, {}, {}};
-      const SpeculativeResult r = generate_speculative_distributed(target_, self, spec, s6, req);
-      expect(r.generation.output_tokens == generate_plain_distributed(target_, s5, req).output_tokens,
+      const SpeculativeResult r = generate_speculative(target_, self, spec, s6, req);
+      expect(r.generation.output_tokens == generate_plain(target_, s5, req).output_tokens,
              "self-drafted EAGLE tokens vs the split's plain tokens, prompt " + std::to_string(i));
       self_tau_ = std::max(self_tau_, r.stats.tau());
       check_oracle(spec, p, i);
@@ -186,11 +186,11 @@ class Checker {
   void check_oracle(const TreeSpec& spec, const std::vector<int32_t>& p, std::size_t i) {
     const GenerationRequest req{p, kOracleTokens, {}, {}};
     Sampler s1({}), s2({});
-    const auto plain = generate_plain_distributed(target_, s1, req).output_tokens;
+    const auto plain = generate_plain(target_, s1, req).output_tokens;
     test::OracleDrafter oracle(plain, whole_.config().vocab_size, test::OracleSchedule::for_tree(spec, 100 + i), 7 + i);
     SpeculativeOptions options;
     options.on_step = oracle_.observer();
-    const SpeculativeResult r = generate_speculative_distributed(target_, oracle, spec, s2, req, options);
+    const SpeculativeResult r = generate_speculative(target_, oracle, spec, s2, req, options);
     expect(r.generation.output_tokens == plain, "oracle EAGLE tokens vs the split's plain tokens, prompt " +
                                                     std::to_string(i));
   }
@@ -211,7 +211,7 @@ class Checker {
     const std::vector<GenerationResult> batch = generate_plain_batch_distributed(target_, requests);
     for (std::size_t i = 0; i < prompts_.size(); ++i) {
       Sampler alone({});
-      const auto want = o_.lossless_only ? generate_plain_distributed(target_, alone, requests[i]).output_tokens
+      const auto want = o_.lossless_only ? generate_plain(target_, alone, requests[i]).output_tokens
                                          : generate_plain(whole_, alone, requests[i]).output_tokens;
       expect(batch[i].output_tokens == want, "batched tokens vs decoded alone, prompt " + std::to_string(i));
     }

@@ -9,7 +9,7 @@
 #include "core/kernels/matmul.h"
 #include "core/eagle/verifier.h"
 #include "parallel/shard_plan.h"
-#include "parallel/step.h"
+#include "core/runtime/step.h"
 
 namespace eaglerun {
 namespace {

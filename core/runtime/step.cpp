@@ -1,4 +1,4 @@
-#include "parallel/step.h"
+#include "core/runtime/step.h"
 
 #include <numeric>
 #include <string>
@@ -6,6 +6,15 @@
 #include "core/error.h"
 
 namespace eaglerun {
+
+Step Step::causal(std::span<const int32_t> tokens, bool full_logits, bool want_hidden) {
+  Step s;
+  s.tokens.assign(tokens.begin(), tokens.end());
+  s.rows = LogitRows::Last;
+  s.full_logits = full_logits;
+  s.want_hidden = want_hidden;
+  return s;
+}
 
 int64_t Step::logit_rows() const {
   if (rows == LogitRows::All) return size();

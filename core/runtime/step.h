@@ -1,7 +1,8 @@
 #pragma once
-// One forward step of the distributed target, as every rank sees it, and what comes back to the
-// coordinator. A step is a tree of new tokens after the cached ones (a plain run is a chain).
+// One forward step of a target (core/runtime/target.h), and what comes back: a tree of new tokens
+// after the cached ones (a plain run is a chain). A distributed target sends it to every rank.
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "core/model/attention_mask.h"
@@ -17,6 +18,9 @@ struct Step {
   bool full_logits = false;          // all V logits of those rows, else only their argmax
   bool want_hidden = false;          // the final-normed hidden state [n, H] too
   int32_t sequence = 0;              // which of the sequences begun together (its own KV cache)
+
+  // A causal run of `tokens` with the last row's logits (all V when full_logits, else its argmax).
+  static Step causal(std::span<const int32_t> tokens, bool full_logits, bool want_hidden);
 
   int64_t size() const { return static_cast<int64_t>(tokens.size()); }
   int64_t logit_rows() const;  // n, 1 or 0
