@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The command line under mpirun (ctest label mpi):
 #   --pp 2 with the trained head (eagle1): EAGLE tokens equal plain decoding's, under the split and
-#   on one rank; lossless EAGLE at --tp 3;
+#   on one rank, and with --tree auto; lossless EAGLE at --tp 3;
 #   --tp 2 on a random LLaMA (12 / 4 heads) with the default model's tokenizer: EAGLE = plain;
 #   a split that does not fit gets one error line and a non-zero exit;
 #   bench reports communication per step;
@@ -24,6 +24,9 @@ echo "== --pp 2: EAGLE (default head, eagle1 tree) equals plain decoding, split 
 "$mpirun" -np 2 "$eaglerun" generate "${common[@]}" --draft default --pp 2 > "$work/pp2.jsonl"
 [ "$(tokens "$work/pp2_plain.jsonl")" = "$(tokens "$work/pp2.jsonl")" ] || fail "--pp 2 EAGLE differs from --pp 2 plain"
 [ "$(tokens "$work/one_plain.jsonl")" = "$(tokens "$work/pp2.jsonl")" ] || fail "--pp 2 EAGLE differs from one rank's plain"
+echo "== --pp 2 --tree auto (its cost curve measured through the split): EAGLE equals plain decoding"
+"$mpirun" -np 2 "$eaglerun" generate "${common[@]}" --draft default --draft-vocab 2048 --tree auto --pp 2 > "$work/pp2_auto.jsonl"
+[ "$(tokens "$work/pp2_plain.jsonl")" = "$(tokens "$work/pp2_auto.jsonl")" ] || fail "--pp 2 --tree auto EAGLE differs from plain"
 
 echo "== --tp 3: EAGLE tokens equal the split's plain tokens"
 "$mpirun" -np 3 "$eaglerun" generate "${common[@]}" --tp 3 > "$work/tp3_plain.jsonl"
