@@ -12,6 +12,7 @@ int run_generate(int argc, char** argv);
 int run_bench(int argc, char** argv);
 int run_extract(int argc, char** argv);
 int run_train(int argc, char** argv);
+int run_experiment(int argc, char** argv);
 }  // namespace eaglerun::cli
 
 namespace {
@@ -22,7 +23,8 @@ void usage(std::ostream& out) {
          "  generate   generate text for a prompt or a JSONL file of prompts\n"
          "  bench      measure prefill and decode speed and memory bandwidth\n"
          "  extract    write target features for draft-head training to HDF5 shards\n"
-         "  train      train an EAGLE draft head on extracted features\n\n"
+         "  train      train an EAGLE draft head on extracted features\n"
+         "  experiment run an experiment config's cells into HDF5 files (plain vs EAGLE, per step)\n\n"
          "'eaglerun <command> --help' lists a command's options.\n";
 }
 
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
       {"bench", eaglerun::cli::run_bench},
       {"extract", eaglerun::cli::run_extract},
       {"train", eaglerun::cli::run_train},
+      {"experiment", eaglerun::cli::run_experiment},
   };
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     usage(argc < 2 ? std::cerr : std::cout);

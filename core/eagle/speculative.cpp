@@ -96,12 +96,13 @@ SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const T
   start = std::chrono::steady_clock::now();
   if (!emit.done) drafter.begin(req.prompt, out.hidden.data(), gen.output_tokens.back());
 
+  double advance_seconds = 0;  // the drafter's advance after the previous step
   while (!emit.done) {
     // Draft: a tree rooted at the last token.
     auto t0 = std::chrono::steady_clock::now();
     const DraftTree tree = build_tree(drafter, spec, gen.output_tokens.back(), sampler);
     drafter.discard_tree();
-    res.stats.draft_seconds += seconds_since(t0);
+    const double draft_seconds = advance_seconds + seconds_since(t0);
 
     // Verify: one target forward over every node; accept; keep the accepted rows.
     t0 = std::chrono::steady_clock::now();
@@ -110,12 +111,14 @@ SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const T
     const Acceptance acc = greedy ? verify_greedy_argmax(tree, out.argmax)
                                   : verify_sampling(tree, out.logits.data(), V, sampler, options.accept_rule);
     const std::vector<float> features = target.keep(acc.path, true);  // [path, H]
-    res.stats.verify_seconds += seconds_since(t0);
+    const double verify_seconds = seconds_since(t0);
+    res.stats.draft_seconds += draft_seconds;
+    res.stats.verify_seconds += verify_seconds;
     ++res.stats.steps;
     res.stats.tree_tokens += tree.size();
     res.stats.record(acc.accepted_drafts(), tree.max_depth());
     if (spec.policy) spec.policy->observe(tree, acc.accepted_drafts());
-    if (options.on_step) options.on_step(tree, acc);
+    if (options.on_step) options.on_step({tree, acc, draft_seconds, verify_seconds});
 
     // Commit: emit the accepted drafts and the bonus token; the drafter reads their features.
     std::vector<int32_t> next_tokens;  // the tokens that follow each accepted node
@@ -123,10 +126,11 @@ SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const T
       next_tokens.push_back(i + 1 < acc.path.size() ? tree.tokens[acc.path[i + 1]] : acc.bonus_token);
     }
     for (int32_t t : next_tokens) emit(t);
+    advance_seconds = 0;
     if (!emit.done) {
       t0 = std::chrono::steady_clock::now();  // the head reads the accepted features: drafting work
       drafter.advance(features.data(), next_tokens);
-      res.stats.draft_seconds += seconds_since(t0);
+      advance_seconds = seconds_since(t0);
     }
   }
   gen.decode_seconds = seconds_since(start);

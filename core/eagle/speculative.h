@@ -36,11 +36,20 @@ struct SpeculativeResult {
   SpeculativeStats stats;
 };
 
+// One speculative step as the loop saw it: the tree the target verified, what it accepted, and
+// the step's times. Recorders (experiments/) and tests read it.
+struct StepRecord {
+  const DraftTree& tree;
+  const Acceptance& acceptance;
+  double draft_seconds;   // the drafter's advance after the previous step + building this tree
+  double verify_seconds;  // the target's forward over the tree, acceptance, keeping the path
+};
+
 // What a caller may attach to the loop; neither changes which tokens a correct loop emits.
 struct SpeculativeOptions {
-  // Called after every verification with the tree the target verified and what it accepted
-  // (tests count accepted depths and sibling ranks from it). May be empty.
-  std::function<void(const DraftTree& tree, const Acceptance& acceptance)> on_step;
+  // Called after every verification (tests count accepted depths and sibling ranks from it; the
+  // experiment recorder stores it). May be empty.
+  std::function<void(const StepRecord& step)> on_step;
   // The sampling rule per tree node (see verifier.h); tests swap in wrong rules.
   ChildAcceptRule accept_rule = accept_among_children;
 };

@@ -58,6 +58,10 @@ std::vector<int32_t> Engine::encode_prompt(const std::string& user_message, bool
   return tokenizer_->encode(render_chat(chat_format_, {{"user", user_message}}, true));
 }
 
+std::vector<int32_t> Engine::encode_conversation(const std::vector<ChatMessage>& messages) const {
+  return tokenizer_->encode(render_chat(chat_format_, messages, chat_format_ != ChatFormat::None));
+}
+
 std::vector<int32_t> Engine::stop_tokens(bool raw) const {
   std::vector<int32_t> stops;
   if (tokenizer_->eos_id() >= 0) stops.push_back(tokenizer_->eos_id());

@@ -33,6 +33,9 @@ class Engine {
 
   // Token ids of a user message: rendered with the chat template (unless `raw`) and encoded.
   std::vector<int32_t> encode_prompt(const std::string& user_message, bool raw) const;
+  // Token ids of a conversation ending with a user message, rendered with the chat template and the
+  // assistant's generation prompt (raw formats: the contents concatenated).
+  std::vector<int32_t> encode_conversation(const std::vector<ChatMessage>& messages) const;
   // Token ids that end generation: EOS plus the chat format's end-of-turn token(s).
   std::vector<int32_t> stop_tokens(bool raw) const;
 

@@ -17,8 +17,8 @@ struct AcceptanceCounts {
   int64_t deep_non_first = 0;  // ... and accepted 2 or more drafts
 
   void add(const DraftTree& tree, const Acceptance& acceptance);
-  std::function<void(const DraftTree&, const Acceptance&)> observer() {
-    return [this](const DraftTree& t, const Acceptance& a) { add(t, a); };
+  std::function<void(const StepRecord&)> observer() {
+    return [this](const StepRecord& s) { add(s.tree, s.acceptance); };
   }
   int64_t accepted(std::size_t length) const { return length < by_length.size() ? by_length[length] : 0; }
   // "steps 312: accepted 0:51 1:60 ... non-first 140 (deep 90)".

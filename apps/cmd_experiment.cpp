@@ -1,0 +1,184 @@
+// eaglerun experiment list|run CONFIG: the experiment runner. A config's axes expand into cells;
+// `run` decodes each cell's requests plainly and with EAGLE, interleaved, and writes one HDF5
+// file per cell into --out (written as .partial, renamed when complete). A rerun skips finished
+// cells, so an interrupted sweep (Slurm preemption, kill -9) resumes losing at most the cell in
+// progress; a folder holding another config's cells is refused. Under mpirun rank 0 records.
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "apps/cli_common.h"
+#include "apps/draft_options.h"
+#include "apps/target_session.h"
+#include "core/error.h"
+#include "core/kernels/kernel_isa.h"
+#include "core/kernels/memory_bandwidth.h"
+#include "experiments/experiment_config.h"
+#include "experiments/run_provenance.h"
+#include "experiments/sha256.h"
+#include "experiments/speedup_cell.h"
+
+namespace eaglerun::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ExperimentOptions {
+  std::string action, config, out, cells;
+  bool dry_run = false;
+  ParallelOptions parallel;
+};
+
+// The folder's experiment.json: the config every cell in it belongs to. Written on first use;
+// a different config later is refused.
+void claim_folder(const std::string& out, const ExperimentConfig& config) {
+  fs::create_directories(out);
+  const std::string marker = out + "/experiment.json";
+  const std::string mine = config.source.dump(2);
+  if (fs::exists(marker)) {
+    std::ifstream in(marker);
+    nlohmann::json theirs;
+    try {
+      theirs = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception&) {
+      throw Error(marker + " is not valid JSON; this folder does not hold an eaglerun experiment");
+    }
+    require(theirs == config.source,
+            out + " holds the cells of another experiment config (" + marker + "); use another --out");
+    return;
+  }
+  std::ofstream(marker + ".partial") << mine << "\n";
+  fs::rename(marker + ".partial", marker);
+}
+
+Provenance base_provenance(const ExperimentConfig& config, const EngineOptions& engine, const World& world,
+                           ThreadPool& pool) {
+  Provenance p;
+  p.experiment_json = config.source.dump();
+  const GitState git = git_state(source_path("."));
+  p.git_commit = git.commit;
+  p.git_dirty = git.dirty;
+  p.eaglerun_version = "0.1.0";
+  p.model_path = engine.model_path;
+  p.model_sha256 = digest_path(engine.model_path).sha256;
+  p.precision = config.precision;
+  p.cpu_model = cpu_model_name();
+  p.kernel_isa = std::string(kernel_isa_name(active_kernel_isa()));
+  p.threads = config.threads;
+  p.world_size = world.size;
+  p.tp = world.tp;
+  p.pp = world.pp;
+  p.ep = world.ep;
+  p.memory_bandwidth_gbps = measure_read_bandwidth_gbps(pool, std::size_t(256) << 20);
+  return p;
+}
+
+std::string head_folder(const std::string& draft) {
+  return draft == "default" ? source_path("data/heads/smollm2-135m-instruct") : draft;
+}
+
+int list_cells(const ExperimentConfig& config, const std::vector<ExperimentCell>& cells) {
+  for (const ExperimentCell& c : cells) std::cout << fmt::format("{:4d}  {}\n", c.index, c.name());
+  std::cout << fmt::format("{} cells ({}); Slurm: sbatch --array=0-{}\n", cells.size(), config.kind, cells.size() - 1);
+  return 0;
+}
+
+int run_cells(const ExperimentOptions& o, const ExperimentConfig& config, const std::vector<ExperimentCell>& cells) {
+  require(!o.out.empty(), "experiment run needs --out DIR");
+  const std::vector<int> selected = parse_cell_selection(o.cells, static_cast<int>(cells.size()));
+  if (o.dry_run) {
+    for (int i : selected) {
+      const bool done = fs::exists(o.out + "/" + cells[i].name() + ".h5");
+      std::cout << fmt::format("{:4d}  {}  {}\n", i, cells[i].name(), done ? "done" : "to run");
+    }
+    return 0;
+  }
+  EngineOptions engine_options;
+  engine_options.model_path = config.model;
+  engine_options.threads = config.threads;
+  finish_engine_options(engine_options, config.precision);
+  auto session = TargetSession::start(o.parallel, engine_options);
+  if (session->worker()) return session->serve();
+  claim_folder(o.out, config);
+  Engine& engine = session->engine();
+  Provenance provenance = base_provenance(config, engine_options, session->world(), engine.pool());
+  const bool shipped_head = config.draft != "random";
+  provenance.head_path = shipped_head ? head_folder(config.draft) : "random";
+  provenance.head_sha256 = shipped_head ? digest_path(head_folder(config.draft) + "/model.safetensors").sha256 : "";
+  const bool terminal = isatty(STDERR_FILENO) != 0;
+  for (std::size_t k = 0; k < selected.size(); ++k) {
+    const int i = selected[k];
+    const ExperimentCell& cell = cells[i];
+    const std::string path = o.out + "/" + cell.name() + ".h5";
+    if (fs::exists(path)) {
+      std::cerr << fmt::format("cell {} done: {}\n", i, path);
+      continue;
+    }
+    DraftOptions d;
+    d.draft = config.draft;
+    d.tree = cell.tree;
+    d.draft_vocab = config.draft_vocab;
+    DraftSetup draft = make_draft_setup(d, engine, session->target(), engine_options, engine.model().config().max_position);
+    const auto start = std::chrono::steady_clock::now();
+    const CellRecord record = run_speedup_cell(
+        config, cell, session->target(), engine, *draft.drafter, draft.tree, [&](const CellProgress& p) {
+          if (!terminal) return;  // a log gets the cell's JSON line below
+          std::cerr << fmt::format("\rcell {} ({} of {} to run): request {}/{}, EAGLE {:.1f} tokens/s   ", i, k + 1,
+                                   selected.size(), p.requests_done, p.requests_total,
+                                   p.eagle_seconds > 0 ? p.eagle_tokens / p.eagle_seconds : 0.0)
+                    << std::flush;
+        });
+    if (terminal) std::cerr << "\n";
+    provenance.config_json = cell.to_json(config).dump();
+    provenance.date_utc = utc_timestamp();
+    record.write(path, provenance);
+    std::cout << nlohmann::json{{"cell", i}, {"name", cell.name()}, {"file", path}, {"requests", record.requests()},
+                                {"seconds", seconds_since(start)}}
+                     .dump()
+              << std::endl;
+  }
+  session->finish();
+  return 0;
+}
+
+}  // namespace
+
+int run_experiment(int argc, char** argv) {
+  ExperimentOptions o;
+  po::options_description desc("experiment options");
+  desc.add_options()
+      ("action", po::value(&o.action), "list (the cells of CONFIG) or run")
+      ("config", po::value(&o.config), "experiment config (JSON, // comments allowed; docs/EXPERIMENTS.md)")
+      ("out", po::value(&o.out), "run: the folder of the cells' HDF5 files (one config per folder)")
+      ("cells", po::value(&o.cells), "run: only these cells, e.g. 0,2-4 (a Slurm array task's share)")
+      ("dry-run", po::bool_switch(&o.dry_run), "run: print which cells are done and which would run");
+  add_parallel_options(desc, o.parallel);
+  po::positional_options_description positional;
+  positional.add("action", 1).add("config", 1);
+  po::options_description all(desc);
+  all.add_options()("help,h", "show this help");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    if (vm.count("help")) {
+      std::cout << "usage: eaglerun experiment list CONFIG\n"
+                   "       eaglerun experiment run CONFIG --out DIR [--cells I,J-K] [--dry-run]\n\n"
+                << all << "\n";
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw Error(std::string(e.what()) + " (see 'eaglerun experiment --help')");
+  }
+  require(o.action == "list" || o.action == "run", "experiment: expected 'list' or 'run', got '" + o.action + "'");
+  require(!o.config.empty(), "experiment " + o.action + " needs a CONFIG file");
+  const ExperimentConfig config = parse_experiment_config(o.config);
+  const std::vector<ExperimentCell> cells = expand_cells(config);
+  return o.action == "list" ? list_cells(config, cells) : run_cells(o, config, cells);
+}
+
+}  // namespace eaglerun::cli

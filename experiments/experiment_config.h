@@ -1,0 +1,50 @@
+#pragma once
+// An experiment config (JSON with // comments; docs/EXPERIMENTS.md) and its expansion into cells:
+// every combination of the list-valued axes (trees x eval sets x temperatures x seeds), each
+// recorded in its own HDF5 file by `eaglerun experiment run`.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace eaglerun {
+
+struct ExperimentConfig {
+  std::string kind;                     // "speedup": plain and EAGLE decoding of every turn, interleaved
+  std::string model = "default";        // .gguf / Hugging Face folder, or "default"
+  std::string draft = "default";        // EAGLE head folder, "default" (the shipped head) or "random"
+  int64_t draft_vocab = 0;              // draft over the head's N most frequent tokens; 0 = all
+  std::vector<std::string> trees;       // axis: --tree specs
+  std::vector<std::string> eval_sets;   // axis: names under data/eval/ or .jsonl paths
+  std::vector<double> temperatures;     // axis: 0 = greedy
+  double top_p = 1.0;                   // sampling filters (with temperature > 0)
+  int top_k = 0;
+  std::vector<uint64_t> seeds;          // axis: sampling seeds
+  int64_t max_new_tokens = 256;         // per turn
+  int64_t prompt_limit = 0;             // questions per eval set; 0 = all
+  int max_turns = 0;                    // turns per question; 0 = every turn
+  int threads = 2;
+  std::string precision = "fast";       // fast | reference
+  nlohmann::json source;                // the config as given, recorded in every cell
+};
+
+struct ExperimentCell {
+  int index = 0;
+  std::string tree, eval_set;
+  double temperature = 0;
+  uint64_t seed = 0;
+  // "cell-0003-eagle1-mt_bench-T0-s0": the file name without ".h5" (unsafe characters become '_').
+  std::string name() const;
+  // The config with this cell's axes as single values (what the cell's file records).
+  nlohmann::json to_json(const ExperimentConfig& config) const;
+};
+
+// Throws Error with one line for unreadable JSON, unknown settings, wrong types or empty axes.
+ExperimentConfig parse_experiment_config(const std::string& path);
+ExperimentConfig experiment_config_from_json(const nlohmann::json& j);
+std::vector<ExperimentCell> expand_cells(const ExperimentConfig& config);
+// "0,2-4" -> {0, 2, 3, 4}; empty = all n. Throws Error for indices outside [0, n) or bad syntax.
+std::vector<int> parse_cell_selection(const std::string& spec, int n);
+
+}  // namespace eaglerun

@@ -1,0 +1,63 @@
+#pragma once
+// What one experiment cell records, kept in memory while the cell runs and written as one HDF5
+// file at its end (schema "eaglerun.experiment" version 1, docs/HDF5_SCHEMA.md): per request (one
+// turn of a question) the prompt, plain and EAGLE outputs and times; per speculative step the tree
+// size and depth, accepted length and times; per tree node its depth, rank among its siblings,
+// parent and whether it was accepted; and summary datasets derived from those.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/eagle/speculative.h"
+
+namespace eaglerun {
+
+// Where a cell's numbers came from: the config, the code, the files and the machine.
+struct Provenance {
+  std::string config_json;         // this cell's config
+  std::string experiment_json;     // the whole experiment's config
+  std::string git_commit, eaglerun_version, date_utc;
+  bool git_dirty = false;
+  std::string model_path, model_sha256, head_path, head_sha256;
+  std::string precision, cpu_model, kernel_isa;
+  int64_t threads = 0, world_size = 1, tp = 1, pp = 1, ep = 1;
+  double memory_bandwidth_gbps = 0;  // measured streaming read, this run
+};
+
+struct RequestRecord {
+  std::string id, eval_set;
+  int32_t turn = 0;
+  std::vector<int32_t> prompt, plain_output, eagle_output;
+  double plain_prefill_seconds = 0, plain_decode_seconds = 0, eagle_prefill_seconds = 0, eagle_decode_seconds = 0;
+  int64_t plain_target_forwards = 0, eagle_target_forwards = 0;
+  double tau = 0;  // EAGLE's tokens per target forward in its decode steps (bonus included)
+};
+
+class CellRecord {
+ public:
+  // The steps of the request being decoded: call add_step from SpeculativeOptions::on_step, then
+  // add_request once the request is done.
+  void add_step(const StepRecord& step);
+  void add_request(RequestRecord request);
+
+  int64_t requests() const { return static_cast<int64_t>(requests_.size()); }
+  // Writes `path` + ".partial", then renames it to `path`: a reader never sees half a cell.
+  void write(const std::string& path, const Provenance& provenance) const;
+
+ private:
+  struct Step {
+    int32_t request, tree_size, tree_depth, accepted;
+    double draft_seconds, verify_seconds;
+  };
+  struct Node {
+    int32_t step, depth, rank, parent, token;
+    uint8_t accepted;
+  };
+  std::vector<RequestRecord> requests_;
+  std::vector<int64_t> request_first_step_{0};  // [requests + 1]
+  std::vector<Step> steps_;
+  std::vector<int64_t> step_first_node_{0};     // [steps + 1]
+  std::vector<Node> nodes_;
+};
+
+}  // namespace eaglerun

@@ -1,0 +1,19 @@
+#pragma once
+// Facts about the code and the machine that every recorded file carries.
+#include <string>
+
+namespace eaglerun {
+
+struct GitState {
+  std::string commit = "unknown";  // HEAD of the source tree, "unknown" without git
+  bool dirty = false;              // tracked files differ from HEAD
+};
+
+// The git state of the source tree at `dir` (git must be on PATH).
+GitState git_state(const std::string& dir);
+// "AMD EPYC ..." from /proc/cpuinfo's first "model name", or "unknown".
+std::string cpu_model_name();
+// "2026-12-01T23:59:59Z".
+std::string utc_timestamp();
+
+}  // namespace eaglerun
