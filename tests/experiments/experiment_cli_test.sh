@@ -33,7 +33,8 @@ check "$work/full" --expect-cells 4
 
 echo "== interrupted runs resume to the same records"
 interrupt() {  # interrupt SIGNAL SECONDS: a run into $work/resumed stopped by SIGNAL after SECONDS
-  "$eaglerun" experiment run "$work/config.json" --out "$work/resumed" > /dev/null 2>&1 &
+  # (a non-interactive shell starts background jobs with SIGINT ignored: restore its default)
+  env --default-signal=INT "$eaglerun" experiment run "$work/config.json" --out "$work/resumed" > /dev/null 2>&1 &
   local pid=$!
   sleep "$2"
   kill "-$1" "$pid" 2>/dev/null || true
@@ -42,9 +43,9 @@ interrupt() {  # interrupt SIGNAL SECONDS: a run into $work/resumed stopped by S
 }
 interrupt TERM 3
 [ "$(ls "$work/resumed"/cell-*.h5 2>/dev/null | wc -l)" -lt 4 ] || fail "the first run was not interrupted"
+interrupt INT 3
+interrupt KILL 4
 interrupt KILL 5
-interrupt INT 2
-interrupt KILL 6
 "$eaglerun" experiment run "$work/config.json" --out "$work/resumed" > /dev/null
 check "$work/resumed" --expect-cells 4
 "$python" - "$work/full" "$work/resumed" <<'PY'
