@@ -36,7 +36,9 @@ struct ExperimentOptions {
 // The folder's experiment.json: the config every cell in it belongs to. Written on first use;
 // a different config later is refused.
 void claim_folder(const std::string& out, const ExperimentConfig& config) {
-  fs::create_directories(out);
+  std::error_code ec;
+  fs::create_directories(out, ec);  // another array task may create it at the same moment
+  require(fs::is_directory(out), "cannot create the results folder " + out + (ec ? ": " + ec.message() : ""));
   const std::string marker = out + "/experiment.json";
   const std::string mine = config.source.dump(2);
   if (fs::exists(marker)) {
@@ -51,8 +53,10 @@ void claim_folder(const std::string& out, const ExperimentConfig& config) {
             out + " holds the cells of another experiment config (" + marker + "); use another --out");
     return;
   }
-  std::ofstream(marker + ".partial") << mine << "\n";
-  fs::rename(marker + ".partial", marker);
+  // Several array tasks may claim the folder at once: each writes its own file, the renames agree.
+  const std::string partial = marker + ".partial." + std::to_string(::getpid());
+  std::ofstream(partial) << mine << "\n";
+  fs::rename(partial, marker);
 }
 
 Provenance base_provenance(const ExperimentConfig& config, const EngineOptions& engine, const World& world,

@@ -3,7 +3,9 @@
 # the slurm/ templates submitted with sbatch --wait (ctest label slurm):
 #   single_node.sbatch: a 2-rank (--pp 2) EAGLE job gives the same tokens as one rank;
 #   a job whose eaglerun fails passes its non-zero exit code through sbatch --wait;
-#   tree_sweep.sbatch: a 2-task job array, one JSON result per tree.
+#   tree_sweep.sbatch: a 2-task job array, one JSON result per tree;
+#   sweep.sbatch: an experiment's cells over a 2-task array into one folder, each cell once, and a
+#   resubmitted array runs nothing.
 # usage: slurm_test.sh EAGLERUN REPO_ROOT MODEL
 set -euo pipefail
 eaglerun="$1" root="$2" model="$3"
@@ -123,5 +125,20 @@ for i in 0 1; do
   python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["identical_outputs"] == 1, j; print(j["tree"], j["tau"])' \
     "$work/logs-sweep-$i/rank-0.out" || fail "sweep task $i"
 done
+
+echo "== sweep.sbatch: an experiment's 4 cells over a 2-task array into one folder, then resubmitted"
+cat > "$work/experiment.json" <<'JSON'
+{"kind": "speedup", "draft": "default", "draft_vocab": 2048, "trees": ["chain:1", "eagle1"],
+ "eval_sets": ["mt_bench"], "temperatures": [0.0, 1.0], "max_new_tokens": 8, "prompt_limit": 1, "threads": 1}
+JSON
+for round in 1 2; do
+  LOGS="$work/logs-exp-$round" CONFIG="$work/experiment.json" OUT="$work/results" sbatch --wait --quiet --array=0-1 \
+    --cpus-per-task=1 --time=5 --output="$work/exp-$round-%a.log" slurm/sweep.sbatch || { cat "$work"/logs-exp-$round-*/rank-*.err >&2; fail "sweep round $round failed"; }
+done
+[ "$(ls "$work/results"/cell-*.h5 | wc -l)" -eq 4 ] || fail "expected 4 cells in the folder"
+[ -z "$(ls "$work/results" | grep partial || true)" ] || fail "a .partial file was left"
+[ "$(cat "$work"/logs-exp-1-*/rank-0.out | wc -l)" -eq 4 ] || fail "the first round did not run each cell once"
+[ "$(cat "$work"/logs-exp-2-*/rank-0.out | wc -l)" -eq 0 ] || fail "the resubmitted round ran finished cells"
+/usr/bin/python3 "$root/tests/experiments/check_experiment_cells.py" "$work/results" --expect-cells 4 || fail "cell invariants"
 
 echo "PASS"
