@@ -18,6 +18,7 @@
 #include "core/kernels/kernel_isa.h"
 #include "core/kernels/memory_bandwidth.h"
 #include "experiments/experiment_config.h"
+#include "experiments/progress_bar.h"
 #include "experiments/run_provenance.h"
 #include "experiments/sha256.h"
 #include "experiments/speedup_cell.h"
@@ -114,6 +115,8 @@ int run_cells(const ExperimentOptions& o, const ExperimentConfig& config, const 
   provenance.head_path = shipped_head ? head_folder(config.draft) : "random";
   provenance.head_sha256 = shipped_head ? digest_path(head_folder(config.draft) + "/model.safetensors").sha256 : "";
   const bool terminal = isatty(STDERR_FILENO) != 0;
+  const auto sweep_start = std::chrono::steady_clock::now();
+  int64_t requests_run = 0;  // by this run, for the ETA
   for (std::size_t k = 0; k < selected.size(); ++k) {
     const int i = selected[k];
     const ExperimentCell& cell = cells[i];
@@ -131,11 +134,18 @@ int run_cells(const ExperimentOptions& o, const ExperimentConfig& config, const 
     const CellRecord record = run_speedup_cell(
         config, cell, session->target(), engine, *draft.drafter, draft.tree, [&](const CellProgress& p) {
           if (!terminal) return;  // a log gets the cell's JSON line below
-          std::cerr << fmt::format("\rcell {} ({} of {} to run): request {}/{}, EAGLE {:.1f} tokens/s   ", i, k + 1,
-                                   selected.size(), p.requests_done, p.requests_total,
-                                   p.eagle_seconds > 0 ? p.eagle_tokens / p.eagle_seconds : 0.0)
+          // ETA: this run's mean seconds per request times the requests left, counting each cell
+          // still to run as large as this one.
+          const double per_request = seconds_since(sweep_start) / static_cast<double>(requests_run + p.requests_done);
+          const auto left = static_cast<double>(p.requests_total - p.requests_done +
+                                                static_cast<int64_t>(selected.size() - k - 1) * p.requests_total);
+          std::cerr << fmt::format("\r[{}/{} cells] cell {}: request {}/{}, EAGLE {:.1f} tokens/s, ETA {}   ", k,
+                                   selected.size(), i, p.requests_done, p.requests_total,
+                                   p.eagle_seconds > 0 ? p.eagle_tokens / p.eagle_seconds : 0.0,
+                                   format_duration(per_request * left))
                     << std::flush;
         });
+    requests_run += record.requests();
     if (terminal) std::cerr << "\n";
     provenance.config_json = cell.to_json(config).dump();
     provenance.date_utc = utc_timestamp();
