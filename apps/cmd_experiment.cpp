@@ -18,6 +18,7 @@
 #include "core/kernels/kernel_isa.h"
 #include "core/kernels/memory_bandwidth.h"
 #include "experiments/experiment_config.h"
+#include "experiments/feature_shard.h"
 #include "experiments/progress_bar.h"
 #include "experiments/run_provenance.h"
 #include "experiments/sha256.h"
@@ -148,7 +149,7 @@ int run_cells(const ExperimentOptions& o, const ExperimentConfig& config, const 
     requests_run += record.requests();
     if (terminal) std::cerr << "\n";
     provenance.config_json = cell.to_json(config).dump();
-    provenance.date_utc = utc_timestamp();
+    provenance.date_utc = utc_now();
     record.write(path, provenance);
     std::cout << nlohmann::json{{"cell", i}, {"name", cell.name()}, {"file", path}, {"requests", record.requests()},
                                 {"seconds", seconds_since(start)}}

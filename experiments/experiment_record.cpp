@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <type_traits>
+#include <utility>
 
 #include "core/error.h"
 #include "experiments/hdf5_util.h"
@@ -14,26 +16,14 @@ namespace {
 
 using K = h5::Handle::Kind;
 
+// The file and memory types of T.
 template <class T>
-hid_t file_type();
-template <>
-hid_t file_type<int32_t>() { return H5T_STD_I32LE; }
-template <>
-hid_t file_type<int64_t>() { return H5T_STD_I64LE; }
-template <>
-hid_t file_type<uint8_t>() { return H5T_STD_U8LE; }
-template <>
-hid_t file_type<double>() { return H5T_IEEE_F64LE; }
-template <class T>
-hid_t memory_type();
-template <>
-hid_t memory_type<int32_t>() { return H5T_NATIVE_INT32; }
-template <>
-hid_t memory_type<int64_t>() { return H5T_NATIVE_INT64; }
-template <>
-hid_t memory_type<uint8_t>() { return H5T_NATIVE_UINT8; }
-template <>
-hid_t memory_type<double>() { return H5T_NATIVE_DOUBLE; }
+std::pair<hid_t, hid_t> h5_types() {
+  if constexpr (std::is_same_v<T, int32_t>) return {H5T_STD_I32LE, H5T_NATIVE_INT32};
+  if constexpr (std::is_same_v<T, int64_t>) return {H5T_STD_I64LE, H5T_NATIVE_INT64};
+  if constexpr (std::is_same_v<T, uint8_t>) return {H5T_STD_U8LE, H5T_NATIVE_UINT8};
+  if constexpr (std::is_same_v<T, double>) return {H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE};
+}
 
 // A one-dimensional dataset [n] (shuffle + deflate when large).
 template <class T>
@@ -47,11 +37,11 @@ void write_vector(hid_t group, const std::string& name, const std::vector<T>& va
     h5::check(H5Pset_shuffle(dcpl.get()), "cannot shuffle " + name);
     h5::check(H5Pset_deflate(dcpl.get(), 4), "cannot compress " + name);
   }
-  h5::Handle ds = h5::wrap(H5Dcreate2(group, name.c_str(), file_type<T>(), space.get(), H5P_DEFAULT, dcpl.get(),
+  h5::Handle ds = h5::wrap(H5Dcreate2(group, name.c_str(), h5_types<T>().first, space.get(), H5P_DEFAULT, dcpl.get(),
                                       H5P_DEFAULT),
                            K::Dataset, "cannot create dataset " + name);
   if (n > 0) {
-    h5::check(H5Dwrite(ds.get(), memory_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+    h5::check(H5Dwrite(ds.get(), h5_types<T>().second, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
               "cannot write " + name);
   }
 }

@@ -1,5 +1,6 @@
 #pragma once
-// Facts about the code and the machine that every recorded file carries.
+// Facts about the code and the machine that every recorded file carries (the date: utc_now(),
+// experiments/feature_shard.h).
 #include <string>
 
 namespace eaglerun {
@@ -13,7 +14,5 @@ struct GitState {
 GitState git_state(const std::string& dir);
 // "AMD EPYC ..." from /proc/cpuinfo's first "model name", or "unknown".
 std::string cpu_model_name();
-// "2026-12-01T23:59:59Z".
-std::string utc_timestamp();
 
 }  // namespace eaglerun

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "core/tokenizer/utf8.h"
+#include "experiments/regenerate.h"
 
 namespace eaglerun {
 namespace {
@@ -13,20 +13,7 @@ namespace {
 // not valid UTF-8 (an answer cut inside a character) replaced by U+FFFD.
 std::string answer_text(const Engine& engine, std::vector<int32_t> output, const std::vector<int32_t>& stops) {
   if (!output.empty() && std::find(stops.begin(), stops.end(), output.back()) != stops.end()) output.pop_back();
-  const std::string raw = engine.tokenizer().decode(output);
-  std::string text;
-  for (std::size_t pos = 0; pos < raw.size();) {
-    char32_t cp = 0;
-    std::size_t len = 0;
-    if (utf8_decode(raw, pos, cp, len)) {
-      text.append(raw, pos, len);
-      pos += len;
-    } else {
-      utf8_append(text, 0xFFFD);
-      ++pos;
-    }
-  }
-  return text;
+  return sanitize_utf8(engine.tokenizer().decode(output));
 }
 
 }  // namespace
