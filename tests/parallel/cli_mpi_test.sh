@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The command line under mpirun (ctest label mpi):
 #   --pp 2 with the trained head (eagle1): EAGLE tokens equal plain decoding's, under the split and
-#   on one rank, and with --tree auto; lossless EAGLE at --tp 3;
+#   on one rank, and with --tree auto; experiment run under --pp 2 (rank 0 records, the split
+#   recorded); lossless EAGLE at --tp 3;
 #   --tp 2 on a random LLaMA (12 / 4 heads) with the default model's tokenizer: EAGLE = plain;
 #   a split that does not fit gets one error line and a non-zero exit;
 #   bench reports communication per step;
@@ -27,6 +28,22 @@ echo "== --pp 2: EAGLE (default head, eagle1 tree) equals plain decoding, split 
 echo "== --pp 2 --tree auto (its cost curve measured through the split): EAGLE equals plain decoding"
 "$mpirun" -np 2 "$eaglerun" generate "${common[@]}" --draft default --draft-vocab 2048 --tree auto --pp 2 > "$work/pp2_auto.jsonl"
 [ "$(tokens "$work/pp2_plain.jsonl")" = "$(tokens "$work/pp2_auto.jsonl")" ] || fail "--pp 2 --tree auto EAGLE differs from plain"
+
+echo "== experiment run under --pp 2: rank 0 records every cell, with the split"
+cat > "$work/experiment.json" <<'JSON'
+{"kind": "speedup", "draft": "default", "draft_vocab": 2048, "trees": ["chain:2", "eagle1"], "eval_sets": ["mt_bench"],
+ "temperatures": [0.0], "max_new_tokens": 12, "prompt_limit": 1, "threads": 1}
+JSON
+"$mpirun" -np 2 "$eaglerun" experiment run "$work/experiment.json" --out "$work/experiment" --pp 2 > "$work/experiment.out"
+[ "$(wc -l < "$work/experiment.out")" -eq 2 ] || fail "expected one JSON line per cell from rank 0"
+/usr/bin/python3 "$(dirname "$0")/../experiments/check_experiment_cells.py" "$work/experiment" --expect-cells 2 \
+  || fail "cell invariants under --pp 2"
+/usr/bin/python3 - "$work/experiment" <<'PY' || fail "the cells do not record the split"
+import pathlib, sys, h5py
+for p in pathlib.Path(sys.argv[1]).glob("cell-*.h5"):
+    with h5py.File(p) as f:
+        assert (f.attrs["world_size"], f.attrs["tp"], f.attrs["pp"]) == (2, 1, 2), dict(f.attrs)
+PY
 
 echo "== --tp 3: EAGLE tokens equal the split's plain tokens"
 "$mpirun" -np 3 "$eaglerun" generate "${common[@]}" --tp 3 > "$work/tp3_plain.jsonl"
