@@ -10,7 +10,7 @@
 namespace eaglerun {
 namespace {
 
-const std::set<std::string> kKinds = {"speedup"};
+const std::set<std::string> kKinds = {"speedup", "robustness"};
 
 template <class T>
 std::vector<T> axis(const nlohmann::json& j, const char* key) {
@@ -33,7 +33,8 @@ ExperimentConfig experiment_config_from_json(const nlohmann::json& j) {
   require(j.is_object(), "experiment config: expected a JSON object");
   static const std::set<std::string> known = {"kind", "model", "draft", "draft_vocab", "trees", "eval_sets",
                                               "temperatures", "top_p", "top_k", "seeds", "max_new_tokens",
-                                              "prompt_limit", "max_turns", "threads", "precision", "description"};
+                                              "prompt_limit", "max_turns", "threads", "precision", "description",
+                                              "noise", "noise_scales"};
   for (const auto& [key, value] : j.items()) {
     require(known.count(key) > 0, "experiment config: unknown setting '" + key + "'");
   }
@@ -54,10 +55,19 @@ ExperimentConfig experiment_config_from_json(const nlohmann::json& j) {
     c.max_turns = j.value("max_turns", c.max_turns);
     c.threads = j.value("threads", c.threads);
     c.precision = j.value("precision", c.precision);
+    c.noise = j.value("noise", c.noise);
+    c.noise_scales = axis<double>(j, "noise_scales");
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("experiment config: a setting has the wrong type (") + e.what() + ")");
   }
-  require(kKinds.count(c.kind) > 0, "experiment config: unknown kind '" + c.kind + "' (known: speedup)");
+  require(kKinds.count(c.kind) > 0, "experiment config: unknown kind '" + c.kind + "' (known: speedup, robustness)");
+  const bool robustness = c.kind == "robustness";
+  require(robustness == !c.noise_scales.empty(),
+          robustness ? "experiment config: kind robustness needs 'noise_scales'"
+                     : "experiment config: 'noise_scales' is for kind robustness");
+  require(c.noise == "gaussian" || c.noise == "uniform", "experiment config: noise is gaussian or uniform");
+  for (double s : c.noise_scales) require(s >= 0, "experiment config: noise_scales must be >= 0");
+  if (c.noise_scales.empty()) c.noise_scales = {0.0};
   require(!c.trees.empty(), "experiment config: 'trees' is required");
   require(!c.eval_sets.empty(), "experiment config: 'eval_sets' is required");
   if (c.temperatures.empty()) c.temperatures = {0.0};
@@ -96,7 +106,7 @@ std::string ExperimentCell::name() const {
   std::string set = eval_set;
   if (const auto slash = set.find_last_of('/'); slash != std::string::npos) set = set.substr(slash + 1);
   std::string n = std::string("cell-") + index_text + "-" + tree + "-" + set + "-T" + format_number(temperature) +
-                  "-s" + std::to_string(seed);
+                  "-s" + std::to_string(seed) + (robustness ? "-n" + format_number(noise_scale) : "");
   for (char& ch : n) {
     const bool ok = std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.' || ch == '_';
     if (!ok) ch = '_';
@@ -110,6 +120,7 @@ nlohmann::json ExperimentCell::to_json(const ExperimentConfig& c) const {
   j["eval_sets"] = eval_set;
   j["temperatures"] = temperature;
   j["seeds"] = seed;
+  if (c.kind == "robustness") j["noise_scales"] = noise_scale;
   j["cell_index"] = index;
   return j;
 }
@@ -120,7 +131,9 @@ std::vector<ExperimentCell> expand_cells(const ExperimentConfig& c) {
     for (const std::string& set : c.eval_sets) {
       for (double t : c.temperatures) {
         for (uint64_t seed : c.seeds) {
-          cells.push_back({static_cast<int>(cells.size()), tree, set, t, seed});
+          for (double noise : c.noise_scales) {
+            cells.push_back({static_cast<int>(cells.size()), tree, set, t, seed, noise, c.kind == "robustness"});
+          }
         }
       }
     }

@@ -1,6 +1,7 @@
 #pragma once
 // An experiment config (JSON with // comments; docs/EXPERIMENTS.md) and its expansion into cells:
-// every combination of the list-valued axes (trees x eval sets x temperatures x seeds), each
+// every combination of the list-valued axes (trees x eval sets x temperatures x seeds [x noise
+// scales]), each
 // recorded in its own HDF5 file by `eaglerun experiment run`.
 #include <cstdint>
 #include <string>
@@ -11,7 +12,8 @@
 namespace eaglerun {
 
 struct ExperimentConfig {
-  std::string kind;                     // "speedup": plain and EAGLE decoding of every turn, interleaved
+  std::string kind;                     // "speedup": plain and EAGLE decoding of every turn, interleaved;
+                                        // "robustness": the same with noise on the features the head reads
   std::string model = "default";        // .gguf / Hugging Face folder, or "default"
   std::string draft = "default";        // EAGLE head folder, "default" (the shipped head) or "random"
   int64_t draft_vocab = 0;              // draft over the head's N most frequent tokens; 0 = all
@@ -21,6 +23,8 @@ struct ExperimentConfig {
   double top_p = 1.0;                   // sampling filters (with temperature > 0)
   int top_k = 0;
   std::vector<uint64_t> seeds;          // axis: sampling seeds
+  std::string noise = "gaussian";       // robustness: gaussian | uniform (unit variance) x scale x RMS(row)
+  std::vector<double> noise_scales;     // axis (robustness): relative to each feature row's RMS
   int64_t max_new_tokens = 256;         // per turn
   int64_t prompt_limit = 0;             // questions per eval set; 0 = all
   int max_turns = 0;                    // turns per question; 0 = every turn
@@ -34,7 +38,9 @@ struct ExperimentCell {
   std::string tree, eval_set;
   double temperature = 0;
   uint64_t seed = 0;
-  // "cell-0003-eagle1-mt_bench-T0-s0": the file name without ".h5" (unsafe characters become '_').
+  double noise_scale = 0;  // robustness: the head's features get this much noise (0: none)
+  bool robustness = false; // a robustness cell (its name carries the noise scale)
+  // "cell-0003-eagle1-mt_bench-T0-s0" (robustness cells end in "-n<scale>"): the file name without ".h5" (unsafe characters become '_').
   std::string name() const;
   // The config with this cell's axes as single values (what the cell's file records).
   nlohmann::json to_json(const ExperimentConfig& config) const;

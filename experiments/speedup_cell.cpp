@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "experiments/feature_noise_drafter.h"
 #include "experiments/regenerate.h"
 
 namespace eaglerun {
@@ -54,6 +55,9 @@ CellRecord run_speedup_cell(const ExperimentConfig& config, const ExperimentCell
   for (const EvalQuestion& q : questions) {
     p.requests_total += config.max_turns > 0 ? std::min<int64_t>(config.max_turns, q.turns.size()) : q.turns.size();
   }
+  // Robustness cells: the head reads noisy features (seeded by the cell's seed).
+  FeatureNoiseDrafter noisy(drafter, target.config().hidden_size, config.noise, cell.noise_scale, cell.seed + 1);
+  Drafter& draft = cell.noise_scale > 0 ? static_cast<Drafter&>(noisy) : drafter;
   CellRecord record;
   SpeculativeOptions options;
   options.on_step = [&](const StepRecord& s) { record.add_step(s); };
@@ -71,7 +75,7 @@ CellRecord run_speedup_cell(const ExperimentConfig& config, const ExperimentCell
       // Plain first, then EAGLE, each with a sampler seeded alike: interleaved request by request.
       Sampler plain_sampler(sampling), eagle_sampler(sampling);
       const GenerationResult plain = generate_plain(target, plain_sampler, request);
-      const SpeculativeResult eagle = generate_speculative(target, drafter, tree, eagle_sampler, request, options);
+      const SpeculativeResult eagle = generate_speculative(target, draft, tree, eagle_sampler, request, options);
       r.plain_output = plain.output_tokens;
       r.eagle_output = eagle.generation.output_tokens;
       r.plain_prefill_seconds = plain.prefill_seconds;

@@ -1,5 +1,6 @@
 #pragma once
-// The "speedup" experiment kind, one cell: every turn of every question of an eval set decoded
+// The "speedup" experiment kind (and "robustness", the same with noise on the head's features),
+// one cell: every turn of every question of an eval set decoded
 // plainly and with EAGLE, interleaved request by request on the same target (same prompts,
 // threads and split), as the paper's evaluation runs them: the second turn of a question follows
 // the model's own (plain) answer to the first in the chat. Each EAGLE step is recorded.
