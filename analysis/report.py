@@ -1,0 +1,88 @@
+"""Every table and figure of analysis/ for one results folder, in one REPORT.md.
+
+    /usr/bin/python3 analysis/report.py RESULTS_DIR [--out DIR]
+
+Writes REPORT.md (every table inline, the figures linked, the paper's numbers beside ours) and the files of
+speedup_table.py, n_alpha.py and position_acceptance.py into DIR (default RESULTS_DIR/analysis).
+"""
+import json
+
+import cells
+import common
+import n_alpha
+import position_acceptance
+import speedup_table
+
+
+def _one(values, what):
+    if not values:
+        return "(not recorded)"
+    return values[0] if len(values) == 1 else f"{len(values)} different {what}: " + ", ".join(values)
+
+
+def header(df, results):
+    p = cells.provenance(df)
+    model = _one(p["model"], "models")
+    if p["model_sha256"]:
+        model += f" (sha256 {p['model_sha256'][0][:16]}…)"
+    head = _one(p["head"], "heads")
+    if p["head_sha256"]:
+        head += f" (sha256 of model.safetensors {p['head_sha256'][0][:16]}…)"
+    commit = _one(p["commit"], "commits")
+    if "1" in p["dirty"]:
+        commit += " (with uncommitted changes to tracked files)"
+    dates = p["date_first"] if p["date_first"] == p["date_last"] else f"{p['date_first']} … {p['date_last']}"
+    config = df.iloc[0]["config"]
+    settings = {k: config[k] for k in ("kind", "draft", "draft_vocab", "max_new_tokens", "prompt_limit",
+                                       "max_turns", "top_p", "top_k") if k in config}
+    lines = [
+        "# EAGLE experiment report", "",
+        f"Results: `{results}`, {len(df)} cells, {int(df['requests'].sum())} requests, "
+        f"{int(df['steps'].sum())} speculative steps, {int(df['nodes'].sum())} verified tree nodes.", "",
+        "| | |", "| --- | --- |",
+        f"| model | {model} |",
+        f"| draft head | {head} |",
+        f"| commit | {commit} |",
+        f"| CPU | {_one(p['cpu'], 'CPUs')}, kernels {_one(p['isa'], 'ISAs')}, {_one(p['threads'], 'settings')} "
+        f"threads, precision {_one(p['precision'], 'settings')} |",
+        f"| date (UTC) | {dates} |",
+        f"| settings | `{json.dumps(settings)}` |",
+        f"| trees | {', '.join(dict.fromkeys(df['tree']))} |",
+        f"| eval sets | {', '.join(cells.eval_set_name(e) for e in sorted(df['eval_set'].unique(), key=cells.eval_set_key))} |",
+        f"| temperatures | {', '.join(f'{t:g}' for t in sorted(df['temperature'].unique()))} |",
+        f"| seeds | {', '.join(str(s) for s in sorted(df['seed'].unique()))} |",
+        "",
+        f"Greedy cells must reproduce plain decoding token for token: identical fraction at T=0 "
+        f"{common.fmt(df.loc[df['temperature'] == 0, 'identical_fraction'].min(), 3)} (minimum over cells).",
+        "",
+        "**Comparing with the paper.** " + common.paper_numbers()["setting"] + " The paper's numbers below "
+        "come from `analysis/paper_numbers.json`, each with its table.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write(df, results, out):
+    out = common.out_dir(out)
+    sections = [header(df, results),
+                speedup_table.write(df, out),
+                n_alpha.write(df, out),
+                position_acceptance.write(df, out)]
+    cells_csv = df.drop(columns=["config", "n_alpha", "path"])
+    common.write_csv(cells_csv, out / "cells.csv")
+    sections.append("## Files\n\nPer cell: `cells.csv`. Tables as CSV: `speedup_table.csv`, `speedup_long.csv`, "
+                    "`n_alpha.csv`, `n_alpha_cells.csv`, `position_acceptance.csv`. Definitions: "
+                    "`analysis/README.md` and `docs/HDF5_SCHEMA.md`.\n")
+    common.write_text(out / "REPORT.md", "\n".join(sections))
+    return out / "REPORT.md"
+
+
+def main(argv):
+    args = common.parse_args(__doc__.splitlines()[0], argv)
+    df = cells.load(args.results)
+    path = write(df, args.results, args.out)
+    print(f"report of {len(df)} cells written to {path}")
+
+
+if __name__ == "__main__":
+    common.run_cli(main)
