@@ -15,9 +15,11 @@
 #include "apps/draft_options.h"
 #include "apps/target_session.h"
 #include "core/error.h"
+#include "core/eagle/eagle_drafter.h"
 #include "core/kernels/kernel_isa.h"
 #include "core/kernels/memory_bandwidth.h"
 #include "experiments/experiment_config.h"
+#include "experiments/feature_error_cell.h"
 #include "experiments/feature_shard.h"
 #include "experiments/progress_bar.h"
 #include "experiments/run_provenance.h"
@@ -87,6 +89,12 @@ std::string head_folder(const std::string& draft) {
   return draft == "default" ? source_path("data/heads/smollm2-135m-instruct") : draft;
 }
 
+EagleDrafter& eagle_drafter(DraftSetup& draft) {
+  auto* eagle = dynamic_cast<EagleDrafter*>(draft.drafter.get());
+  require(eagle != nullptr, "feature_error needs an EAGLE head (draft)");
+  return *eagle;
+}
+
 int list_cells(const ExperimentConfig& config, const std::vector<ExperimentCell>& cells) {
   for (const ExperimentCell& c : cells) std::cout << fmt::format("{:4d}  {}\n", c.index, c.name());
   std::cout << fmt::format("{} cells ({}); Slurm: sbatch --array=0-{}\n", cells.size(), config.kind, cells.size() - 1);
@@ -129,23 +137,27 @@ int run_cells(const ExperimentOptions& o, const ExperimentConfig& config, const 
     DraftOptions d;
     d.draft = config.draft;
     d.tree = cell.tree;
-    d.draft_vocab = config.draft_vocab;
+    d.draft_vocab = config.kind == "feature_error" ? 0 : config.draft_vocab;  // top-1 over the whole vocabulary
     DraftSetup draft = make_draft_setup(d, engine, session->target(), engine_options, engine.model().config().max_position);
     const auto start = std::chrono::steady_clock::now();
-    const CellRecord record = run_speedup_cell(
-        config, cell, session->target(), engine, *draft.drafter, draft.tree, [&](const CellProgress& p) {
-          if (!terminal) return;  // a log gets the cell's JSON line below
-          // ETA: this run's mean seconds per request times the requests left, counting each cell
-          // still to run as large as this one.
-          const double per_request = seconds_since(sweep_start) / static_cast<double>(requests_run + p.requests_done);
-          const auto left = static_cast<double>(p.requests_total - p.requests_done +
-                                                static_cast<int64_t>(selected.size() - k - 1) * p.requests_total);
-          std::cerr << fmt::format("\r[{}/{} cells] cell {}: request {}/{}, EAGLE {:.1f} tokens/s, ETA {}   ", k,
-                                   selected.size(), i, p.requests_done, p.requests_total,
-                                   p.eagle_seconds > 0 ? p.eagle_tokens / p.eagle_seconds : 0.0,
-                                   format_duration(per_request * left))
-                    << std::flush;
-        });
+    auto show = [&](const CellProgress& p) {
+      if (!terminal) return;  // a log gets the cell's JSON line below
+      // ETA: this run's mean seconds per request times the requests left, counting each cell
+      // still to run as large as this one.
+      const double per_request = seconds_since(sweep_start) / static_cast<double>(requests_run + p.requests_done);
+      const auto left = static_cast<double>(p.requests_total - p.requests_done +
+                                            static_cast<int64_t>(selected.size() - k - 1) * p.requests_total);
+      std::cerr << fmt::format("\r[{}/{} cells] cell {}: request {}/{}, EAGLE {:.1f} tokens/s, ETA {}   ", k,
+                               selected.size(), i, p.requests_done, p.requests_total,
+                               p.eagle_seconds > 0 ? p.eagle_tokens / p.eagle_seconds : 0.0,
+                               format_duration(per_request * left))
+                << std::flush;
+    };
+    const CellRecord record = config.kind == "feature_error"
+                                  ? run_feature_error_cell(config, cell, session->target(), engine,
+                                                           eagle_drafter(draft), draft.tree, show)
+                                  : run_speedup_cell(config, cell, session->target(), engine, *draft.drafter,
+                                                     draft.tree, show);
     requests_run += record.requests();
     if (terminal) std::cerr << "\n";
     provenance.config_json = cell.to_json(config).dump();

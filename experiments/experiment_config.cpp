@@ -10,7 +10,7 @@
 namespace eaglerun {
 namespace {
 
-const std::set<std::string> kKinds = {"speedup", "robustness"};
+const std::set<std::string> kKinds = {"speedup", "robustness", "feature_error"};
 
 template <class T>
 std::vector<T> axis(const nlohmann::json& j, const char* key) {
@@ -60,7 +60,7 @@ ExperimentConfig experiment_config_from_json(const nlohmann::json& j) {
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("experiment config: a setting has the wrong type (") + e.what() + ")");
   }
-  require(kKinds.count(c.kind) > 0, "experiment config: unknown kind '" + c.kind + "' (known: speedup, robustness)");
+  require(kKinds.count(c.kind) > 0, "experiment config: unknown kind '" + c.kind + "' (known: speedup, robustness, feature_error)");
   const bool robustness = c.kind == "robustness";
   require(robustness == !c.noise_scales.empty(),
           robustness ? "experiment config: kind robustness needs 'noise_scales'"

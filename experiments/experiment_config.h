@@ -13,7 +13,8 @@ namespace eaglerun {
 
 struct ExperimentConfig {
   std::string kind;                     // "speedup": plain and EAGLE decoding of every turn, interleaved;
-                                        // "robustness": the same with noise on the features the head reads
+                                        // "robustness": the same with noise on the features the head reads;
+                                        // "feature_error": the head's error feeding on its own features
   std::string model = "default";        // .gguf / Hugging Face folder, or "default"
   std::string draft = "default";        // EAGLE head folder, "default" (the shipped head) or "random"
   int64_t draft_vocab = 0;              // draft over the head's N most frequent tokens; 0 = all

@@ -97,6 +97,34 @@ void write_provenance(hid_t file, const Provenance& p) {
   h5::write_attribute(file, "memory_bandwidth_gbps", p.memory_bandwidth_gbps);
 }
 
+// feature_error/ rows, and summary/feature_error_* [D + 1]: their means by depth.
+void write_feature_errors(hid_t file, hid_t summary, const std::vector<FeatureErrorRow>& rows) {
+  const h5::Handle fe = make_group(file, "feature_error");
+  write_vector(fe.get(), "request", column<int32_t>(rows, [](auto& r) { return r.request; }));
+  write_vector(fe.get(), "start", column<int32_t>(rows, [](auto& r) { return r.start; }));
+  write_vector(fe.get(), "depth", column<int32_t>(rows, [](auto& r) { return r.depth; }));
+  write_vector(fe.get(), "rel_l2", column<double>(rows, [](auto& r) { return r.rel_l2; }));
+  write_vector(fe.get(), "cosine", column<double>(rows, [](auto& r) { return r.cosine; }));
+  write_vector(fe.get(), "top1", column<uint8_t>(rows, [](auto& r) { return r.top1; }));
+  int32_t depths = 0;
+  for (const FeatureErrorRow& r : rows) depths = std::max(depths, r.depth + 1);
+  std::vector<double> l2(depths, 0.0), cosine(depths, 0.0), top1(depths, 0.0), count(depths, 0.0);
+  for (const FeatureErrorRow& r : rows) {
+    l2[r.depth] += r.rel_l2;
+    cosine[r.depth] += r.cosine;
+    top1[r.depth] += r.top1;
+    ++count[r.depth];
+  }
+  for (int32_t d = 0; d < depths; ++d) {
+    l2[d] /= count[d];
+    cosine[d] /= count[d];
+    top1[d] /= count[d];
+  }
+  write_vector(summary, "feature_error_rel_l2", l2);
+  write_vector(summary, "feature_error_cosine", cosine);
+  write_vector(summary, "feature_error_top1", top1);
+}
+
 }  // namespace
 
 void CellRecord::add_step(const StepRecord& s) {
@@ -204,6 +232,7 @@ void CellRecord::write(const std::string& path, const Provenance& provenance) co
     write_vector(sm.get(), "eagle_tokens_per_second", std::vector<double>{eagle_rate});
     write_vector(sm.get(), "speedup", std::vector<double>{plain_rate > 0 ? eagle_rate / plain_rate : 0.0});
     write_vector(sm.get(), "identical_fraction", std::vector<double>{R.empty() ? 0.0 : same / R.size()});
+    if (!feature_errors_.empty()) write_feature_errors(file.get(), sm.get(), feature_errors_);
     h5::check(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "cannot flush " + partial);
   }
   // On disk before it gets its final name: a crash after the rename cannot leave a torn cell.

@@ -33,12 +33,20 @@ struct RequestRecord {
   double tau = 0;  // EAGLE's tokens per target forward in its decode steps (bonus included)
 };
 
+// One prediction of the feature-error experiment (feature_error_cell.h).
+struct FeatureErrorRow {
+  int32_t request, start, depth;  // the rollout from position `start`; depth 0 reads only true features
+  double rel_l2, cosine;          // against the target's feature at position start + depth
+  uint8_t top1;                   // the head's logits have the target's top-1 token there
+};
+
 class CellRecord {
  public:
   // The steps of the request being decoded: call add_step from SpeculativeOptions::on_step, then
   // add_request once the request is done.
   void add_step(const StepRecord& step);
   void add_request(RequestRecord request);
+  void add_feature_error(const FeatureErrorRow& row) { feature_errors_.push_back(row); }
 
   int64_t requests() const { return static_cast<int64_t>(requests_.size()); }
   // Writes `path` + ".partial", then renames it to `path`: a reader never sees half a cell.
@@ -58,6 +66,7 @@ class CellRecord {
   std::vector<Step> steps_;
   std::vector<int64_t> step_first_node_{0};     // [steps + 1]
   std::vector<Node> nodes_;
+  std::vector<FeatureErrorRow> feature_errors_;
 };
 
 }  // namespace eaglerun

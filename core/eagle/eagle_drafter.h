@@ -27,6 +27,9 @@ class EagleDrafter final : public Drafter {
   void discard_tree() override;
   int64_t vocab_size() const override { return target_.config().vocab_size; }
   std::span<const int32_t> draft_vocabulary() const override { return lm_head_.vocabulary(); }
+  // The head's predicted feature after the root [H] (what root_logits() come from): the feature
+  // error experiment compares it with the target's.
+  const std::vector<float>& root_feature() const { return root_feature_; }
 
  private:
   // Appends pairs (features[i], tokens[i]) to the context; the last output becomes the root's.

@@ -34,6 +34,8 @@ def check_cell(path):
         for attr in ("config", "git_commit", "model_sha256", "cpu_model", "kernel_isa", "date_utc", "precision"):
             check(attr in f.attrs and len(text(f.attrs[attr])) > 0, f"{name}: attribute {attr} missing")
         config = json.loads(text(f.attrs["config"]))
+        if config["kind"] == "feature_error":
+            return check_feature_error(f, name, config)
         req, steps, nodes, summary = f["requests"], f["steps"], f["nodes"], f["summary"]
         n_req = len(req["turn"])
         first_step = req["first_step"][...]
@@ -84,6 +86,26 @@ def check_cell(path):
         check(np.allclose(summary["n_alpha"][...], alpha), f"{name}: n_alpha from the node records")
         check(abs(summary["identical_fraction"][0] - np.mean(req["identical"][...])) < 1e-9, f"{name}: identical fraction")
         return config
+
+
+def check_feature_error(f, name, config):
+    """feature_error cells: rollouts of depth 0..D from starts inside each request's continuation."""
+    fe, summary, req = f["feature_error"], f["summary"], f["requests"]
+    depth, start, request = fe["depth"][...], fe["start"][...], fe["request"][...]
+    rel_l2, cosine, top1 = fe["rel_l2"][...], fe["cosine"][...], fe["top1"][...]
+    D = int(config["trees"].split(":")[1])
+    check(len(depth) > 0 and set(np.unique(depth)) == set(range(D + 1)), f"{name}: depths 0..{D}")
+    check(np.all(rel_l2 >= 0) and np.all(np.abs(cosine) <= 1 + 1e-9), f"{name}: error ranges")
+    prompt_offsets, plain_offsets = req["prompt_offsets"][...], req["plain_offsets"][...]
+    for r in np.unique(request):
+        L = prompt_offsets[r + 1] - prompt_offsets[r]
+        T = L + plain_offsets[r + 1] - plain_offsets[r]
+        s = start[request == r]
+        check(np.all(s >= L) and np.all(s + D + 1 < T), f"{name}: request {r}: starts outside the continuation")
+    for key, values in (("rel_l2", rel_l2), ("cosine", cosine), ("top1", top1)):
+        means = [values[depth == d].mean() for d in range(D + 1)]
+        check(np.allclose(summary["feature_error_" + key][...], means), f"{name}: summary feature_error_{key}")
+    return config
 
 
 def main():

@@ -79,6 +79,14 @@ echo '{"kind": "speedup", "trees": ["eagle1"], "eval_sets": ["no_such_set"], "ma
 expect_error "eval set 'no_such_set'" experiment run "$work/bad.json" --out "$work/bad"
 expect_error "outside the config's cells" experiment run "$work/config.json" --out "$work/full" --cells 2-9
 
+echo "== feature_error: the head's error by depth feeding on its own features"
+echo '{"kind": "feature_error", "draft": "default", "trees": ["chain:3"], "eval_sets": ["gsm8k"], "max_new_tokens": 32,
+ "prompt_limit": 2}' > "$work/feature_error.json"
+"$eaglerun" experiment run "$work/feature_error.json" --out "$work/feature_error" > /dev/null
+check "$work/feature_error" --expect-cells 1
+sed 's/chain:3/eagle1/' "$work/feature_error.json" > "$work/bad_fe.json"
+expect_error "must be a chain" experiment run "$work/bad_fe.json" --out "$work/bad_fe"
+
 echo "== the checker catches a corrupted cell"
 mkdir "$work/corrupt"
 cp "$work/full"/cell-0000-*.h5 "$work/corrupt/"
