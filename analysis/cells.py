@@ -41,6 +41,8 @@ PROVENANCE_ATTRS = ("git_commit", "git_dirty", "eaglerun_version", "date_utc", "
 EVAL_SET_ORDER = ("mt_bench", "humaneval", "gsm8k", "alpaca")
 EVAL_SET_NAMES = {"mt_bench": "MT-bench", "humaneval": "HumanEval", "gsm8k": "GSM8K", "alpaca": "Alpaca"}
 
+KNOWN_AXES = ("trees", "eval_sets", "temperatures", "seeds")
+
 # Number of n-alpha values the tables show (the paper's 0-alpha .. 4-alpha).
 N_ALPHA = 5
 
@@ -120,6 +122,10 @@ def _read_cell(path):
             for axis in ("trees", "eval_sets", "temperatures"):
                 if axis not in config:
                     raise AnalysisError(f"{path}: config has no '{axis}'")
+            try:
+                experiment = json.loads(text(f.attrs.get("experiment_config", "{}")))
+            except json.JSONDecodeError as e:
+                raise AnalysisError(f"{path}: attribute 'experiment_config' is not JSON ({e})") from None
             summary = f["summary"]
             n_alpha = [float(x) for x in summary["n_alpha"][...]]
             steps = f["steps"]
@@ -135,6 +141,7 @@ def _read_cell(path):
                 "max_new_tokens": config.get("max_new_tokens"),
                 "draft_vocab": config.get("draft_vocab"),
                 "config": config,
+                "experiment_config": experiment,
                 "requests": int(len(f["requests"]["turn"])),
                 "steps": int(len(steps["accepted"])),
                 "nodes": int(len(f["nodes"]["step"])),
@@ -198,7 +205,15 @@ def load(folder):
         if len(values) > 1:
             raise AnalysisError(f"{folder}: cells of {len(values)} different {what} ({attr} "
                                 f"{', '.join(v[:12] for v in values)}); analyse one experiment per folder")
-    keys = ["tree", "eval_set", "temperature", "seed"]
+    # Axes beyond the four common ones (e.g. noise_scales of the robustness kind): every list-valued
+    # setting of the experiment config; each becomes a column and part of the variant label.
+    extra = sorted({k for e in df["experiment_config"] for k, v in e.items()
+                    if isinstance(v, list) and k not in KNOWN_AXES})
+    for axis in extra:
+        df[axis] = [c.get(axis) for c in df["config"]]
+    df.attrs["extra_axes"] = extra
+    df["variant"] = [variant_label(r, extra) for _, r in df.iterrows()]
+    keys = ["tree", "eval_set", "temperature", "seed"] + extra
     duplicated = df[df.duplicated(keys, keep=False)]
     if len(duplicated):
         raise AnalysisError(f"{folder}: several cells for the same tree, eval set, temperature and seed: "
@@ -206,20 +221,28 @@ def load(folder):
     tree_order = _tree_order(df)
     df["_tree"] = df["tree"].map(tree_order.index)
     df["_eval"] = df["eval_set"].map(eval_set_key)
-    df = df.sort_values(["_tree", "_eval", "temperature", "seed"]).drop(columns=["_tree", "_eval"])
-    return df.reset_index(drop=True)
+    # Variants (tree, temperature and any extra axis: one column of the tables) in tree order.
+    variants = df.sort_values(["_tree", "temperature"] + extra)["variant"]
+    df["variant_order"] = df["variant"].map({v: i for i, v in enumerate(dict.fromkeys(variants))})
+    df = df.sort_values(["_tree", "_eval", "temperature"] + extra + ["seed"]).drop(columns=["_tree", "_eval"])
+    df = df.reset_index(drop=True)
+    df.attrs["extra_axes"] = extra
+    return df
+
+
+def variant_label(row, extra_axes=()):
+    """'<tree> T=<t>', plus '<axis>=<value>' for every extra axis (noise_scales=0.2 -> noise_scale=0.2)."""
+    label = f"{row['tree']} {temperature_label(row['temperature'])}"
+    for axis in extra_axes:
+        label += f" {axis[:-1] if axis.endswith('s') else axis}={row[axis]:g}" if isinstance(row[axis], float) \
+            else f" {axis[:-1] if axis.endswith('s') else axis}={row[axis]}"
+    return label
 
 
 def _tree_order(df):
     """Trees in the experiment config's order (the order they were asked for), else first seen."""
-    first = df.iloc[0]
-    try:
-        with h5py.File(first["path"], "r") as f:
-            experiment = json.loads(text(f.attrs.get("experiment_config", "{}")))
-        listed = experiment.get("trees", [])
-        order = [str(t) for t in (listed if isinstance(listed, list) else [listed])]
-    except (OSError, json.JSONDecodeError):
-        order = []
+    listed = df.iloc[0]["experiment_config"].get("trees", [])
+    order = [str(t) for t in (listed if isinstance(listed, list) else [listed])]
     for tree in df["tree"]:
         if tree not in order:
             order.append(tree)

@@ -88,7 +88,6 @@ def paper_numbers():
         raise AnalysisError(f"{PAPER_NUMBERS}: unreadable ({e})") from None
 
 
-def tree_temperature_columns(df):
-    """(tree, temperature) pairs present, trees in the cell table's order, temperatures ascending."""
-    trees = list(dict.fromkeys(df["tree"]))
-    return [(tree, t) for tree in trees for t in sorted(df.loc[df["tree"] == tree, "temperature"].unique())]
+def variants(df):
+    """The variants (tree, temperature and any extra axis) present, in the cell table's variant order."""
+    return list(df.sort_values("variant_order")["variant"].drop_duplicates())

@@ -44,7 +44,8 @@ def cell_table(df):
     rows = []
     for _, cell in df.iterrows():
         trials, successes = cell_counts(cell)
-        row = {k: cell[k] for k in ("file", "tree", "eval_set", "temperature", "seed")}
+        row = {k: cell[k] for k in ["file", "variant", "tree", "eval_set", "temperature", "seed"] +
+               df.attrs.get("extra_axes", [])}
         for n in range(N):
             row[f"{n}-alpha"] = cell["n_alpha"][n] if n < len(cell["n_alpha"]) else np.nan
         for n in range(N):
@@ -55,10 +56,12 @@ def cell_table(df):
 
 
 def pooled_table(per_cell):
-    """One row per (tree, temperature): n-alpha over the pooled steps of its cells (NaN without trials)."""
+    """One row per variant (tree, temperature, extra axes): n-alpha over the pooled steps of its cells (NaN
+    without trials). per_cell is in the cell table's order, so variants keep the tree order."""
     rows = []
-    for (tree, t), g in per_cell.groupby(["tree", "temperature"], sort=False):
-        row = {"tree": tree, "temperature": t, "cells": len(g)}
+    for variant, g in per_cell.groupby("variant", sort=False):
+        row = {"variant": variant, "tree": g["tree"].iloc[0], "temperature": g["temperature"].iloc[0],
+               "cells": len(g)}
         for n in range(N):
             trials, accepted = g[f"{n}-trials"].sum(), g[f"{n}-accepted"].sum()
             row[f"{n}-alpha"] = accepted / trials if trials else np.nan
@@ -68,17 +71,17 @@ def pooled_table(per_cell):
 
 
 def markdown(pooled, per_cell):
-    header = ["tree", "T"] + [f"{n}-α" for n in range(N)]
-    rows = [[r["tree"], f"{r['temperature']:g}"] +
+    header = ["variant"] + [f"{n}-α" for n in range(N)]
+    rows = [[r["variant"]] +
             [f"{common.fmt(r[f'{n}-alpha'])} ({r[f'{n}-trials']})" for n in range(N)] for _, r in pooled.iterrows()]
-    text = common.markdown_table(header, rows, ["---", "---:"] + ["---:"] * N)
+    text = common.markdown_table(header, rows, ["---"] + ["---:"] * N)
     text += ("\nPooled over the cells' eval sets and seeds; in brackets the number of steps that tried depth "
              "n + 1 with n drafts accepted (– : none).\n\nPer cell (summary/n_alpha):\n\n")
-    header = ["tree", "eval set", "T", "seed"] + [f"{n}-α" for n in range(N)]
-    rows = [[r["tree"], cells.eval_set_name(r["eval_set"]), f"{r['temperature']:g}", r["seed"]] +
+    header = ["variant", "eval set", "seed"] + [f"{n}-α" for n in range(N)]
+    rows = [[r["variant"], cells.eval_set_name(r["eval_set"]), r["seed"]] +
             [common.fmt(r[f"{n}-alpha"]) if r[f"{n}-trials"] else "–" for n in range(N)]
             for _, r in per_cell.iterrows()]
-    return text + common.markdown_table(header, rows, ["---", "---", "---:", "---:"] + ["---:"] * N)
+    return text + common.markdown_table(header, rows, ["---", "---", "---:"] + ["---:"] * N)
 
 
 def paper_markdown():
@@ -93,8 +96,7 @@ def figure(pooled, paper, path):
     fig, ax = plt.subplots(figsize=(6, 3.8))
     x = np.arange(N)
     for _, r in pooled.iterrows():
-        ax.plot(x, [r[f"{n}-alpha"] for n in range(N)], marker="o",
-                label=f"{r['tree']} {cells.temperature_label(r['temperature'])}")
+        ax.plot(x, [r[f"{n}-alpha"] for n in range(N)], marker="o", label=r["variant"])
     for e, style in zip(paper, ("--", ":", "-.", (0, (5, 5)))):
         ax.plot(x, e["alpha"][:N], linestyle=style, color="grey", linewidth=1,
                 label=f"paper: {e['model']} {cells.temperature_label(e['temperature'])}")

@@ -42,16 +42,15 @@ def table(df):
     parts = []
     for _, cell in df.iterrows():
         counts = cell_counts(cell["path"])
-        counts.insert(0, "temperature", cell["temperature"])
-        counts.insert(0, "tree", cell["tree"])
+        keys = ["variant", "tree", "temperature"] + df.attrs.get("extra_axes", [])
+        for i, key in enumerate(keys):
+            counts.insert(i, key, cell[key])
         parts.append(counts)
     all_counts = pd.concat(parts, ignore_index=True)
-    columns = common.tree_temperature_columns(df)
-    out = (all_counts.groupby(["tree", "temperature", "depth", "rank"], sort=False)[["trials", "accepted"]]
-           .sum().reset_index())
+    out = (all_counts.groupby(keys + ["depth", "rank"], sort=False)[["trials", "accepted"]].sum().reset_index())
     out["probability"] = out["accepted"] / out["trials"]
-    order = {c: i for i, c in enumerate(columns)}
-    out["_order"] = [order[(t, x)] for t, x in zip(out["tree"], out["temperature"])]
+    order = {c: i for i, c in enumerate(common.variants(df))}
+    out["_order"] = out["variant"].map(order)
     out = out.sort_values(["_order", "depth", "rank"]).drop(columns="_order").reset_index(drop=True)
     out[["depth", "rank", "trials", "accepted"]] = out[["depth", "rank", "trials", "accepted"]].astype(np.int64)
     return out
@@ -59,9 +58,9 @@ def table(df):
 
 def markdown(pos, columns):
     text = ""
-    for tree, t in columns:
-        g = pos[(pos["tree"] == tree) & (pos["temperature"] == t)]
-        text += f"**{tree} {cells.temperature_label(t)}**\n\n"
+    for variant in columns:
+        g = pos[pos["variant"] == variant]
+        text += f"**{variant}**\n\n"
         if g.empty:
             text += "No node with an accepted parent was verified.\n\n"
             continue
@@ -84,9 +83,9 @@ def figure(pos, columns, path):
     n = len(columns)
     fig, axes = plt.subplots(1, n, figsize=(3.6 * n + 0.8, 3.4), squeeze=False)
     image = None
-    for ax, (tree, t) in zip(axes[0], columns):
-        g = pos[(pos["tree"] == tree) & (pos["temperature"] == t)]
-        ax.set_title(f"{tree} {cells.temperature_label(t)}", fontsize=9)
+    for ax, variant in zip(axes[0], columns):
+        g = pos[pos["variant"] == variant]
+        ax.set_title(variant, fontsize=9)
         if g.empty:
             ax.set_axis_off()
             continue
@@ -109,7 +108,7 @@ def figure(pos, columns, path):
 def write(df, out):
     out = common.out_dir(out)
     pos = table(df)
-    columns = common.tree_temperature_columns(df)
+    columns = common.variants(df)
     common.write_csv(pos, out / "position_acceptance.csv")
     text = markdown(pos, columns)
     common.write_text(out / "position_acceptance.md", text)

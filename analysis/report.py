@@ -48,6 +48,7 @@ def header(df, results):
         f"| date (UTC) | {dates} |",
         f"| settings | `{json.dumps(settings)}` |",
         f"| trees | {', '.join(dict.fromkeys(df['tree']))} |",
+        *[f"| {axis} | {', '.join(str(v) for v in sorted(df[axis].unique()))} |" for axis in df.attrs["extra_axes"]],
         f"| eval sets | {', '.join(cells.eval_set_name(e) for e in sorted(df['eval_set'].unique(), key=cells.eval_set_key))} |",
         f"| temperatures | {', '.join(f'{t:g}' for t in sorted(df['temperature'].unique()))} |",
         f"| seeds | {', '.join(str(s) for s in sorted(df['seed'].unique()))} |",
@@ -68,7 +69,7 @@ def write(df, results, out):
                 speedup_table.write(df, out),
                 n_alpha.write(df, out),
                 position_acceptance.write(df, out)]
-    cells_csv = df.drop(columns=["config", "n_alpha", "path"])
+    cells_csv = df.drop(columns=["config", "experiment_config", "n_alpha", "path", "variant_order"])
     common.write_csv(cells_csv, out / "cells.csv")
     sections.append("## Files\n\nPer cell: `cells.csv`. Tables as CSV: `speedup_table.csv`, `speedup_long.csv`, "
                     "`n_alpha.csv`, `n_alpha_cells.csv`, `position_acceptance.csv`. Definitions: "

@@ -16,42 +16,46 @@ VALUES = ("speedup", "tau", "plain_tokens_per_second", "eagle_tokens_per_second"
 
 
 def long_table(df):
-    """One row per (tree, temperature, eval set): the summary values averaged over seeds."""
-    grouped = df.groupby(["tree", "temperature", "eval_set"], sort=False)
+    """One row per (variant, eval set): the summary values averaged over seeds."""
+    keys = ["variant", "tree", "temperature"] + df.attrs.get("extra_axes", []) + ["eval_set"]
+    grouped = df.groupby(keys, sort=False)
     out = grouped[list(VALUES)].mean().reset_index()
     out["seeds"] = grouped.size().values
     out["eval_set_name"] = out["eval_set"].map(cells.eval_set_name)
-    return out
+    order = {v: i for i, v in enumerate(common.variants(df))}
+    out["_v"], out["_e"] = out["variant"].map(order), out["eval_set"].map(cells.eval_set_key)
+    return out.sort_values(["_v", "_e"]).drop(columns=["_v", "_e"]).reset_index(drop=True)
 
 
-def column_name(tree, temperature, value):
-    return f"{tree} {cells.temperature_label(temperature)} {value}"
+def column_name(variant, value):
+    return f"{variant} {value}"
 
 
 def wide_table(df):
-    """Rows: eval sets in the paper's order; columns: '<tree> T=<t> speedup' and '<tree> T=<t> tau'."""
+    """Rows: eval sets in the paper's order; columns: '<tree> T=<t> speedup' and '<tree> T=<t> tau' (the
+    variant's label: extra axes such as noise_scale=0.2 follow the temperature)."""
     long = long_table(df)
     eval_sets = sorted(long["eval_set"].unique(), key=cells.eval_set_key)
     rows = []
     for eval_set in eval_sets:
         row = {"eval_set": cells.eval_set_name(eval_set)}
-        for tree, t in common.tree_temperature_columns(df):
-            match = long[(long["tree"] == tree) & (long["temperature"] == t) & (long["eval_set"] == eval_set)]
+        for variant in common.variants(df):
+            match = long[(long["variant"] == variant) & (long["eval_set"] == eval_set)]
             for value in ("speedup", "tau"):
-                row[column_name(tree, t, value)] = match[value].iloc[0] if len(match) else np.nan
+                row[column_name(variant, value)] = match[value].iloc[0] if len(match) else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def markdown(df, wide):
-    columns = common.tree_temperature_columns(df)
-    header = ["eval set"] + [f"{tree} {cells.temperature_label(t)}" for tree, t in columns]
+    columns = common.variants(df)
+    header = ["eval set"] + columns
     rows = []
     for _, r in wide.iterrows():
         rows.append([r["eval_set"]] + [
-            f"{common.fmt(r[column_name(tree, t, 'speedup')], 2, 'x')} / {common.fmt(r[column_name(tree, t, 'tau')])}"
-            for tree, t in columns])
-    seeds = df.groupby(["tree", "temperature", "eval_set"]).size()
+            f"{common.fmt(r[column_name(v, 'speedup')], 2, 'x')} / {common.fmt(r[column_name(v, 'tau')])}"
+            for v in columns])
+    seeds = df.groupby(["variant", "eval_set"]).size()
     note = "Each entry: speedup over plain decoding / tau (tokens per target forward, bonus token included)"
     note += f"; mean over {seeds.max()} seeds." if seeds.max() > 1 else "."
     return common.markdown_table(header, rows) + "\n" + note + "\n"
@@ -98,16 +102,16 @@ def figure(df, path):
     import matplotlib.pyplot as plt
     long = long_table(df)
     eval_sets = sorted(long["eval_set"].unique(), key=cells.eval_set_key)
-    columns = common.tree_temperature_columns(df)
+    columns = common.variants(df)
     fig, ax = plt.subplots(figsize=(max(5, 1.6 * len(eval_sets) * max(1, len(columns)) / 2 + 2), 3.8))
     width = 0.8 / len(columns)
     x = np.arange(len(eval_sets))
-    for i, (tree, t) in enumerate(columns):
+    for i, variant in enumerate(columns):
         values = []
         for eval_set in eval_sets:
-            m = long[(long["tree"] == tree) & (long["temperature"] == t) & (long["eval_set"] == eval_set)]
+            m = long[(long["variant"] == variant) & (long["eval_set"] == eval_set)]
             values.append(m["speedup"].iloc[0] if len(m) else np.nan)
-        bars = ax.bar(x - 0.4 + width * (i + 0.5), values, width, label=f"{tree} {cells.temperature_label(t)}")
+        bars = ax.bar(x - 0.4 + width * (i + 0.5), values, width, label=variant)
         ax.bar_label(bars, fmt="%.2fx", fontsize=7)
     ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
     ax.set_xticks(x, [cells.eval_set_name(e) for e in eval_sets])
