@@ -66,7 +66,7 @@ def write_text(path, content):
 
 def write_csv(df, path):
     try:
-        df.to_csv(path, index=False, float_format="%.10g")
+        df.to_csv(path, index=False)
     except OSError as e:
         raise AnalysisError(f"{path}: cannot write ({e.strerror})") from None
 
