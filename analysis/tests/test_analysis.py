@@ -1,0 +1,278 @@
+"""analysis/ on cells the runner writes itself: a tiny speedup experiment (2 trees x 2 eval sets x 2
+temperatures, one question, 12 tokens) made once per session with `eaglerun experiment run`.
+
+    EAGLERUN=build/release/apps/eaglerun /usr/bin/python3 -m pytest -q -p no:cacheprovider analysis/tests
+"""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+ANALYSIS = ROOT / "analysis"
+sys.path.insert(0, str(ANALYSIS))
+
+import cells  # noqa: E402
+
+CONFIG = {"kind": "speedup", "draft": "default", "draft_vocab": 2048, "trees": ["chain:2", "eagle1"],
+          "eval_sets": ["mt_bench", "gsm8k"], "temperatures": [0.0, 1.0], "max_new_tokens": 12,
+          "prompt_limit": 1}
+COMMANDS = ("speedup_table", "n_alpha", "position_acceptance", "report")
+
+
+@pytest.fixture(scope="session")
+def results(tmp_path_factory):
+    binary = os.environ.get("EAGLERUN", str(ROOT / "build/release/apps/eaglerun"))
+    if not pathlib.Path(binary).is_file():
+        pytest.fail(f"no eaglerun binary at {binary} (set EAGLERUN)")
+    base = tmp_path_factory.mktemp("experiment")
+    config = base / "tiny.json"
+    config.write_text(json.dumps(CONFIG))
+    out = base / "cells"
+    run = subprocess.run([binary, "experiment", "run", str(config), "--out", str(out)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert len(list(out.glob("cell-*.h5"))) == 8
+    return out
+
+
+def tool(name, *args):
+    return subprocess.run([sys.executable, str(ANALYSIS / f"{name}.py"), *map(str, args)], capture_output=True,
+                          text=True, timeout=300)
+
+
+def summaries(folder):
+    """(tree, eval_set, temperature) -> summary datasets and steps, read straight from the files."""
+    out = {}
+    for path in sorted(folder.glob("cell-*.h5")):
+        with h5py.File(path, "r") as f:
+            config = json.loads(f.attrs["config"])
+            out[(config["trees"], config["eval_sets"], float(config["temperatures"]))] = {
+                **{k: f["summary"][k][...] for k in f["summary"]},
+                "accepted": f["steps"]["accepted"][...], "depth": f["steps"]["tree_depth"][...],
+                "attrs": {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()},
+                "nodes": {k: f["nodes"][k][...] for k in f["nodes"]}, "first_node": f["steps"]["first_node"][...]}
+    return out
+
+
+@pytest.fixture(scope="session")
+def report_dir(results, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    run = tool("report", results, "--out", out)
+    assert run.returncode == 0, run.stderr
+    return out
+
+
+def test_cell_table_equals_the_files(results):
+    df = cells.load(results)
+    truth = summaries(results)
+    assert len(df) == 8
+    assert list(df["tree"].unique()) == ["chain:2", "eagle1"]
+    assert list(df["eval_set"].unique()) == ["mt_bench", "gsm8k"]
+    assert sorted(df["temperature"].unique()) == [0.0, 1.0]
+    for _, row in df.iterrows():
+        s = truth[(row["tree"], row["eval_set"], row["temperature"])]
+        assert row["file"].startswith("cell-")
+        for key in ("tau", "speedup", "plain_tokens_per_second", "eagle_tokens_per_second", "identical_fraction"):
+            assert row[key] == s[key][0], key
+        assert row["n_alpha"] == list(s["n_alpha"])
+        for attr in ("git_commit", "model_sha256", "head_sha256", "cpu_model", "date_utc", "model_path"):
+            assert row[attr] == s["attrs"][attr], attr
+        assert row["steps"] == len(s["accepted"])
+    steps = cells.load_steps(df)
+    assert len(steps) == df["steps"].sum()
+    assert steps.groupby(["tree", "eval_set", "temperature"])["accepted"].sum().to_dict() == \
+        {k: int(v["accepted"].sum()) for k, v in truth.items()}
+    nodes = cells.load_nodes(df)
+    assert len(nodes) == df["nodes"].sum()
+    assert (nodes.loc[nodes["depth"] == 0, "node"] == 0).all() and nodes.loc[nodes["depth"] == 0, "accepted"].all()
+
+
+def test_speedup_table(results, tmp_path):
+    run = tool("speedup_table", results, "--out", tmp_path)
+    assert run.returncode == 0, run.stderr
+    wide = pd.read_csv(tmp_path / "speedup_table.csv")
+    assert list(wide["eval_set"]) == ["MT-bench", "GSM8K"]
+    variants = ["chain:2 T=0", "chain:2 T=1", "eagle1 T=0", "eagle1 T=1"]
+    assert list(wide.columns) == ["eval_set"] + [f"{v} {x}" for v in variants for x in ("speedup", "tau")]
+    truth = summaries(results)
+    md = (tmp_path / "speedup_table.md").read_text()
+    assert md.splitlines()[0] == "| eval set | " + " | ".join(variants) + " |"
+    for i, eval_set in enumerate(("mt_bench", "gsm8k")):
+        for tree in ("chain:2", "eagle1"):
+            for t in (0.0, 1.0):
+                s = truth[(tree, eval_set, t)]
+                assert wide.loc[i, f"{tree} T={t:g} speedup"] == pytest.approx(s["speedup"][0], abs=1e-12)
+                assert wide.loc[i, f"{tree} T={t:g} tau"] == pytest.approx(s["tau"][0], abs=1e-12)
+                assert f"{s['speedup'][0]:.2f}x / {s['tau'][0]:.2f}" in md.splitlines()[2 + i]
+    assert (tmp_path / "speedup.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    paper = (tmp_path / "speedup_paper.md").read_text()
+    assert "2.90x / 3.94" in paper and "3.01x / 4.00" in paper and "Table 1" in paper
+
+
+def test_n_alpha(results, tmp_path):
+    run = tool("n_alpha", results, "--out", tmp_path)
+    assert run.returncode == 0, run.stderr
+    truth = summaries(results)
+    per_cell = pd.read_csv(tmp_path / "n_alpha_cells.csv")
+    assert len(per_cell) == 8
+    for _, r in per_cell.iterrows():
+        s = truth[(r["tree"], r["eval_set"], r["temperature"])]
+        for n, value in enumerate(s["n_alpha"][:5]):
+            assert r[f"{n}-alpha"] == pytest.approx(value, abs=1e-12)
+    pooled = pd.read_csv(tmp_path / "n_alpha.csv")
+    assert list(pooled["variant"]) == ["chain:2 T=0", "chain:2 T=1", "eagle1 T=0", "eagle1 T=1"]
+    for _, r in pooled.iterrows():
+        acc = np.concatenate([v["accepted"] for k, v in truth.items() if (k[0], k[2]) == (r["tree"], r["temperature"])])
+        dep = np.concatenate([v["depth"] for k, v in truth.items() if (k[0], k[2]) == (r["tree"], r["temperature"])])
+        for n in range(5):
+            tried = [a > n for a, d in zip(acc, dep) if d > n and a >= n]
+            assert r[f"{n}-trials"] == len(tried)
+            if tried:
+                assert r[f"{n}-alpha"] == pytest.approx(sum(tried) / len(tried))
+            else:
+                assert np.isnan(r[f"{n}-alpha"])
+    assert (tmp_path / "n_alpha.png").stat().st_size > 1000
+
+
+def test_n_alpha_mismatch_is_an_error(results, tmp_path):
+    folder = tmp_path / "cells"
+    shutil.copytree(results, folder)
+    path = sorted(folder.glob("cell-*eagle1*.h5"))[0]
+    with h5py.File(path, "a") as f:
+        f["summary"]["n_alpha"][0] += 0.01
+    run = tool("n_alpha", folder, "--out", tmp_path / "out")
+    assert run.returncode == 1
+    assert run.stderr.count("analysis: error:") == 1 and path.name in run.stderr and "recomputed" in run.stderr
+
+
+def test_position_acceptance(results, tmp_path):
+    run = tool("position_acceptance", results, "--out", tmp_path)
+    assert run.returncode == 0, run.stderr
+    pos = pd.read_csv(tmp_path / "position_acceptance.csv")
+    truth = summaries(results)
+    # Counted node by node here (a loop over parents), against the tool's vectorised count.
+    for (tree, t), g in pos.groupby(["tree", "temperature"]):
+        counts = {}
+        for key, v in truth.items():
+            if (key[0], key[2]) != (tree, t):
+                continue
+            nodes, first = v["nodes"], v["first_node"]
+            for s in range(len(first) - 1):
+                lo, hi = first[s], first[s + 1]
+                for j in range(lo + 1, hi):
+                    parent = lo + nodes["parent"][j]
+                    if nodes["accepted"][parent]:
+                        c = counts.setdefault((int(nodes["depth"][parent]), int(nodes["rank"][j])), [0, 0])
+                        c[0] += 1
+                        c[1] += int(nodes["accepted"][j])
+        assert {(int(r["depth"]), int(r["rank"])): [int(r["trials"]), int(r["accepted"])]
+                for _, r in g.iterrows()} == counts
+    chain = pos[pos["tree"] == "chain:2"]
+    assert set(chain["rank"]) == {0} and set(chain["depth"]) <= {0, 1}
+    eagle = pos[(pos["tree"] == "eagle1") & (pos["depth"] == 0)]
+    assert set(eagle["rank"]) <= {0, 1, 2, 3}
+    md = (tmp_path / "position_acceptance.md").read_text()
+    assert "**chain:2 T=0**" in md and "| parent depth d | rank 0 | rank 1 | rank 2 | rank 3 |" in md
+    assert (tmp_path / "position_acceptance.png").stat().st_size > 1000
+
+
+def test_report(results, report_dir):
+    report = (report_dir / "REPORT.md").read_text()
+    attrs = summaries(results)[("eagle1", "mt_bench", 0.0)]["attrs"]
+    for value in (attrs["model_path"], attrs["head_path"], attrs["git_commit"], attrs["cpu_model"],
+                  attrs["date_utc"][:10]):
+        assert value in report, value
+    for table in ("speedup_table.md", "speedup_paper.md", "n_alpha.md", "n_alpha_paper.md",
+                  "position_acceptance.md"):
+        assert (report_dir / table).read_text() in report, table
+    for png in ("speedup.png", "n_alpha.png", "position_acceptance.png"):
+        assert f"]({png})" in report
+        assert (report_dir / png).read_bytes()[:4] == b"\x89PNG"
+    assert "arXiv 2401.15077" in report and "differ from these experiments" in report
+    assert (report_dir / "cells.csv").is_file()
+
+
+def test_default_out_is_inside_the_results(results, tmp_path):
+    folder = tmp_path / "cells"
+    shutil.copytree(results, folder)
+    run = tool("speedup_table", folder)
+    assert run.returncode == 0, run.stderr
+    assert (folder / "analysis" / "speedup_table.md").is_file()
+
+
+def test_paper_numbers_cite_a_table():
+    doc = json.loads((ANALYSIS / "paper_numbers.json").read_text())
+    entries = doc["speedup_tau"]["entries"] + doc["n_alpha"]["entries"]
+    assert entries
+    for e in entries:
+        assert "2401.15077" in e["citation"] and ("Table" in e["citation"] or "Fig." in e["citation"]), e
+
+
+def make_foreign(folder):
+    with h5py.File(folder / "cell-0099-foreign.h5", "w") as f:
+        f.attrs["schema"] = "someone.else"
+        f["data"] = np.arange(3)
+    return "cell-0099-foreign.h5"
+
+
+def make_text(folder):
+    (folder / "cell-0099-text.h5").write_text("not hdf5\n")
+    return "cell-0099-text.h5"
+
+
+def make_version(folder):
+    path = sorted(folder.glob("cell-*.h5"))[0]
+    with h5py.File(path, "a") as f:
+        f.attrs["schema_version"] = 2
+    return path.name
+
+
+def make_missing(folder):
+    path = sorted(folder.glob("cell-*.h5"))[-1]
+    with h5py.File(path, "a") as f:
+        del f["steps"]["first_node"]
+    return path.name
+
+
+def make_truncated(folder):
+    path = sorted(folder.glob("cell-*.h5"))[1]
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 3])
+    return path.name
+
+
+@pytest.mark.parametrize("breaker", [make_foreign, make_text, make_version, make_missing, make_truncated])
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_bad_file_is_one_error_line(results, tmp_path, breaker, command):
+    folder = tmp_path / "cells"
+    shutil.copytree(results, folder)
+    name = breaker(folder)
+    run = tool(command, folder, "--out", tmp_path / "out")
+    assert run.returncode == 1
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("analysis: error: ") and name in lines[0], run.stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_empty_folder_is_an_error(tmp_path, command):
+    run = tool(command, tmp_path)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [f"analysis: error: {tmp_path}: no experiment cells (cell-*.h5) in "
+                                               "this folder"]
+
+
+def test_unfinished_cells_are_reported(results, tmp_path):
+    folder = tmp_path / "cells"
+    shutil.copytree(results, folder)
+    (folder / "cell-0100-chain_2-alpaca-T0-s0.h5.partial").write_bytes(b"")
+    run = tool("speedup_table", folder, "--out", tmp_path / "out")
+    assert run.returncode == 0
+    assert "analysis: warning:" in run.stderr and "cell-0100-chain_2-alpaca-T0-s0.h5.partial" in run.stderr
