@@ -33,6 +33,7 @@ namespace fs = std::filesystem;
 
 struct ExperimentOptions {
   std::string action, config, out, cells;
+  std::vector<std::string> overrides;
   bool dry_run = false;
   ParallelOptions parallel;
 };
@@ -182,7 +183,9 @@ int run_experiment(int argc, char** argv) {
       ("config", po::value(&o.config), "experiment config (JSON, // comments allowed; docs/EXPERIMENTS.md)")
       ("out", po::value(&o.out), "run: the folder of the cells' HDF5 files (one config per folder)")
       ("cells", po::value(&o.cells), "run: only these cells, e.g. 0,2-4 (a Slurm array task's share)")
-      ("dry-run", po::bool_switch(&o.dry_run), "run: print which cells are done and which would run");
+      ("dry-run", po::bool_switch(&o.dry_run), "run: print which cells are done and which would run")
+      ("set", po::value(&o.overrides)->composing(),
+       "override a config setting: key=JSON value, e.g. --set prompt_limit=2 --set 'trees=[\"chain:1\"]' (repeatable)");
   add_parallel_options(desc, o.parallel);
   po::positional_options_description positional;
   positional.add("action", 1).add("config", 1);
@@ -203,7 +206,7 @@ int run_experiment(int argc, char** argv) {
   }
   require(o.action == "list" || o.action == "run", "experiment: expected 'list' or 'run', got '" + o.action + "'");
   require(!o.config.empty(), "experiment " + o.action + " needs a CONFIG file");
-  const ExperimentConfig config = parse_experiment_config(o.config);
+  const ExperimentConfig config = parse_experiment_config(o.config, o.overrides);
   const std::vector<ExperimentCell> cells = expand_cells(config);
   return o.action == "list" ? list_cells(config, cells) : run_cells(o, config, cells);
 }

@@ -82,7 +82,7 @@ ExperimentConfig experiment_config_from_json(const nlohmann::json& j) {
   return c;
 }
 
-ExperimentConfig parse_experiment_config(const std::string& path) {
+ExperimentConfig parse_experiment_config(const std::string& path, const std::vector<std::string>& overrides) {
   std::ifstream in(path);
   require(in.good(), "cannot read experiment config " + path);
   std::stringstream text;
@@ -92,6 +92,15 @@ ExperimentConfig parse_experiment_config(const std::string& path) {
     j = nlohmann::json::parse(text.str(), nullptr, true, /*ignore_comments=*/true);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(path + ": not valid JSON (" + e.what() + ")");
+  }
+  for (const std::string& o : overrides) {
+    const auto eq = o.find('=');
+    require(eq != std::string::npos && eq > 0, "--set '" + o + "': expected key=value");
+    try {
+      j[o.substr(0, eq)] = nlohmann::json::parse(o.substr(eq + 1));
+    } catch (const nlohmann::json::parse_error&) {
+      j[o.substr(0, eq)] = o.substr(eq + 1);  // a bare string
+    }
   }
   try {
     return experiment_config_from_json(j);

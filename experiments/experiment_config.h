@@ -48,7 +48,9 @@ struct ExperimentCell {
 };
 
 // Throws Error with one line for unreadable JSON, unknown settings, wrong types or empty axes.
-ExperimentConfig parse_experiment_config(const std::string& path);
+// overrides: "key=value" with a JSON value (e.g. prompt_limit=2, trees=["chain:1"]), applied before
+// the checks; the config recorded is the one with them.
+ExperimentConfig parse_experiment_config(const std::string& path, const std::vector<std::string>& overrides = {});
 ExperimentConfig experiment_config_from_json(const nlohmann::json& j);
 std::vector<ExperimentCell> expand_cells(const ExperimentConfig& config);
 // "0,2-4" -> {0, 2, 3, 4}; empty = all n. Throws Error for indices outside [0, n) or bad syntax.
