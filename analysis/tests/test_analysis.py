@@ -249,16 +249,20 @@ def make_truncated(folder):
     return path.name
 
 
-@pytest.mark.parametrize("breaker", [make_foreign, make_text, make_version, make_missing, make_truncated])
+@pytest.mark.parametrize("breaker, says", [
+    (make_foreign, "schema 'someone.else', expected 'eaglerun.experiment'"), (make_text, "not an HDF5 file"),
+    (make_version, "schema_version 2 is not supported"), (make_missing, "missing steps/first_node"),
+    (make_truncated, "unreadable experiment cell")])
 @pytest.mark.parametrize("command", COMMANDS)
-def test_a_bad_file_is_one_error_line(results, tmp_path, breaker, command):
+def test_a_bad_file_is_one_error_line(results, tmp_path, breaker, says, command):
     folder = tmp_path / "cells"
     shutil.copytree(results, folder)
     name = breaker(folder)
     run = tool(command, folder, "--out", tmp_path / "out")
     assert run.returncode == 1
     lines = run.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("analysis: error: ") and name in lines[0], run.stderr
+    assert len(lines) == 1 and lines[0].startswith(f"analysis: error: {folder / name}: ") and says in lines[0], \
+        run.stderr
 
 
 @pytest.mark.parametrize("command", COMMANDS)
