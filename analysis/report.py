@@ -9,6 +9,7 @@ import json
 
 import cells
 import common
+import feature_error
 import n_alpha
 import position_acceptance
 import speedup_table
@@ -65,10 +66,13 @@ def header(df, results):
 
 def write(df, results, out):
     out = common.out_dir(out)
-    sections = [header(df, results),
-                speedup_table.write(df, out),
-                n_alpha.write(df, out),
-                position_acceptance.write(df, out)]
+    if set(df["kind"]) == {"feature_error"}:  # no EAGLE decoding: the error-by-depth table only
+        sections = [header(df, results), feature_error.write(df, out)]
+    else:
+        sections = [header(df, results),
+                    speedup_table.write(df, out),
+                    n_alpha.write(df, out),
+                    position_acceptance.write(df, out)]
     cells_csv = df.drop(columns=["config", "experiment_config", "n_alpha", "path", "variant_order"])
     common.write_csv(cells_csv, out / "cells.csv")
     sections.append("## Files\n\nPer cell: `cells.csv`. Tables as CSV: `speedup_table.csv`, `speedup_long.csv`, "

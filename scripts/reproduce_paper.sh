@@ -10,8 +10,8 @@ cd "$root"
 quick=0
 if [ "${1:-}" = "--quick" ]; then quick=1; shift; fi
 out="${1:-runs/paper$([ $quick -eq 1 ] && echo -quick)}"
-./scripts/setup.sh
-eaglerun="$root/build/release/apps/eaglerun"
+[ "${EAGLERUN_SKIP_SETUP:-0}" = 1 ] || ./scripts/setup.sh  # (the test suite runs it on a built tree)
+eaglerun="${EAGLERUN:-$root/build/release/apps/eaglerun}"
 
 quick_settings=(--set prompt_limit=2 --set max_new_tokens=32 --set max_turns=1)
 for config in experiments/configs/*-smollm2.json; do

@@ -280,3 +280,23 @@ def test_unfinished_cells_are_reported(results, tmp_path):
     run = tool("speedup_table", folder, "--out", tmp_path / "out")
     assert run.returncode == 0
     assert "analysis: warning:" in run.stderr and "cell-0100-chain_2-alpaca-T0-s0.h5.partial" in run.stderr
+
+
+def test_feature_error_report(tmp_path):
+    """A feature_error folder gets the error-by-depth table, equal to the files' summaries."""
+    binary = os.environ.get("EAGLERUN", str(ROOT / "build/release/apps/eaglerun"))
+    config = tmp_path / "fe.json"
+    config.write_text(json.dumps({"kind": "feature_error", "draft": "default", "trees": ["chain:2"],
+                                  "eval_sets": ["gsm8k"], "max_new_tokens": 24, "prompt_limit": 1}))
+    out = tmp_path / "cells"
+    run = subprocess.run([binary, "experiment", "run", str(config), "--out", str(out)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    report = tool("report", out, "--out", tmp_path / "report")
+    assert report.returncode == 0, report.stderr
+    table = pd.read_csv(tmp_path / "report" / "feature_error.csv")
+    with h5py.File(next(out.glob("cell-*.h5")), "r") as f:
+        for metric in ("rel_l2", "cosine", "top1"):
+            assert np.allclose(table[metric], f["summary"]["feature_error_" + metric][...])
+    assert list(table["depth"]) == [0, 1, 2]
+    assert "Feature-error accumulation" in (tmp_path / "report" / "REPORT.md").read_text()
