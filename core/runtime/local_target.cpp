@@ -18,9 +18,13 @@ StepOutput LocalTarget::forward(const Step& step) {
   const int64_t past = kv_->size(), V = model_.config().vocab_size;
   ForwardOutput out = model_.forward(step.tokens, step.positions(past), step.mask(past), *kv_, step.rows);
   StepOutput result;
-  const int64_t rows = step.logit_rows();
-  for (int64_t r = 0; r < rows; ++r) result.argmax.push_back(static_cast<int32_t>(argmax(out.logits.data() + r * V, V)));
-  if (step.full_logits) result.logits = std::move(out.logits);
+  if (step.full_logits) {
+    result.logits = std::move(out.logits);
+  } else {  // each row's argmax only, as a distributed target returns it
+    for (int64_t r = 0; r < step.logit_rows(); ++r) {
+      result.argmax.push_back(static_cast<int32_t>(argmax(out.logits.data() + r * V, V)));
+    }
+  }
   if (step.want_hidden) result.hidden = out.hidden;
   last_step_ = step.size();
   last_hidden_ = std::move(out.hidden);

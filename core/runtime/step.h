@@ -33,7 +33,7 @@ struct Step {
 };
 
 struct StepOutput {
-  std::vector<int32_t> argmax;  // [logit_rows]: the target's greedy token of each row
+  std::vector<int32_t> argmax;  // [logit_rows]: the target's greedy token of each row (not full_logits)
   std::vector<float> logits;    // [logit_rows, V] (full_logits)
   std::vector<float> hidden;    // [n, H] (want_hidden)
 };
