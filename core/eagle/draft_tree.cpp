@@ -37,18 +37,13 @@ std::vector<int32_t> DraftTree::path_to(int32_t node) const {
   return path;
 }
 
-std::vector<int32_t> DraftTree::positions(int32_t root_position) const {
-  std::vector<int32_t> p(tokens.size());
-  for (std::size_t i = 0; i < p.size(); ++i) p[i] = root_position + depth[i];
-  return p;
-}
-
-AttentionMask DraftTree::mask(int64_t n_past) const {
-  AttentionMask m = AttentionMask::prefix_only(n_past, size());
-  for (int32_t i = 1; i < size(); ++i) {
-    for (int32_t a = parent[i]; a >= 0; a = parent[a]) m.set(i, n_past + a, true);
-  }
-  return m;
+Step DraftTree::verification_step(bool full_logits) const {
+  Step s;
+  s.tokens = tokens;
+  s.parents = parent;
+  s.rows = LogitRows::All;
+  s.full_logits = full_logits;
+  return s;
 }
 
 DraftTree DraftTree::keep_best(int64_t n) const {

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/model/attention_mask.h"
+#include "core/runtime/step.h"
 
 namespace eaglerun {
 
@@ -34,8 +34,9 @@ struct DraftTree {
   std::vector<std::vector<int32_t>> children() const;  // [N] -> child indices in proposal order
   std::vector<int32_t> path_to(int32_t node) const;      // root ... node
 
-  std::vector<int32_t> positions(int32_t root_position) const;  // [N]
-  AttentionMask mask(int64_t n_past) const;                      // [N, n_past + N]
+  // The target's forward over every node (logits for each; all V of them when full_logits): its
+  // positions and mask (Step::positions, Step::mask) follow from the parents as described above.
+  Step verification_step(bool full_logits) const;
 
   // The root and the n draft nodes of highest value (parents before children on ties, so the
   // result is a connected tree since a child's value never exceeds its parent's).

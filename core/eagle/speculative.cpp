@@ -67,16 +67,6 @@ DraftTree build_tree(Drafter& drafter, const TreeSpec& spec, int32_t root, Sampl
   return build_static_tree(drafter, spec.shape, root, sampler);
 }
 
-// The verification step of a tree: every node's logits row (full rows when sampling).
-Step tree_step(const DraftTree& tree, bool full_logits) {
-  Step s;
-  s.tokens = tree.tokens;
-  s.parents = tree.parent;
-  s.rows = LogitRows::All;
-  s.full_logits = full_logits;
-  return s;
-}
-
 }  // namespace
 
 SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const TreeSpec& spec, Sampler& sampler,
@@ -106,7 +96,7 @@ SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const T
 
     // Verify: one target forward over every node; accept; keep the accepted rows.
     t0 = std::chrono::steady_clock::now();
-    out = target.forward(tree_step(tree, !greedy));
+    out = target.forward(tree.verification_step(!greedy));
     ++gen.target_forwards;
     const Acceptance acc = greedy ? verify_greedy_argmax(tree, out.argmax)
                                   : verify_sampling(tree, out.logits.data(), V, sampler, options.accept_rule);

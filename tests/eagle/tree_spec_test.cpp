@@ -52,12 +52,13 @@ TEST(DraftTree, MaskSeesPrefixAncestorsAndSelf) {
   const int b = t.add(0, 2);    // 2
   const int c = t.add(a, 3);    // 3
   EXPECT_EQ(b, 2);
-  const AttentionMask m = t.mask(2);
+  const Step step = t.verification_step(false);
+  const AttentionMask m = step.mask(2);
   ASSERT_EQ(m.width(), 6);
   // node 3 (c): prefix 0,1; root (2); a (3); itself (5); not b (4)
   EXPECT_TRUE(m(c, 0) && m(c, 1) && m(c, 2) && m(c, 3) && m(c, 5));
   EXPECT_FALSE(m(c, 4));
-  EXPECT_EQ(t.positions(10), (std::vector<int32_t>{10, 11, 11, 12}));
+  EXPECT_EQ(step.positions(10), (std::vector<int32_t>{10, 11, 11, 12}));
   EXPECT_EQ(t.path_to(c), (std::vector<int32_t>{0, 1, 3}));
 }
 

@@ -122,10 +122,9 @@ class Checker {
     compare("prefill", target_.forward(prefill), whole_.forward_causal(p, kv, LogitRows::All));
     DraftTree tree(p.back());
     for (int32_t parent : {0, 0, 1, 1, 2, 3, 5}) tree.add(parent, static_cast<int32_t>((parent * 37 + 11) % 200));
-    Step step{tree.tokens, tree.parent, LogitRows::All, true, false};
+    const Step step = tree.verification_step(true);
     const int64_t past = kv.size();
-    compare("tree", target_.forward(step),
-            whole_.forward(tree.tokens, tree.positions(static_cast<int32_t>(past)), tree.mask(past), kv));
+    compare("tree", target_.forward(step), whole_.forward(tree.tokens, step.positions(past), step.mask(past), kv));
     const std::vector<int32_t> path = {0, 1, 3, 6};
     target_.keep(path, false);
     std::vector<int64_t> rows(static_cast<std::size_t>(past));

@@ -158,13 +158,14 @@ DraftTree sample_tree() {
   return t;
 }
 
-TEST(Step, TreeMaskAndPositionsMatchDraftTree) {
-  const DraftTree t = sample_tree();
-  Step s;
-  s.tokens = t.tokens;
-  s.parents = t.parent;
-  EXPECT_EQ(s.mask(4).allowed, t.mask(4).allowed);
-  EXPECT_EQ(s.positions(4), t.positions(4));
+TEST(Step, TreeMaskAndPositions) {
+  // parents: 1, 2 -> 0; 3, 4 -> 1; 5 -> 2; 6 -> 3
+  const Step s = sample_tree().verification_step(false);
+  EXPECT_EQ(s.positions(4), (std::vector<int32_t>{4, 5, 5, 6, 6, 6, 7}));
+  const AttentionMask m = s.mask(4);
+  for (int64_t j = 0; j < 4; ++j) EXPECT_TRUE(m(6, j));              // the cached prefix
+  EXPECT_TRUE(m(6, 4) && m(6, 5) && m(6, 7) && m(6, 10));           // root, node 1, node 3, itself
+  EXPECT_FALSE(m(6, 6) || m(6, 8) || m(6, 9));                      // nodes 2, 4, 5: not ancestors
   Step chain;
   chain.tokens = {1, 2, 3};
   EXPECT_EQ(chain.mask(2).allowed, AttentionMask::causal(2, 3).allowed);
