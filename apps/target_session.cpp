@@ -83,7 +83,7 @@ std::vector<CommStats> TargetSession::take_comm_stats() {
 }
 
 void TargetSession::finish() {
-  if (target_) target_->end(false);
+  if (target_) target_->end();
 }
 
 }  // namespace eaglerun::cli

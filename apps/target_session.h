@@ -26,7 +26,7 @@ std::string split_text(const World& world);
 class TargetSession {
  public:
   static std::unique_ptr<TargetSession> start(const ParallelOptions& parallel, const EngineOptions& engine);
-  ~TargetSession();  // ends the workers (as failed, unless finish() was called)
+  ~TargetSession();  // ends the workers (rank 0 then reports its error and exits non-zero)
 
   const World& world() const { return job_->world(); }
   bool distributed() const { return !world().single(); }

@@ -15,7 +15,7 @@ constexpr int32_t kRowsAll = 1, kRowsLast = 2, kFullLogits = 4, kWantHidden = 8,
 struct Header {
   Kind kind;
   int32_t flags;  // Begin: sequences; Forward: see above
-  int64_t value;  // Begin: capacity; Forward: tokens; End: exit status
+  int64_t value;  // Begin: capacity; Forward: tokens
 };
 
 struct Command {
@@ -68,7 +68,7 @@ DistributedTarget::DistributedTarget(DistributedModel& model) : model_(model) {
 DistributedTarget::~DistributedTarget() {
   if (ended_) return;
   try {
-    end(true);
+    end();
   } catch (const Error&) {  // the job is failing anyway; the watchdog or launcher ends it
   }
 }
@@ -113,9 +113,9 @@ void DistributedTarget::reset_stats() {
   model_.job().reset_stats();
 }
 
-void DistributedTarget::end(bool failed) {
+void DistributedTarget::end() {
   ended_ = true;
-  Command c{{Kind::End, 0, failed ? 1 : 0}, {}};
+  Command c{{Kind::End, 0, 0}, {}};
   broadcast_command(model_.job().all(), c);
 }
 
@@ -130,7 +130,7 @@ int serve(DistributedModel& model) {
       case Kind::Keep: model.keep(c.payload, c.header.flags != 0); break;
       case Kind::Stats: all_stats(model, model.job().stats()); break;
       case Kind::ResetStats: model.job().reset_stats(); break;
-      case Kind::End: return static_cast<int>(c.header.value);
+      case Kind::End: return 0;
       default: throw Error("unknown command " + std::to_string(static_cast<int32_t>(c.header.kind)));
     }
   }

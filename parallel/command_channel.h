@@ -2,7 +2,7 @@
 // The coordinator drives every rank through the same sequence of DistributedModel calls: each
 // call on DistributedTarget (world rank 0) broadcasts one command over job.all() and then runs
 // the call locally; serve() on every other rank receives the commands and makes the same calls.
-//   Begin{capacity, sequences}  Forward{step}  Keep{nodes}  Stats  End{failed}
+//   Begin{capacity, sequences}  Forward{step}  Keep{nodes}  Stats  End
 // A command is a fixed header and a list of int32 (tokens and parents, or kept nodes): for a
 // tree of n nodes 8n bytes, the only per-step traffic besides activations and results.
 #include <span>
@@ -33,8 +33,10 @@ class DistributedTarget final : public Target {
   // Every rank's communication counters, indexed by world rank (taken before this call).
   std::vector<CommStats> gather_stats();
   void reset_stats();
-  // Workers leave serve(), returning 1 when `failed`.
-  void end(bool failed = false);
+  // Workers leave serve() with status 0, also when rank 0 ends the job because it failed: the
+  // failure is rank 0's to report, and its own non-zero exit fails the job. (A worker exiting
+  // non-zero first makes mpirun kill rank 0 before it has printed its error line.)
+  void end();
 
  private:
   DistributedModel& model_;
