@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -96,10 +97,83 @@ EagleDrafter& eagle_drafter(DraftSetup& draft) {
   return *eagle;
 }
 
+// The progress bar on a terminal: cells done/total, the current cell's requests, EAGLE tokens/s and
+// an ETA from this run's mean seconds per request (each cell still to run counted as large as this one).
+class SweepProgress {
+ public:
+  explicit SweepProgress(std::size_t cells) : cells_(cells), terminal_(isatty(STDERR_FILENO) != 0) {}
+  void show(int cell, const CellProgress& p) const {
+    if (!terminal_) return;  // a log gets each cell's JSON line
+    const double per_request = seconds_since(start_) / static_cast<double>(requests_run_ + p.requests_done);
+    const auto left = static_cast<double>(p.requests_total - p.requests_done +
+                                          static_cast<int64_t>(cells_ - done_ - 1) * p.requests_total);
+    std::cerr << fmt::format("\r[{}/{} cells] cell {}: request {}/{}, EAGLE {:.1f} tokens/s, ETA {}   ", done_, cells_,
+                             cell, p.requests_done, p.requests_total,
+                             p.eagle_seconds > 0 ? p.eagle_tokens / p.eagle_seconds : 0.0,
+                             format_duration(per_request * left))
+              << std::flush;
+  }
+  void cell_done(int64_t requests) {
+    requests_run_ += requests;
+    ++done_;
+    if (terminal_) std::cerr << "\n";
+  }
+
+ private:
+  std::size_t cells_, done_ = 0;
+  bool terminal_;
+  int64_t requests_run_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
 int list_cells(const ExperimentConfig& config, const std::vector<ExperimentCell>& cells) {
   for (const ExperimentCell& c : cells) std::cout << fmt::format("{:4d}  {}\n", c.index, c.name());
   std::cout << fmt::format("{} cells ({}); Slurm: sbatch --array=0-{}\n", cells.size(), config.kind, cells.size() - 1);
   return 0;
+}
+
+// The head's weights file, for its digest: model.safetensors, or pytorch_model.bin as released heads ship.
+std::string head_weights(const std::string& folder) {
+  const std::string safetensors = folder + "/model.safetensors";
+  return fs::exists(safetensors) || !fs::exists(folder + "/pytorch_model.bin") ? safetensors
+                                                                               : folder + "/pytorch_model.bin";
+}
+
+void set_head_provenance(Provenance& p, const std::string& draft) {
+  const bool trained = draft != "random";
+  p.head_path = trained ? head_folder(draft) : "random";
+  p.head_sha256 = trained ? digest_path(head_weights(head_folder(draft))).sha256 : "";
+}
+
+// Runs `todo` (cells of one model, not yet finished) on one target session.
+void run_model_cells(const ExperimentOptions& o, const ExperimentConfig& config, const std::vector<ExperimentCell>& todo,
+                     TargetSession& session, const EngineOptions& engine_options, SweepProgress& sweep) {
+  Engine& engine = session.engine();
+  Provenance provenance = base_provenance(config, engine_options, session.world(), engine.pool());
+  for (const ExperimentCell& cell : todo) {
+    const std::string path = o.out + "/" + cell.name() + ".h5";
+    DraftOptions d;
+    d.draft = cell.draft;
+    d.tree = cell.tree;
+    d.draft_vocab = config.kind == "feature_error" ? 0 : config.draft_vocab;  // top-1 over the whole vocabulary
+    DraftSetup draft = make_draft_setup(d, engine, session.target(), engine_options, engine.model().config().max_position);
+    const auto start = std::chrono::steady_clock::now();
+    auto show = [&](const CellProgress& p) { sweep.show(cell.index, p); };
+    const CellRecord record = config.kind == "feature_error"
+                                  ? run_feature_error_cell(config, cell, session.target(), engine,
+                                                           eagle_drafter(draft), draft.tree, show)
+                                  : run_speedup_cell(config, cell, session.target(), engine, *draft.drafter,
+                                                     draft.tree, show);
+    sweep.cell_done(record.requests());
+    set_head_provenance(provenance, cell.draft);
+    provenance.config_json = cell.to_json(config).dump();
+    provenance.date_utc = utc_now();
+    record.write(path, provenance);
+    std::cout << nlohmann::json{{"cell", cell.index}, {"name", cell.name()}, {"file", path},
+                                {"requests", record.requests()}, {"seconds", seconds_since(start)}}
+                     .dump()
+              << std::endl;
+  }
 }
 
 int run_cells(const ExperimentOptions& o, const ExperimentConfig& config, const std::vector<ExperimentCell>& cells) {
@@ -112,64 +186,37 @@ int run_cells(const ExperimentOptions& o, const ExperimentConfig& config, const 
     }
     return 0;
   }
-  EngineOptions engine_options;
-  engine_options.model_path = config.model;
-  engine_options.threads = config.threads;
-  finish_engine_options(engine_options, config.precision);
-  auto session = TargetSession::start(o.parallel, engine_options);
-  if (session->worker()) return session->serve();
-  claim_folder(o.out, config);
-  Engine& engine = session->engine();
-  Provenance provenance = base_provenance(config, engine_options, session->world(), engine.pool());
-  const bool shipped_head = config.draft != "random";
-  provenance.head_path = shipped_head ? head_folder(config.draft) : "random";
-  provenance.head_sha256 = shipped_head ? digest_path(head_folder(config.draft) + "/model.safetensors").sha256 : "";
-  const bool terminal = isatty(STDERR_FILENO) != 0;
-  const auto sweep_start = std::chrono::steady_clock::now();
-  int64_t requests_run = 0;  // by this run, for the ETA
-  for (std::size_t k = 0; k < selected.size(); ++k) {
-    const int i = selected[k];
-    const ExperimentCell& cell = cells[i];
-    const std::string path = o.out + "/" + cell.name() + ".h5";
-    if (fs::exists(path)) {
-      std::cerr << fmt::format("cell {} done: {}\n", i, path);
+  claim_folder(o.out, config);  // by every rank: concurrent claims of one config agree
+  // The cells still to run, by model in config order (every rank sees the same files: none is
+  // written before all ranks have started).
+  std::vector<std::string> models;
+  std::vector<ExperimentCell> todo;
+  for (int i : selected) {
+    if (fs::exists(o.out + "/" + cells[i].name() + ".h5")) {
+      std::cerr << fmt::format("cell {} done: {}/{}.h5\n", i, o.out, cells[i].name());
       continue;
     }
-    DraftOptions d;
-    d.draft = config.draft;
-    d.tree = cell.tree;
-    d.draft_vocab = config.kind == "feature_error" ? 0 : config.draft_vocab;  // top-1 over the whole vocabulary
-    DraftSetup draft = make_draft_setup(d, engine, session->target(), engine_options, engine.model().config().max_position);
-    const auto start = std::chrono::steady_clock::now();
-    auto show = [&](const CellProgress& p) {
-      if (!terminal) return;  // a log gets the cell's JSON line below
-      // ETA: this run's mean seconds per request times the requests left, counting each cell
-      // still to run as large as this one.
-      const double per_request = seconds_since(sweep_start) / static_cast<double>(requests_run + p.requests_done);
-      const auto left = static_cast<double>(p.requests_total - p.requests_done +
-                                            static_cast<int64_t>(selected.size() - k - 1) * p.requests_total);
-      std::cerr << fmt::format("\r[{}/{} cells] cell {}: request {}/{}, EAGLE {:.1f} tokens/s, ETA {}   ", k,
-                               selected.size(), i, p.requests_done, p.requests_total,
-                               p.eagle_seconds > 0 ? p.eagle_tokens / p.eagle_seconds : 0.0,
-                               format_duration(per_request * left))
-                << std::flush;
-    };
-    const CellRecord record = config.kind == "feature_error"
-                                  ? run_feature_error_cell(config, cell, session->target(), engine,
-                                                           eagle_drafter(draft), draft.tree, show)
-                                  : run_speedup_cell(config, cell, session->target(), engine, *draft.drafter,
-                                                     draft.tree, show);
-    requests_run += record.requests();
-    if (terminal) std::cerr << "\n";
-    provenance.config_json = cell.to_json(config).dump();
-    provenance.date_utc = utc_now();
-    record.write(path, provenance);
-    std::cout << nlohmann::json{{"cell", i}, {"name", cell.name()}, {"file", path}, {"requests", record.requests()},
-                                {"seconds", seconds_since(start)}}
-                     .dump()
-              << std::endl;
+    todo.push_back(cells[i]);
+    if (std::find(models.begin(), models.end(), cells[i].model) == models.end()) models.push_back(cells[i].model);
   }
-  session->finish();
+  SweepProgress sweep(todo.size());
+  for (const std::string& model : models) {
+    EngineOptions engine_options;
+    engine_options.model_path = model;
+    engine_options.threads = config.threads;
+    finish_engine_options(engine_options, config.precision);
+    auto session = TargetSession::start(o.parallel, engine_options);
+    require(!session->distributed() || models.size() == 1,
+            "experiment run: under mpirun a process runs the cells of one model; select them with --cells "
+            "(experiment list names each cell's model)");
+    if (session->worker()) return session->serve();
+    std::vector<ExperimentCell> mine;
+    for (const ExperimentCell& c : todo) {
+      if (c.model == model) mine.push_back(c);
+    }
+    run_model_cells(o, config, mine, *session, engine_options, sweep);
+    session->finish();
+  }
   return 0;
 }
 

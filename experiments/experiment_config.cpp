@@ -21,6 +21,14 @@ std::vector<T> axis(const nlohmann::json& j, const char* key) {
   return out;
 }
 
+// "runs/heads/feature_only/" -> "feature_only"; "models/x.Q8_0.gguf" -> "x.Q8_0".
+std::string path_label(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  if (const auto slash = path.find_last_of('/'); slash != std::string::npos) path = path.substr(slash + 1);
+  if (path.size() > 5 && path.ends_with(".gguf")) path.resize(path.size() - 5);
+  return path;
+}
+
 std::string format_number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", v);
@@ -41,8 +49,8 @@ ExperimentConfig experiment_config_from_json(const nlohmann::json& j) {
   ExperimentConfig c;
   try {
     c.kind = j.value("kind", std::string());
-    c.model = j.value("model", c.model);
-    c.draft = j.value("draft", c.draft);
+    c.models = axis<std::string>(j, "model");
+    c.drafts = axis<std::string>(j, "draft");
     c.draft_vocab = j.value("draft_vocab", c.draft_vocab);
     c.trees = axis<std::string>(j, "trees");
     c.eval_sets = axis<std::string>(j, "eval_sets");
@@ -68,6 +76,8 @@ ExperimentConfig experiment_config_from_json(const nlohmann::json& j) {
   require(c.noise == "gaussian" || c.noise == "uniform", "experiment config: noise is gaussian or uniform");
   for (double s : c.noise_scales) require(s >= 0, "experiment config: noise_scales must be >= 0");
   if (c.noise_scales.empty()) c.noise_scales = {0.0};
+  if (c.models.empty()) c.models = {"default"};
+  if (c.drafts.empty()) c.drafts = {"default"};
   require(!c.trees.empty(), "experiment config: 'trees' is required");
   require(!c.eval_sets.empty(), "experiment config: 'eval_sets' is required");
   if (c.temperatures.empty()) c.temperatures = {0.0};
@@ -114,7 +124,10 @@ std::string ExperimentCell::name() const {
   std::snprintf(index_text, sizeof index_text, "%04d", index);
   std::string set = eval_set;
   if (const auto slash = set.find_last_of('/'); slash != std::string::npos) set = set.substr(slash + 1);
-  std::string n = std::string("cell-") + index_text + "-" + tree + "-" + set + "-T" + format_number(temperature) +
+  std::string axes;
+  if (!model_label.empty()) axes += model_label + "-";
+  if (!draft_label.empty()) axes += draft_label + "-";
+  std::string n = std::string("cell-") + index_text + "-" + axes + tree + "-" + set + "-T" + format_number(temperature) +
                   "-s" + std::to_string(seed) + (robustness ? "-n" + format_number(noise_scale) : "");
   for (char& ch : n) {
     const bool ok = std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.' || ch == '_';
@@ -125,6 +138,8 @@ std::string ExperimentCell::name() const {
 
 nlohmann::json ExperimentCell::to_json(const ExperimentConfig& c) const {
   nlohmann::json j = c.source;
+  j["model"] = model;
+  j["draft"] = draft;
   j["trees"] = tree;
   j["eval_sets"] = eval_set;
   j["temperatures"] = temperature;
@@ -136,16 +151,28 @@ nlohmann::json ExperimentCell::to_json(const ExperimentConfig& c) const {
 
 std::vector<ExperimentCell> expand_cells(const ExperimentConfig& c) {
   std::vector<ExperimentCell> cells;
-  for (const std::string& tree : c.trees) {
-    for (const std::string& set : c.eval_sets) {
-      for (double t : c.temperatures) {
-        for (uint64_t seed : c.seeds) {
-          for (double noise : c.noise_scales) {
-            cells.push_back({static_cast<int>(cells.size()), tree, set, t, seed, noise, c.kind == "robustness"});
-          }
-        }
-      }
-    }
+  const std::size_t total = c.models.size() * c.drafts.size() * c.trees.size() * c.eval_sets.size() *
+                            c.temperatures.size() * c.seeds.size() * c.noise_scales.size();
+  for (std::size_t i = 0; i < total; ++i) {
+    std::size_t rest = i;  // the cell's index in mixed radix, the last axis varying fastest
+    auto pick = [&rest](const auto& values) {
+      const auto& v = values[rest % values.size()];
+      rest /= values.size();
+      return v;
+    };
+    ExperimentCell cell;
+    cell.index = static_cast<int>(i);
+    cell.noise_scale = pick(c.noise_scales);
+    cell.seed = pick(c.seeds);
+    cell.temperature = pick(c.temperatures);
+    cell.eval_set = pick(c.eval_sets);
+    cell.tree = pick(c.trees);
+    cell.draft = pick(c.drafts);
+    cell.model = pick(c.models);
+    cell.robustness = c.kind == "robustness";
+    if (c.models.size() > 1) cell.model_label = path_label(cell.model);
+    if (c.drafts.size() > 1) cell.draft_label = path_label(cell.draft);
+    cells.push_back(cell);
   }
   return cells;
 }

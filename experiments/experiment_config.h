@@ -1,8 +1,7 @@
 #pragma once
 // An experiment config (JSON with // comments; docs/EXPERIMENTS.md) and its expansion into cells:
-// every combination of the list-valued axes (trees x eval sets x temperatures x seeds [x noise
-// scales]), each
-// recorded in its own HDF5 file by `eaglerun experiment run`.
+// every combination of the list-valued axes (models x drafts x trees x eval sets x temperatures x seeds
+// [x noise scales]), each recorded in its own HDF5 file by `eaglerun experiment run`.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -15,8 +14,9 @@ struct ExperimentConfig {
   std::string kind;                     // "speedup": plain and EAGLE decoding of every turn, interleaved;
                                         // "robustness": the same with noise on the features the head reads;
                                         // "feature_error": the head's error feeding on its own features
-  std::string model = "default";        // .gguf / Hugging Face folder, or "default"
-  std::string draft = "default";        // EAGLE head folder, "default" (the shipped head) or "random"
+  std::vector<std::string> models;      // axis: .gguf / Hugging Face folder, or "default" (quantised targets)
+  std::vector<std::string> drafts;      // axis: EAGLE head folder, "default" (the shipped head) or "random"
+                                        // (draft-input ablation); JSON keys "model" and "draft"
   int64_t draft_vocab = 0;              // draft over the head's N most frequent tokens; 0 = all
   std::vector<std::string> trees;       // axis: --tree specs
   std::vector<std::string> eval_sets;   // axis: names under data/eval/ or .jsonl paths
@@ -36,12 +36,16 @@ struct ExperimentConfig {
 
 struct ExperimentCell {
   int index = 0;
+  std::string model, draft;
   std::string tree, eval_set;
   double temperature = 0;
   uint64_t seed = 0;
   double noise_scale = 0;  // robustness: the head's features get this much noise (0: none)
   bool robustness = false; // a robustness cell (its name carries the noise scale)
-  // "cell-0003-eagle1-mt_bench-T0-s0" (robustness cells end in "-n<scale>"): the file name without ".h5" (unsafe characters become '_').
+  std::string model_label, draft_label;  // set when that axis has several values: the file's or folder's name
+  // "cell-0003-eagle1-mt_bench-T0-s0": the file name without ".h5" (unsafe characters become '_').
+  // Robustness cells end in "-n<scale>"; with several models or drafts the name starts
+  // "cell-0003-<model label>-<draft label>-...".
   std::string name() const;
   // The config with this cell's axes as single values (what the cell's file records).
   nlohmann::json to_json(const ExperimentConfig& config) const;

@@ -26,6 +26,23 @@ TEST(ExperimentConfig, AxesExpandIntoEveryCombination) {
   EXPECT_EQ(j["seeds"], cells[5].seed);
 }
 
+TEST(ExperimentConfig, ModelsAndDraftsAreAxesNamedOnlyWhenTheyVary) {
+  nlohmann::json j = base();
+  j["model"] = {"default", "runs/m/SmolLM2.Q8_0.gguf"};
+  j["draft"] = {"runs/heads/feature_only/", "runs/heads/token_only"};
+  const ExperimentConfig c = experiment_config_from_json(j);
+  const std::vector<ExperimentCell> cells = expand_cells(c);
+  ASSERT_EQ(cells.size(), 2u * 2 * 24);
+  EXPECT_EQ(cells[0].name(), "cell-0000-default-feature_only-eagle1-mt_bench-T0-s1");
+  EXPECT_EQ(cells[24].name(), "cell-0024-default-token_only-eagle1-mt_bench-T0-s1");
+  EXPECT_EQ(cells.back().name(), "cell-0095-SmolLM2.Q8_0-token_only-chain_2-x.jsonl-T1-s3");
+  const nlohmann::json cell = cells.back().to_json(c);
+  EXPECT_EQ(cell["model"], "runs/m/SmolLM2.Q8_0.gguf");
+  EXPECT_EQ(cell["draft"], "runs/heads/token_only");
+  j["model"] = "default";  // one value: the names stay as before
+  EXPECT_EQ(expand_cells(experiment_config_from_json(j))[0].name(), "cell-0000-feature_only-eagle1-mt_bench-T0-s1");
+}
+
 TEST(ExperimentConfig, ScalarsAreOneValueAxesAndDefaultsApply) {
   nlohmann::json j = base();
   j["trees"] = "eagle1";
