@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Trains the heads of the draft-input ablation (EAGLE paper Fig. 4 / Fig. 8) on the same data with the
+# same budget, from random weights:
+#   feature_and_shifted_token   (f_j, t_{j+1})  EAGLE's inputs, with the paper's U(-0.1, 0.1) feature noise
+#   feature_only                (f_j, 0)
+#   token_only                  (0, t_{j+1})
+#   feature_and_unshifted_token (f_j, t_j)
+#   no_feature_noise            EAGLE's inputs, trained without feature noise
+#   scripts/train_ablation_heads.sh [--quick] OUT      (heads land in OUT/heads/<name>/)
+# Budget (full): features of the first 640 prepared ShareGPT conversations (max 512 tokens), then 400
+# steps of 8 sequences per head (the shipped head's recipe, experiments/configs/train-smollm2-135m.json,
+# with its token loss over the 2,048 most frequent answer tokens). --quick: 48 conversations, 30 steps.
+# Every step resumes: extraction continues its shards, training its checkpoints; finished heads are kept.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+quick=0
+if [ "${1:-}" = "--quick" ]; then quick=1; shift; fi
+out="${1:?usage: train_ablation_heads.sh [--quick] OUT}"
+eaglerun="${EAGLERUN:-$root/build/release/apps/eaglerun}"
+threads="${EAGLERUN_THREADS:-2}"
+if [ $quick -eq 1 ]; then conversations=48; steps=30; else conversations=640; steps=400; fi
+
+data/sharegpt/fetch.sh
+[ -f data/sharegpt/prepared/sharegpt.jsonl ] || python3 data/sharegpt/prepare.py
+mkdir -p "$out"
+if [ ! -f "$out/features.done" ]; then
+  "$eaglerun" extract --data data/sharegpt/prepared/sharegpt.jsonl --out "$out/features" --max-len 512 \
+    --shard-sequences 32 --limit "$conversations" --threads "$threads" --quiet
+  touch "$out/features.done"
+fi
+
+train_head() {  # name, then --set overrides
+  local name="$1"; shift
+  local head="$out/heads/$name"
+  if [ -f "$head/model.safetensors" ]; then echo "ablation head $name: done"; return; fi
+  local sets=(--set total_steps=$steps --set draft_vocab=2048 --set checkpoint_every=50)
+  if [ $quick -eq 1 ]; then sets+=(--set warmup_steps=5 --set validate_every=30 --set validation_sequences=4);
+  else sets+=(--set validate_every=300); fi
+  for s in "$@"; do sets+=(--set "$s"); done
+  "$eaglerun" train --config experiments/configs/train-smollm2-135m.json "${sets[@]}" \
+    --data "$out/features" --out "$out/train/$name" --threads "$threads" --log-every 50
+  mkdir -p "$head"
+  cp "$out/train/$name/head/config.json" "$out/train/$name/head/draft_vocab.json" "$head/"
+  cp "$out/train/$name/head/model.safetensors" "$head/model.safetensors.partial"
+  mv "$head/model.safetensors.partial" "$head/model.safetensors"  # last: a head with weights is complete
+}
+
+train_head feature_and_shifted_token inputs=feature_and_shifted_token
+train_head feature_only inputs=feature_only
+train_head token_only inputs=token_only
+train_head feature_and_unshifted_token inputs=feature_and_unshifted_token
+train_head no_feature_noise inputs=feature_and_shifted_token feature_noise=0
+echo "ablation heads: $out/heads"
