@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include "core/kernels/matmul.h"
 #include "core/kernels/ops.h"
 #include "core/model/attention.h"
+#include "core/weights/pytorch_file.h"
 #include "core/weights/safetensors_file.h"
 #include "core/weights/safetensors_writer.h"
 
@@ -184,11 +186,22 @@ DraftHead DraftHead::load(const std::string& dir) {
   const std::string config_path = dir + "/config.json";
   require(std::filesystem::exists(config_path), "draft head '" + dir + "' has no config.json");
   DraftHead head(DraftHeadConfig::from_json(read_text(config_path), config_path));
-  const auto file = SafetensorsFile::open(dir + "/model.safetensors");
+  // model.safetensors (what save() writes), else pytorch_model.bin (the released heads' format).
+  const std::string st_path = dir + "/model.safetensors", pt_path = dir + "/pytorch_model.bin";
+  std::unique_ptr<SafetensorsFile> st;
+  std::unique_ptr<PytorchFile> pt;
+  if (std::filesystem::exists(st_path)) {
+    st = SafetensorsFile::open(st_path);
+  } else if (std::filesystem::exists(pt_path)) {
+    pt = PytorchFile::open(pt_path);
+  } else {
+    throw Error("draft head '" + dir + "' has neither model.safetensors nor pytorch_model.bin");
+  }
+  const std::string& path = st ? st->path() : pt->path();
   for (const auto& [name, shape] : draft_head_shapes(head.config_)) {
-    const TensorView* t = file->find(name);
-    require(t != nullptr, file->path() + ": missing tensor '" + name + "'");
-    require(t->shape == shape, file->path() + ": tensor '" + name + "' has shape " + t->shape_string());
+    const TensorView* t = st ? st->find(name) : pt->find(name);
+    require(t != nullptr, path + ": missing tensor '" + name + "'");
+    require(t->shape == shape, path + ": tensor '" + name + "' has shape " + t->shape_string());
     Parameter p{shape, std::vector<float>(static_cast<std::size_t>(t->numel()))};
     dequantize(t->dtype, t->data, t->numel(), p.values.data());
     head.params_[name] = std::move(p);

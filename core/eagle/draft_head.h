@@ -1,6 +1,6 @@
 #pragma once
-// The EAGLE-1 draft head, built as the released heads are (config.json + safetensors, tensor
-// names without a prefix):
+// The EAGLE-1 draft head, built as the released heads are (config.json + pytorch_model.bin, or
+// model.safetensors; tensor names without a prefix):
 //   x  = fc(concat(embedding(t_{j+1}), f_j))          fc.weight [H, 2H], fc.bias [H] (optional)
 //   x += o_proj(attention(q/k/v_proj(x)))              no input_layernorm; RoPE with the head's theta
 //   x += down(silu(gate(n)) * up(n)), n = post_attention_layernorm(x)
@@ -66,7 +66,8 @@ struct Parameter {
 
 class DraftHead {
  public:
-  // dir holds config.json and model.safetensors. Throws Error for missing/mis-shaped tensors.
+  // dir holds config.json and model.safetensors, or pytorch_model.bin (torch.save of the state dict, as
+  // the released EAGLE heads ship). Throws Error for missing/mis-shaped tensors.
   static DraftHead load(const std::string& dir);
   // Small random weights (normal with std `scale`, norms 1): a head whose quality does not matter.
   static DraftHead random(const DraftHeadConfig& config, uint64_t seed, float scale = 0.02f);
