@@ -3,13 +3,13 @@
 # SECONDS (default 30) on a scratch copy of its seed corpus in fuzz/corpus/<target>/, so the
 # repository's corpus is never modified. Exits non-zero if any target crashes or reports a bug;
 # the crashing input is kept under build/fuzz/crashes/<target>/.
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]      (targets: fuzz_gguf fuzz_safetensors fuzz_hf_config)
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]      (targets: fuzz_gguf fuzz_safetensors fuzz_hf_config fuzz_pytorch)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds="${1:-30}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_gguf fuzz_safetensors fuzz_hf_config)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_gguf fuzz_safetensors fuzz_hf_config fuzz_pytorch)
 build="$root/build/fuzz"
 jobs="${FUZZ_BUILD_JOBS:-2}"
 
