@@ -42,6 +42,7 @@ EVAL_SET_ORDER = ("mt_bench", "humaneval", "gsm8k", "alpaca")
 EVAL_SET_NAMES = {"mt_bench": "MT-bench", "humaneval": "HumanEval", "gsm8k": "GSM8K", "alpaca": "Alpaca"}
 
 KNOWN_AXES = ("trees", "eval_sets", "temperatures", "seeds")
+PATH_AXES = ("model", "draft")  # axes whose values are files or folders, shown by name
 
 # Number of n-alpha values the tables show (the paper's 0-alpha .. 4-alpha).
 N_ALPHA = 5
@@ -200,17 +201,18 @@ def load(folder):
     for n in range(N_ALPHA):
         df[f"alpha_{n}"] = [r[n] if n < len(r) else math.nan for r in df["n_alpha"]]
     df["eval_set_name"] = df["eval_set"].map(eval_set_name)
-    for attr, what in (("model_sha256", "models"), ("head_sha256", "draft heads")):
-        values = sorted({v for v in df[attr] if v is not None})
-        if len(values) > 1:
-            raise AnalysisError(f"{folder}: cells of {len(values)} different {what} ({attr} "
-                                f"{', '.join(v[:12] for v in values)}); analyse one experiment per folder")
-    # Axes beyond the four common ones (e.g. noise_scales of the robustness kind): every list-valued
-    # setting of the experiment config; each becomes a column and part of the variant label.
+    # Axes beyond the four common ones (noise_scales of the robustness kind; model and draft when
+    # the config lists several): every list-valued setting of the experiment config; each becomes a
+    # column and part of the variant label. Models and heads are labelled by their file or folder name.
     extra = sorted({k for e in df["experiment_config"] for k, v in e.items()
                     if isinstance(v, list) and k not in KNOWN_AXES})
     for axis in extra:
-        df[axis] = [c.get(axis) for c in df["config"]]
+        df[axis] = [path_label(c.get(axis)) if axis in PATH_AXES else c.get(axis) for c in df["config"]]
+    for attr, what, axis in (("model_sha256", "models", "model"), ("head_sha256", "draft heads", "draft")):
+        values = sorted({v for v in df[attr] if v is not None})
+        if len(values) > 1 and axis not in extra:
+            raise AnalysisError(f"{folder}: cells of {len(values)} different {what} ({attr} "
+                                f"{', '.join(v[:12] for v in values)}); analyse one experiment per folder")
     df.attrs["extra_axes"] = extra
     df["variant"] = [variant_label(r, extra) for _, r in df.iterrows()]
     keys = ["tree", "eval_set", "temperature", "seed"] + extra
@@ -221,13 +223,31 @@ def load(folder):
     tree_order = _tree_order(df)
     df["_tree"] = df["tree"].map(tree_order.index)
     df["_eval"] = df["eval_set"].map(eval_set_key)
+    # Models and heads in the config's order, other extra axes by value.
+    order = []
+    for axis in extra:
+        if axis in PATH_AXES:
+            listed = [path_label(v) for v in df.iloc[0]["experiment_config"][axis]]
+            df["_" + axis] = df[axis].map(lambda v, listed=listed: listed.index(v) if v in listed else len(listed))
+            order.append("_" + axis)
+        else:
+            order.append(axis)
     # Variants (tree, temperature and any extra axis: one column of the tables) in tree order.
-    variants = df.sort_values(["_tree", "temperature"] + extra)["variant"]
+    variants = df.sort_values(["_tree", "temperature"] + order)["variant"]
     df["variant_order"] = df["variant"].map({v: i for i, v in enumerate(dict.fromkeys(variants))})
-    df = df.sort_values(["_tree", "_eval", "temperature"] + extra + ["seed"]).drop(columns=["_tree", "_eval"])
+    paths = [c for c in order if c.startswith("_")]
+    others = [c for c in order if not c.startswith("_")]
+    df = df.sort_values(paths + ["_tree", "_eval", "temperature"] + others + ["seed"])
+    df = df.drop(columns=["_tree", "_eval"] + paths)
     df = df.reset_index(drop=True)
     df.attrs["extra_axes"] = extra
     return df
+
+
+def path_label(path):
+    """'runs/heads/feature_only/' -> 'feature_only'; 'models/x.Q8_0.gguf' -> 'x.Q8_0'; 'default' stays."""
+    name = pathlib.PurePath(str(path).rstrip("/")).name
+    return name[:-5] if name.endswith(".gguf") else name
 
 
 def variant_label(row, extra_axes=()):

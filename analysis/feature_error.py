@@ -16,7 +16,9 @@ METRICS = ("rel_l2", "cosine", "top1")
 
 
 def table(df):
-    """One row per (eval set, depth): each metric averaged over the cell's rollouts."""
+    """One row per (head, eval set, depth): each metric averaged over the cell's rollouts. The head is
+    named by its folder when the config lists several ("draft": [...]), else it is ''."""
+    several = "draft" in df.attrs.get("extra_axes", [])
     rows = []
     for _, cell in df.iterrows():
         try:
@@ -25,7 +27,7 @@ def table(df):
         except KeyError:
             raise common.AnalysisError(f"{cell['path']}: a feature_error cell without summary/feature_error_*") from None
         for depth in range(len(means["rel_l2"])):
-            rows.append({"tree": cell["tree"], "eval_set": cells.eval_set_name(cell["eval_set"]), "depth": depth,
+            rows.append({"head": cell["draft"] if several else "", "tree": cell["tree"], "eval_set": cells.eval_set_name(cell["eval_set"]), "depth": depth,
                          **{m: float(means[m][depth]) for m in METRICS}})
     return pd.DataFrame(rows)
 
@@ -36,8 +38,8 @@ def figure(t, path):
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
     for ax, metric in zip(axes, METRICS):
-        for (tree, eval_set), g in t.groupby(["tree", "eval_set"]):
-            ax.plot(g["depth"], g[metric], marker="o", label=f"{eval_set} ({tree})")
+        for (head, tree, eval_set), g in t.groupby(["head", "tree", "eval_set"], sort=False):
+            ax.plot(g["depth"], g[metric], marker="o", label=f"{head + ', ' if head else ''}{eval_set} ({tree})")
         ax.set_xlabel("depth (own features read)")
         ax.set_title(metric)
     axes[0].legend(fontsize=7)
@@ -48,9 +50,11 @@ def write(df, out):
     out = common.out_dir(out)
     t = table(df)
     common.write_csv(t, out / "feature_error.csv")
-    rows = [[r.eval_set, r.tree, str(r.depth), common.fmt(r.rel_l2, 3), common.fmt(r.cosine, 3), common.fmt(r.top1, 3)]
-            for r in t.itertuples()]
-    text = common.markdown_table(["eval set", "tree", "depth", "relative L2", "cosine", "top-1 agreement"], rows)
+    heads = t["head"].ne("").any()
+    rows = [([r.head] if heads else []) + [r.eval_set, r.tree, str(r.depth), common.fmt(r.rel_l2, 3),
+                                           common.fmt(r.cosine, 3), common.fmt(r.top1, 3)] for r in t.itertuples()]
+    header = (["head"] if heads else []) + ["eval set", "tree", "depth", "relative L2", "cosine", "top-1 agreement"]
+    text = common.markdown_table(header, rows, ["---"] * (2 + heads) + ["---:"] * 4)
     common.write_text(out / "feature_error.md", text)
     figure(t, out / "feature_error.png")
     return ("## Feature-error accumulation\n\nThe head's prediction of the target's feature at depth k, after "

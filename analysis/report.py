@@ -9,9 +9,11 @@ import json
 
 import cells
 import common
+import draft_inputs
 import feature_error
 import n_alpha
 import position_acceptance
+import quantised_target
 import speedup_table
 
 
@@ -24,18 +26,18 @@ def _one(values, what):
 def header(df, results):
     p = cells.provenance(df)
     model = _one(p["model"], "models")
-    if p["model_sha256"]:
+    if len(p["model_sha256"]) == 1:
         model += f" (sha256 {p['model_sha256'][0][:16]}…)"
     head = _one(p["head"], "heads")
-    if p["head_sha256"]:
-        head += f" (sha256 of model.safetensors {p['head_sha256'][0][:16]}…)"
+    if len(p["head_sha256"]) == 1:
+        head += f" (sha256 of its weights {p['head_sha256'][0][:16]}…)"
     commit = _one(p["commit"], "commits")
     if "1" in p["dirty"]:
         commit += " (with uncommitted changes to tracked files)"
     dates = p["date_first"] if p["date_first"] == p["date_last"] else f"{p['date_first']} … {p['date_last']}"
     config = df.iloc[0]["config"]
     settings = {k: config[k] for k in ("kind", "draft", "draft_vocab", "max_new_tokens", "prompt_limit",
-                                       "max_turns", "top_p", "top_k") if k in config}
+                                       "max_turns", "top_p", "top_k") if k in config and k not in df.attrs["extra_axes"]}
     lines = [
         "# EAGLE experiment report", "",
         f"Results: `{results}`, {len(df)} cells, {int(df['requests'].sum())} requests, "
@@ -69,15 +71,18 @@ def write(df, results, out):
     if set(df["kind"]) == {"feature_error"}:  # no EAGLE decoding: the error-by-depth table only
         sections = [header(df, results), feature_error.write(df, out)]
     else:
-        sections = [header(df, results),
-                    speedup_table.write(df, out),
-                    n_alpha.write(df, out),
-                    position_acceptance.write(df, out)]
+        sections = [header(df, results)]
+        extra = df.attrs["extra_axes"]
+        if "draft" in extra:
+            sections.append(draft_inputs.write(df, out))
+        if "model" in extra:
+            sections.append(quantised_target.write(df, out))
+        sections += [speedup_table.write(df, out), n_alpha.write(df, out), position_acceptance.write(df, out)]
     cells_csv = df.drop(columns=["config", "experiment_config", "n_alpha", "path", "variant_order"])
     common.write_csv(cells_csv, out / "cells.csv")
-    sections.append("## Files\n\nPer cell: `cells.csv`. Tables as CSV: `speedup_table.csv`, `speedup_long.csv`, "
-                    "`n_alpha.csv`, `n_alpha_cells.csv`, `position_acceptance.csv`. Definitions: "
-                    "`analysis/README.md` and `docs/HDF5_SCHEMA.md`.\n")
+    tables = sorted(p.name for p in out.glob("*.csv") if p.name != "cells.csv")
+    sections.append("## Files\n\nPer cell: `cells.csv`. Tables as CSV: " + ", ".join(f"`{t}`" for t in tables) +
+                    ". Definitions: `analysis/README.md` and `docs/HDF5_SCHEMA.md`.\n")
     common.write_text(out / "REPORT.md", "\n".join(sections))
     return out / "REPORT.md"
 

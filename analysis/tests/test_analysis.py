@@ -210,7 +210,8 @@ def test_default_out_is_inside_the_results(results, tmp_path):
 
 def test_paper_numbers_cite_a_table():
     doc = json.loads((ANALYSIS / "paper_numbers.json").read_text())
-    entries = doc["speedup_tau"]["entries"] + doc["n_alpha"]["entries"]
+    entries = (doc["speedup_tau"]["entries"] + doc["n_alpha"]["entries"] + doc["draft_inputs"]["entries"] +
+               doc["quantised_target"]["entries"])
     assert entries
     for e in entries:
         assert "2401.15077" in e["citation"] and ("Table" in e["citation"] or "Fig." in e["citation"]), e
@@ -300,3 +301,86 @@ def test_feature_error_report(tmp_path):
             assert np.allclose(table[metric], f["summary"]["feature_error_" + metric][...])
     assert list(table["depth"]) == [0, 1, 2]
     assert "Feature-error accumulation" in (tmp_path / "report" / "REPORT.md").read_text()
+
+
+# Two models x two heads (the ablation and quantised-target kinds' axes), made by the runner.
+AXES_CONFIG = {"kind": "speedup", "model": ["default", "models/SmolLM2-135M-Instruct.Q4_1.gguf"],
+               "draft": ["default", "random"], "draft_vocab": 0, "trees": ["chain:3"], "eval_sets": ["mt_bench"],
+               "temperatures": [0.0], "max_new_tokens": 12, "prompt_limit": 1, "max_turns": 1}
+
+
+@pytest.fixture(scope="session")
+def axes_results(tmp_path_factory):
+    binary = os.environ.get("EAGLERUN", str(ROOT / "build/release/apps/eaglerun"))
+    base = tmp_path_factory.mktemp("axes")
+    config = base / "axes.json"
+    config.write_text(json.dumps(AXES_CONFIG))
+    out = base / "cells"
+    run = subprocess.run([binary, "experiment", "run", str(config), "--out", str(out)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert len(list(out.glob("cell-*.h5"))) == 4
+    return out
+
+
+def per_file(folder):
+    """(model label, draft label) -> the cell's summary, read straight from the file."""
+    out = {}
+    for path in sorted(folder.glob("cell-*.h5")):
+        with h5py.File(path, "r") as f:
+            config = json.loads(f.attrs["config"])
+            key = (cells.path_label(config["model"]), cells.path_label(config["draft"]))
+            out[key] = {k: f["summary"][k][...] for k in f["summary"]}
+    return out
+
+
+def test_model_and_draft_axes_become_labelled_columns(axes_results):
+    df = cells.load(axes_results)
+    assert df.attrs["extra_axes"] == ["draft", "model"]
+    assert list(dict.fromkeys(df["model"])) == ["default", "SmolLM2-135M-Instruct.Q4_1"]
+    assert list(dict.fromkeys(df["draft"])) == ["default", "random"]
+    assert df["variant"].nunique() == 4
+
+
+def test_draft_input_table(axes_results, tmp_path):
+    run = tool("draft_inputs", axes_results, "--out", tmp_path)
+    assert run.returncode == 0, run.stderr
+    table = pd.read_csv(tmp_path / "draft_inputs.csv")
+    truth = per_file(axes_results)
+    assert list(table["draft"]) == ["default", "random"]
+    for _, row in table.iterrows():
+        files = [v for (m, d), v in truth.items() if d == row["draft"]]
+        assert row["tau"] == pytest.approx(np.mean([float(v["tau"][0]) for v in files]))
+        assert row["alpha_0"] == pytest.approx(np.mean([float(v["n_alpha"][0]) for v in files]))
+        assert row["speedup"] == pytest.approx(np.mean([float(v["speedup"][0]) for v in files]))
+    trained, random = table.iloc[0], table.iloc[1]
+    assert trained["tau"] > random["tau"]  # the shipped head beats random weights
+    assert (tmp_path / "draft_inputs.png").stat().st_size > 0
+
+
+def test_quantised_target_table(axes_results, tmp_path):
+    run = tool("quantised_target", axes_results, "--out", tmp_path)
+    assert run.returncode == 0, run.stderr
+    table = pd.read_csv(tmp_path / "quantised_target.csv")
+    truth = per_file(axes_results)
+    assert list(table["model"]) == ["default", "SmolLM2-135M-Instruct.Q4_1"]
+    for _, row in table.iterrows():
+        files = [v for (m, d), v in truth.items() if m == row["model"]]
+        assert row["plain_tokens_per_second"] == pytest.approx(
+            np.mean([float(v["plain_tokens_per_second"][0]) for v in files]))
+        assert row["identical_fraction"] == 1.0
+
+
+def test_report_has_the_axes_sections(axes_results, tmp_path):
+    run = tool("report", axes_results, "--out", tmp_path)
+    assert run.returncode == 0, run.stderr
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "## Draft-input ablation" in report and "## Quantised targets" in report
+    assert "106.9" in report  # the paper's int4 row beside ours
+
+
+@pytest.mark.parametrize("command", ["draft_inputs", "quantised_target"])
+def test_one_head_or_model_is_one_error_line(results, command):
+    run = tool(command, results, "--out", results / "unused")
+    assert run.returncode == 1
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith("analysis: error:"), run.stderr
