@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Runs every shipped experiment (experiments/configs/*-smollm2.json) into OUT/<config name>/, resumably,
-# then the report when analysis/ is there (analysis/report.py). A rerun finishes only what is missing.
+# Runs every shipped experiment (experiments/configs/*-smollm2.json) into OUT/<config name>/, resumably:
+# those on the shipped head, then the draft-input ablation's heads (scripts/train_ablation_heads.sh) and
+# the experiments that read them, then the quantised targets (made by `eaglerun convert`), then the
+# report (analysis/report.py). A rerun finishes only what is missing.
 #   scripts/reproduce_paper.sh [--quick] [OUT]     (default OUT: runs/paper, or runs/paper-quick)
-# --quick: 2 questions per eval set, 32 new tokens, the first turn only, the first two eval sets and
-# a shortened noise curve: every kind end to end in a few minutes on 2 cores. The full run takes hours.
+# --quick: 2 questions per eval set, 32 new tokens, the first turn only, the first two eval sets, a
+# shortened noise curve, ablation heads with a tiny budget and one converted target: every kind end to
+# end in a few minutes on 2 cores. The full run takes about two hours.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -14,21 +17,54 @@ out="${1:-runs/paper$([ $quick -eq 1 ] && echo -quick)}"
 eaglerun="${EAGLERUN:-$root/build/release/apps/eaglerun}"
 
 quick_settings=(--set prompt_limit=2 --set max_new_tokens=32 --set max_turns=1)
-for config in experiments/configs/*-smollm2.json; do
-  name="$(basename "$config" .json)"
-  args=()
-  if [ $quick -eq 1 ]; then
-    args=("${quick_settings[@]}")
-    case "$name" in
-      speedup-*) args+=(--set 'eval_sets=["mt_bench","gsm8k"]') ;;
-      robustness-*) args+=(--set 'noise_scales=[0,0.5]') ;;
-      tree-vs-chain-*) args+=(--set 'trees=["eagle1","chain:5"]') ;;
-    esac
-  fi
+json_list() {  # json_list a b c -> ["a","b","c"]
+  local out="" item
+  for item in "$@"; do out+="${out:+,}\"$item\""; done
+  echo "[$out]"
+}
+
+run_experiment() {  # config name, then extra --set arguments
+  local name="$1"; shift
+  local config="experiments/configs/$name.json"
+  local args=("$@")
+  [ $quick -eq 1 ] && args=("${quick_settings[@]}" "${args[@]}")
   echo "== $name: $("$eaglerun" experiment list "$config" "${args[@]}" | tail -1)"
   "$eaglerun" experiment run "$config" --out "$out/$name" "${args[@]}"
   /usr/bin/python3 tests/experiments/check_experiment_cells.py "$out/$name"
+}
+
+# The experiments on the shipped head.
+if [ $quick -eq 1 ]; then
+  run_experiment feature-error-smollm2
+  run_experiment n-alpha-smollm2
+  run_experiment robustness-smollm2 --set 'noise_scales=[0,0.5]'
+  run_experiment speedup-smollm2 --set 'eval_sets=["mt_bench","gsm8k"]'
+  run_experiment tree-vs-chain-smollm2 --set 'trees=["eagle1","chain:5"]'
+else
+  for name in feature-error n-alpha robustness speedup tree-vs-chain; do run_experiment "$name-smollm2"; done
+fi
+
+# The draft-input ablation: its heads first (resumable), then the experiments that read them.
+./scripts/train_ablation_heads.sh $([ $quick -eq 1 ] && echo --quick) "$out/ablation"
+heads="$out/ablation/heads"
+run_experiment draft-inputs-smollm2 --set "draft=$(json_list "$heads/feature_and_shifted_token" \
+  "$heads/feature_only" "$heads/token_only" "$heads/feature_and_unshifted_token" "$heads/no_feature_noise")"
+run_experiment feature-error-noise-smollm2 \
+  --set "draft=$(json_list "$heads/feature_and_shifted_token" "$heads/no_feature_noise")"
+
+# Quantised targets: the shipped Q4_1 file converted to the other tensor types.
+types=(Q8_0 F16 BF16)
+[ $quick -eq 1 ] && types=(Q8_0)
+models=(default)
+mkdir -p "$out/models"
+for type in "${types[@]}"; do
+  file="$out/models/SmolLM2-135M-Instruct.$type.gguf"
+  [ -f "$file" ] || "$eaglerun" convert --in models/SmolLM2-135M-Instruct.Q4_1.gguf --out "$file" --type "$type"
+  models+=("$file")
 done
+quantised_args=(--set "model=$(json_list "${models[@]}")")
+[ $quick -eq 1 ] && quantised_args+=(--set 'trees=["chain:1"]')
+run_experiment quantised-target-smollm2 "${quantised_args[@]}"
 
 # One report per experiment folder, and an index.
 if [ -f analysis/report.py ]; then
