@@ -47,6 +47,9 @@ GgufFile::~GgufFile() = default;
 
 uint32_t GgufFile::version() const { return impl_->contents.version; }
 const std::string& GgufFile::path() const { return impl_->path; }
+const GgufMetadata& GgufFile::metadata() const { return impl_->contents.metadata; }
+const std::vector<TensorView>& GgufFile::tensors() const { return impl_->contents.tensors; }
+uint64_t GgufFile::alignment() const { return impl_->contents.alignment; }
 
 bool GgufFile::has(const std::string& key) const { return impl_->contents.metadata.has(key); }
 std::string GgufFile::get_string(const std::string& key) const { return impl_->contents.metadata.get_string(key); }

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/weights/gguf_metadata.h"
 #include "core/weights/mapped_file.h"
 #include "core/weights/weight_store.h"
 
@@ -36,6 +37,12 @@ class GgufFile final : public WeightStore {
   std::vector<int64_t> get_int_array(const std::string& key) const;   // any integer element type
   std::vector<double> get_float_array(const std::string& key) const;
   std::vector<std::string> metadata_keys() const;
+  // Every key/value in file order, values as stored (for copying them to another file).
+  const GgufMetadata& metadata() const;
+  // Every tensor, in file order.
+  const std::vector<TensorView>& tensors() const;
+  // The data section's alignment in bytes (general.alignment or 32).
+  uint64_t alignment() const;
 
   // WeightStore
   const TensorView* find(const std::string& name) const override;

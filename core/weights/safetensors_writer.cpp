@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/weights/atomic_file.h"
 #include "core/kernels/matmul.h"
 
 namespace eaglerun {
@@ -54,6 +55,35 @@ void write_safetensors(const std::string& path, const std::vector<TensorToWrite>
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
   for (const std::string& d : data) out.write(d.data(), static_cast<std::streamsize>(d.size()));
   require(out.good(), "failed while writing '" + path + "'");
+}
+
+void write_safetensors(const std::string& path, const std::vector<StreamedTensor>& tensors,
+                       const std::function<void(std::size_t, std::vector<std::byte>&)>& produce) {
+  nlohmann::json header = nlohmann::json::object();
+  header["__metadata__"] = {{"format", "pt"}};
+  std::vector<std::size_t> sizes;
+  uint64_t offset = 0;
+  for (const StreamedTensor& t : tensors) {
+    require(!is_quantised(t.dtype), "safetensors cannot hold " + std::string(dtype_info(t.dtype).name) + " tensor '" +
+                                        t.name + "' (F32, F16 and BF16 only)");
+    const char* name = t.dtype == DType::F32 ? "F32" : t.dtype == DType::F16 ? "F16" : "BF16";
+    sizes.push_back(storage_bytes(t.dtype, numel(t.shape)));
+    header[t.name] = {{"dtype", name}, {"shape", t.shape}, {"data_offsets", {offset, offset + sizes.back()}}};
+    offset += sizes.back();
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
+  AtomicFile out(path);
+  const uint64_t len = text.size();
+  out.write(&len, 8);
+  out.write(text.data(), text.size());
+  std::vector<std::byte> bytes;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    bytes.assign(sizes[i], std::byte{0});
+    produce(i, bytes);
+    out.write(bytes.data(), bytes.size());
+  }
+  out.commit();
 }
 
 }  // namespace eaglerun
