@@ -40,6 +40,12 @@ void matmul_many(std::span<const MatmulTarget> targets, const float* x, int64_t 
 void dequantize(DType type, const std::byte* src, int64_t n, float* out);
 // x[n] (a multiple of 32) to Q8_0 blocks: out[n / 32 * sizeof(BlockQ8_0)].
 void quantize_q8_0(const float* x, int64_t n, std::byte* out);
+// x[n] (a multiple of 32) to Q4_0 / Q4_1 blocks, rounding as ggml's quantize_row_q4_0_ref / _q4_1_ref.
+void quantize_q4_0(const float* x, int64_t n, std::byte* out);
+void quantize_q4_1(const float* x, int64_t n, std::byte* out);
+// x[n] stored as `type` (F32/F16/BF16: round to nearest even; quantised: the functions above):
+// out[storage_bytes(type, n)]. The inverse of dequantize() up to its rounding.
+void encode(DType type, const float* x, int64_t n, std::byte* out);
 // One row of a 2-D weight (embedding lookup): out[cols].
 void dequantize_row(const TensorView& w, int64_t row, float* out);
 
