@@ -13,6 +13,7 @@ int run_bench(int argc, char** argv);
 int run_extract(int argc, char** argv);
 int run_train(int argc, char** argv);
 int run_experiment(int argc, char** argv);
+int run_convert(int argc, char** argv);
 }  // namespace eaglerun::cli
 
 namespace {
@@ -24,7 +25,8 @@ void usage(std::ostream& out) {
          "  bench      measure prefill and decode speed and memory bandwidth\n"
          "  extract    write target features for draft-head training to HDF5 shards\n"
          "  train      train an EAGLE draft head on extracted features\n"
-         "  experiment run an experiment config's cells into HDF5 files (plain vs EAGLE, per step)\n\n"
+         "  experiment run an experiment config's cells into HDF5 files (plain vs EAGLE, per step)\n"
+         "  convert    convert weights between GGUF, safetensors and pytorch_model.bin, and requantise\n\n"
          "'eaglerun <command> --help' lists a command's options.\n";
 }
 
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
       {"extract", eaglerun::cli::run_extract},
       {"train", eaglerun::cli::run_train},
       {"experiment", eaglerun::cli::run_experiment},
+      {"convert", eaglerun::cli::run_convert},
   };
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     usage(argc < 2 ? std::cerr : std::cout);
