@@ -2,8 +2,8 @@
 # The command line under mpirun (ctest label mpi):
 #   --pp 2 with the trained head (eagle1): EAGLE tokens equal plain decoding's, under the split and
 #   on one rank, and with --tree auto; experiment run under --pp 2 (rank 0 records, the split
-#   recorded), robustness and feature_error too (pp changes no sum: the feature errors equal one
-#   rank's); lossless EAGLE at --tp 3;
+#   recorded), robustness under --tp 3 and feature_error under --pp 2 (pp changes no sum: the feature
+#   errors equal one rank's); several models under mpirun refused; lossless EAGLE at --tp 3;
 #   --tp 2 on a random LLaMA (12 / 4 heads) with the default model's tokenizer: EAGLE = plain;
 #   a split that does not fit gets one error line and a non-zero exit;
 #   bench reports communication per step;
@@ -46,18 +46,25 @@ for p in pathlib.Path(sys.argv[1]).glob("cell-*.h5"):
         assert (f.attrs["world_size"], f.attrs["tp"], f.attrs["pp"]) == (2, 1, 2), dict(f.attrs)
 PY
 
-echo "== robustness and feature_error under --pp 2; the feature errors equal one rank's"
+echo "== robustness under --tp 3, feature_error under --pp 2; the feature errors equal one rank's"
 echo '{"kind": "robustness", "draft": "default", "draft_vocab": 2048, "trees": ["chain:2"], "eval_sets": ["gsm8k"],
  "noise_scales": [0.5], "max_new_tokens": 16, "prompt_limit": 1, "threads": 1}' > "$work/robustness.json"
 echo '{"kind": "feature_error", "draft": "default", "trees": ["chain:2"], "eval_sets": ["gsm8k"], "max_new_tokens": 16,
  "prompt_limit": 1, "threads": 1}' > "$work/feature_error.json"
-"$mpirun" -np 2 "$eaglerun" experiment run "$work/robustness.json" --out "$work/robustness" --pp 2 > /dev/null
+"$mpirun" -np 3 "$eaglerun" experiment run "$work/robustness.json" --out "$work/robustness" --tp 3 > /dev/null
 "$mpirun" -np 2 "$eaglerun" experiment run "$work/feature_error.json" --out "$work/fe_pp2" --pp 2 > /dev/null
 "$eaglerun" experiment run "$work/feature_error.json" --out "$work/fe_one" > /dev/null
 for folder in robustness fe_pp2; do
   /usr/bin/python3 "$(dirname "$0")/../experiments/check_experiment_cells.py" "$work/$folder" --expect-cells 1 \
-    || fail "cell invariants of $folder under --pp 2"
+    || fail "cell invariants of $folder under a split"
 done
+echo "== a config with several models under mpirun: one error line, non-zero exit"
+echo '{"kind": "speedup", "model": ["default", "'"$model"'"], "trees": ["chain:2"], "eval_sets": ["gsm8k"],
+ "max_new_tokens": 4, "prompt_limit": 1, "threads": 1}' > "$work/models.json"
+if "$mpirun" -np 2 "$eaglerun" experiment run "$work/models.json" --out "$work/models" --pp 2 > /dev/null 2> "$work/models.err"; then
+  fail "several models under mpirun were accepted"
+fi
+grep -q "a process runs the cells of one model" "$work/models.err" || fail "no clear error for several models: $(cat "$work/models.err")"
 /usr/bin/python3 - "$work/fe_pp2" "$work/fe_one" <<'PY' || fail "feature errors under --pp 2 differ from one rank's"
 import pathlib, sys, h5py, numpy as np
 a, b = (h5py.File(next(pathlib.Path(p).glob("cell-*.h5"))) for p in sys.argv[1:])
