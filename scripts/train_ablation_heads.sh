@@ -24,6 +24,8 @@ if [ $quick -eq 1 ]; then conversations=48; steps=30; else conversations=640; st
 data/sharegpt/fetch.sh
 [ -f data/sharegpt/prepared/sharegpt.jsonl ] || python3 data/sharegpt/prepare.py
 mkdir -p "$out"
+exec 9>"$out/.lock"
+flock 9  # one run per folder: a second waits, then finds the finished steps
 if [ ! -f "$out/features.done" ]; then
   "$eaglerun" extract --data data/sharegpt/prepared/sharegpt.jsonl --out "$out/features" --max-len 512 \
     --shard-sequences 32 --limit "$conversations" --threads "$threads" --quiet
