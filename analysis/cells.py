@@ -35,7 +35,7 @@ REQUIRED_ATTRS = ("schema", "schema_version", "config", "git_commit", "model_pat
                   "date_utc")
 PROVENANCE_ATTRS = ("git_commit", "git_dirty", "eaglerun_version", "date_utc", "model_path", "model_sha256",
                     "head_path", "head_sha256", "precision", "threads", "world_size", "tp", "pp", "ep",
-                    "cpu_model", "kernel_isa", "memory_bandwidth_gbps")
+                    "cpu_model", "kernel_isa", "memory_bandwidth_gbps", "load_average_start", "load_average_end")
 
 # Eval sets in the paper's order (Tables 1-2: MT-bench, HumanEval, GSM8K, Alpaca) and their printed names.
 EVAL_SET_ORDER = ("mt_bench", "humaneval", "gsm8k", "alpaca")
@@ -346,4 +346,6 @@ def provenance(cells_df):
         "cpu": distinct("cpu_model"), "isa": distinct("kernel_isa"), "threads": distinct("threads"),
         "precision": distinct("precision"),
         "date_first": dates[0] if dates else "", "date_last": dates[-1] if dates else "",
+        "load": [float(v) for k in ("load_average_start", "load_average_end") for v in cells_df[k]
+                 if v is not None and v == v and v >= 0],
     }

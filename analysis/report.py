@@ -23,6 +23,16 @@ def _one(values, what):
     return values[0] if len(values) == 1 else f"{len(values)} different {what}: " + ", ".join(values)
 
 
+def _load(loads, df):
+    """The machine's 1-minute load average at the cells' starts and ends, against the threads used."""
+    if not loads:
+        return "(not recorded)"
+    threads = max(int(t) for t in df["threads"] if t == t) * max(int(w) for w in df["world_size"] if w == w)
+    shared = max(loads) > threads + 0.5
+    return (f"{min(loads):.1f} – {max(loads):.1f} at the cells' starts and ends, {threads} threads used" +
+            (": other work shared the cores, so timings are slower than on an idle machine" if shared else ""))
+
+
 def header(df, results):
     p = cells.provenance(df)
     model = _one(p["model"], "models")
@@ -49,6 +59,7 @@ def header(df, results):
         f"| CPU | {_one(p['cpu'], 'CPUs')}, kernels {_one(p['isa'], 'ISAs')}, {_one(p['threads'], 'settings')} "
         f"threads, precision {_one(p['precision'], 'settings')} |",
         f"| date (UTC) | {dates} |",
+        f"| load average | {_load(p['load'], df)} |",
         f"| settings | `{json.dumps(settings)}` |",
         f"| trees | {', '.join(dict.fromkeys(df['tree']))} |",
         *[f"| {axis} | {', '.join(str(v) for v in sorted(df[axis].unique()))} |" for axis in df.attrs["extra_axes"]],

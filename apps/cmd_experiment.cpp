@@ -158,6 +158,7 @@ void run_model_cells(const ExperimentOptions& o, const ExperimentConfig& config,
     d.draft_vocab = config.kind == "feature_error" ? 0 : config.draft_vocab;  // top-1 over the whole vocabulary
     DraftSetup draft = make_draft_setup(d, engine, session.target(), engine_options, engine.model().config().max_position);
     const auto start = std::chrono::steady_clock::now();
+    provenance.load_average_start = load_average_1min();
     auto show = [&](const CellProgress& p) { sweep.show(cell.index, p); };
     const CellRecord record = config.kind == "feature_error"
                                   ? run_feature_error_cell(config, cell, session.target(), engine,
@@ -168,6 +169,7 @@ void run_model_cells(const ExperimentOptions& o, const ExperimentConfig& config,
     set_head_provenance(provenance, cell.draft);
     provenance.config_json = cell.to_json(config).dump();
     provenance.date_utc = utc_now();
+    provenance.load_average_end = load_average_1min();
     record.write(path, provenance);
     std::cout << nlohmann::json{{"cell", cell.index}, {"name", cell.name()}, {"file", path},
                                 {"requests", record.requests()}, {"seconds", seconds_since(start)}}

@@ -95,6 +95,8 @@ void write_provenance(hid_t file, const Provenance& p) {
   h5::write_attribute(file, "pp", p.pp);
   h5::write_attribute(file, "ep", p.ep);
   h5::write_attribute(file, "memory_bandwidth_gbps", p.memory_bandwidth_gbps);
+  h5::write_attribute(file, "load_average_start", p.load_average_start);
+  h5::write_attribute(file, "load_average_end", p.load_average_end);
 }
 
 // feature_error/ rows, and summary/feature_error_* [D + 1]: their means by depth.

@@ -22,6 +22,9 @@ struct Provenance {
   std::string precision, cpu_model, kernel_isa;
   int64_t threads = 0, world_size = 1, tp = 1, pp = 1, ep = 1;
   double memory_bandwidth_gbps = 0;  // measured streaming read, this run
+  // The machine's 1-minute load average when the cell started and ended (-1: unknown): above the
+  // threads used, other work shared the cores and the timings are slower than alone.
+  double load_average_start = -1, load_average_end = -1;
 };
 
 struct RequestRecord {

@@ -48,4 +48,10 @@ std::string cpu_model_name() {
   return "unknown";
 }
 
+double load_average_1min() {
+  std::ifstream in("/proc/loadavg");
+  double load = -1;
+  return in >> load ? load : -1;
+}
+
 }  // namespace eaglerun

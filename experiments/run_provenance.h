@@ -14,5 +14,7 @@ struct GitState {
 GitState git_state(const std::string& dir);
 // "AMD EPYC ..." from /proc/cpuinfo's first "model name", or "unknown".
 std::string cpu_model_name();
+// The 1-minute load average from /proc/loadavg, or -1.
+double load_average_1min();
 
 }  // namespace eaglerun
