@@ -35,9 +35,7 @@ std::vector<ShapeNode> shape_nodes(const StaticTreeShape& shape) {
 std::vector<int32_t> draw_without_replacement(std::vector<float> q, int64_t k, Sampler& sampler) {
   std::vector<int32_t> drawn;
   for (int64_t i = 0; i < k; ++i) {
-    double mass = 0;
-    for (float v : q) mass += v;
-    if (mass <= 1e-12) break;
+    if (!left_to_right_sum_exceeds(q, 1e-12)) break;  // the mass left, summed left to right
     const int32_t t = sampler.draw(q);
     drawn.push_back(t);
     q[t] = 0.f;

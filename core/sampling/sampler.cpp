@@ -5,7 +5,31 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "core/kernels/exp_kernels.h"
 #include "core/kernels/ops.h"
+#include "core/kernels/sampling_kernels.h"
+
+// How the fast paths give the reference's floats (sampler.h states the procedure):
+//
+// * exp: exp_shifted() equals std::exp(float) bit for bit (core/kernels/exp_kernels.h).
+// * Sums of n >= 0 terms: any two summation orders of the same terms differ by at most
+//   2 * gamma_(n-1) * sum, gamma_m = m u / (1 - m u), u = 2^-53 (Higham, Accuracy and Stability of
+//   Numerical Algorithms, 4.2); relative_bound(n) = (n + 16) * 2^-51 is above that with room for the
+//   rounding of the bound's own products. A blocked sum (8 lanes) plus that bound decides:
+//     - the softmax normaliser float(1 / sum): when both ends of the bound give the same float;
+//     - draw(): when u * total lies, for both ends of the bound on the total, strictly between the
+//       bounds on the two cumulative sums around the candidate token;
+//   otherwise the left-to-right loop runs (counted in sampling_detail::fallback_counts).
+// * The kept mass summed in rank order (ranked_sum): every term >= tau = 2^23 * ulp(R) (R: an upper
+//   bound of the sum) is a multiple of that ulp, so those terms add exactly in any order. The rest
+//   come after them in the ranking (checked) and, once the running sum has reached R's binade, each
+//   adds round(t / ulp) ulps whatever its position, except exact half-ulp ties, which round to even
+//   and are resolved in rank order from the ulps added before them. Until the running sum reaches
+//   R's binade the small terms are added one by one in rank order (a partial sort). The result is
+//   the rank-order double sum exactly; a check that fails falls back to sorting.
+// * top-k: a selection of the k first in rank order (a heap for small k, nth_element otherwise);
+//   top-p: the ranked prefix grown by logit thresholds (m - 8, m - 16, ...) and only that sorted.
+//   Rank order is by x = logits / T, the lower id first among equal x, as the stable sort gave.
 
 namespace eaglerun {
 
@@ -15,50 +39,287 @@ void SamplingParams::validate() const {
   require(top_p > 0.f && top_p <= 1.f, "--top-p must be in (0, 1]");
 }
 
-Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) { params_.validate(); }
+namespace sampling_detail {
+FallbackCounts& fallback_counts() {
+  thread_local FallbackCounts counts;
+  return counts;
+}
+}  // namespace sampling_detail
 
-std::vector<float> Sampler::distribution(std::span<const float> logits) const {
-  const auto V = static_cast<int64_t>(logits.size());
-  std::vector<float> p(logits.begin(), logits.end());
-  if (params_.greedy()) {
-    const int64_t best = argmax(p.data(), V);
-    std::fill(p.begin(), p.end(), 0.f);
-    p[best] = 1.f;
-    return p;
-  }
-  for (float& v : p) v /= params_.temperature;
-  // Order by logit, highest first; the lower id wins ties so the kept set is deterministic.
-  std::vector<int32_t> order(static_cast<std::size_t>(V));
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return p[a] > p[b]; });
-  int64_t keep = V;
-  if (params_.top_k > 0) keep = std::min<int64_t>(keep, params_.top_k);
-  softmax(p.data(), V);
-  if (params_.top_p < 1.f) {
-    // Renormalise over the top-k set first (HF applies top-p to the top-k-filtered logits).
-    double mass_k = 0;
-    for (int64_t r = 0; r < keep; ++r) mass_k += p[order[r]];
-    double cum = 0;
-    int64_t r = 0;
-    for (; r < keep; ++r) {
-      cum += p[order[r]] / mass_k;
-      if (cum >= params_.top_p) break;
-    }
-    keep = std::min(keep, r + 1);
-  }
-  std::vector<float> q(static_cast<std::size_t>(V), 0.f);
-  double mass = 0;
-  for (int64_t r = 0; r < keep; ++r) mass += p[order[r]];
-  for (int64_t r = 0; r < keep; ++r) q[order[r]] = static_cast<float>(p[order[r]] / mass);
-  return q;
+namespace {
+
+using sampling_detail::fallback_counts;
+
+double relative_bound(int64_t n) { return (static_cast<double>(n) + 16) * 0x1p-51; }
+
+double sum_left_to_right(const float* p, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += p[i];
+  return s;
 }
 
-double Sampler::uniform() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
+// The reference's ranking: higher x first, the lower id first among equal x.
+struct Before {
+  const float* x;
+  bool operator()(int32_t a, int32_t b) const { return x[a] > x[b] || (x[a] == x[b] && a < b); }
+};
 
-int32_t Sampler::draw(std::span<const float> p) {
+struct Scratch {
+  std::vector<float> x, p, tie_x;
+  std::vector<int32_t> kept, small, ties, units;
+  std::vector<int64_t> buckets, bin_first;
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+double sorted_sum(std::span<int32_t> idx, const float* p, Before before) {
+  std::sort(idx.begin(), idx.end(), before);
+  double s = 0;
+  for (int32_t i : idx) s += p[i];
+  return s;
+}
+
+// Σ p[i] over `set` added one by one in rank order, as a double: the reference's kept mass, exactly.
+// `set` is not reordered; `s` provides work space.
+double ranked_sum(std::span<const int32_t> set, const float* p, Before before, Scratch& s) {
+  const auto n = static_cast<int64_t>(set.size());
+  std::vector<int32_t>& small = s.small;
+  if (n <= 512) {
+    small.assign(set.begin(), set.end());
+    return sorted_sum(small, p, before);
+  }
+  double total = 0;
+  for (int32_t i : set) total += p[i];
+  if (!(total > 0)) {  // all zero (or NaN: left to the sort)
+    small.assign(set.begin(), set.end());
+    return total == 0 ? 0.0 : sorted_sum(small, p, before);
+  }
+  const double upper = total * (1 + relative_bound(n));
+  const int b = std::ilogb(upper);
+  const double ulp = std::ldexp(1.0, b - 52), tau = std::ldexp(1.0, b - 29), binade = std::ldexp(1.0, b);
+  // Large terms (multiples of ulp) add exactly in any order; they must precede every small one.
+  double large = 0;
+  int32_t last_large = -1, first_small = -1;
+  small.clear();
+  for (int32_t i : set) {
+    if (p[i] >= tau) {
+      large += p[i];
+      if (last_large < 0 || before(last_large, i)) last_large = i;
+    } else {
+      small.push_back(i);
+      if (first_small < 0 || before(i, first_small)) first_small = i;
+    }
+  }
+  if (small.empty()) return large;
+  if (last_large >= 0 && !before(last_large, first_small)) {
+    ++fallback_counts().ranked_sum;
+    small.assign(set.begin(), set.end());
+    return sorted_sum(small, p, before);
+  }
+  double sum = large;
+  std::size_t done = 0;
+  // Below R's binade the grid is finer: add the small terms in rank order until the sum reaches it.
+  for (std::size_t chunk = 64; sum < binade && done < small.size(); chunk *= 2) {
+    const std::size_t end = std::min(small.size(), done + chunk);
+    if (end < small.size()) std::nth_element(small.begin() + done, small.begin() + end, small.end(), before);
+    std::sort(small.begin() + done, small.begin() + end, before);
+    for (; done < end && sum < binade; ++done) sum += p[small[done]];
+  }
+  if (done == small.size()) return sum;
+  if (sum >= 2 * binade) {  // cannot happen: upper bounds the sum
+    ++fallback_counts().ranked_sum;
+    small.assign(set.begin(), set.end());
+    return sorted_sum(small, p, before);
+  }
+  // From here every partial sum lies in [binade, 2 binade): a grid of `ulp`.
+  auto units = static_cast<int64_t>(sum / ulp);
+  std::vector<int32_t>& ties = s.ties;
+  ties.clear();
+  int64_t added = 0;
+  for (std::size_t j = done; j < small.size(); ++j) {
+    const double q = p[small[j]] / ulp;  // exact: a power-of-two scaling, q < 2^23
+    const double whole = std::floor(q), frac = q - whole;
+    if (frac == 0.5) {
+      ties.push_back(small[j]);
+    } else {
+      added += static_cast<int64_t>(whole) + (frac > 0.5 ? 1 : 0);
+    }
+  }
+  if (!ties.empty()) {
+    // A tie rounds to even: it needs the sum of everything ranked before it.
+    std::sort(ties.begin(), ties.end(), before);
+    std::vector<int64_t>& bucket = s.buckets;
+    bucket.assign(ties.size() + 1, 0);
+    for (std::size_t j = done; j < small.size(); ++j) {
+      const int32_t i = small[j];
+      const double q = p[i] / ulp;
+      const double whole = std::floor(q), frac = q - whole;
+      if (frac == 0.5) continue;
+      const std::size_t k = before(ties.back(), i)
+                                ? ties.size()
+                                : static_cast<std::size_t>(std::upper_bound(ties.begin(), ties.end(), i, before) -
+                                                           ties.begin());
+      bucket[k] += static_cast<int64_t>(whole) + (frac > 0.5 ? 1 : 0);
+    }
+    for (std::size_t t = 0; t < ties.size(); ++t) {
+      units += bucket[t];
+      const int64_t base = units + static_cast<int64_t>(std::floor(p[ties[t]] / ulp));
+      units = base + (base & 1);  // base + 1/2 to even
+    }
+    units += bucket[ties.size()];
+  } else {
+    units += added;
+  }
+  return static_cast<double>(units) * ulp;  // units < 2^53: exact
+}
+
+// ranked_sum over the whole vocabulary without an index list, in vectorised passes
+// (core/kernels/sampling_kernels.h): the total; the large terms' sum with the logit ranges of both
+// groups; while the running sum is below R's binade, the first small terms one by one (a ranked
+// prefix selected by a logit threshold, sorted); then the rounded contributions of the rest, with the
+// half-ulp ties sorted and resolved in rank order from the contributions ranked before each.
+double ranked_sum_all(const float* p, const float* x, int64_t V, Scratch& s) {
+  const Before before{x};
+  const kernels::SamplingKernels& k = kernels::sampling_kernels();
+  auto general = [&] {
+    if (V > 512) ++fallback_counts().ranked_indexed;
+    std::vector<int32_t>& all = s.kept;
+    all.resize(static_cast<std::size_t>(V));
+    std::iota(all.begin(), all.end(), 0);
+    return ranked_sum(all, p, before, s);
+  };
+  const double total = k.sum_f32(p, V);
+  if (V <= 512 || !(total > 0) || !std::isfinite(total)) return general();
+  const double upper = total * (1 + relative_bound(V));
+  const int b = std::ilogb(upper);
+  const double ulp = std::ldexp(1.0, b - 52), per_ulp = std::ldexp(1.0, 52 - b);
+  const auto tau = static_cast<float>(std::ldexp(1.0, b - 29));
+  const double binade = std::ldexp(1.0, b);
+  kernels::LargeTerms large;
+  k.large_terms(p, x, V, tau, &large);
+  if (large.lowest_large_x == INFINITY || !(large.lowest_large_x > large.highest_small_x) ||
+      std::isnan(large.highest_small_x))
+    return general();
+  if (large.highest_small_x == -INFINITY) return large.sum;  // the small terms all have p = 0
+  // While below R's binade, the small terms are added one by one in rank order: prefix[0, consumed).
+  double sum = large.sum;
+  std::vector<int32_t>& prefix = s.small;
+  prefix.clear();
+  std::size_t consumed = 0;
+  if (sum < binade) {
+    for (float width = 1.f;; width *= 4.f) {
+      const float floor_x = width <= 256.f ? large.highest_small_x - width : -INFINITY;
+      prefix.clear();
+      for (int64_t j = 0; j < V; ++j)
+        if (x[j] >= floor_x && p[j] < tau) prefix.push_back(static_cast<int32_t>(j));
+      std::sort(prefix.begin(), prefix.end(), before);
+      double t = sum;
+      std::size_t c = 0;
+      for (; c < prefix.size() && t < binade; ++c) t += p[prefix[c]];
+      if (t >= binade) {
+        sum = t;
+        consumed = c;
+        break;
+      }
+      if (floor_x == -INFINITY) return t;  // every term added one by one
+    }
+    if (sum >= 2 * binade) return general();  // cannot happen: upper bounds the sum
+  }
+  // From here every partial sum lies in [binade, 2 binade), on a grid of `ulp`: a non-tie term adds
+  // round(p / ulp) ulps wherever it comes.
+  s.units.resize(static_cast<std::size_t>(V));
+  int32_t* units = s.units.data();
+  kernels::SmallUnits small;
+  k.small_units(p, V, tau, per_ulp, units, &small);
+  auto total_units = static_cast<int64_t>(small.units);
+  int64_t ties = small.ties;
+  for (std::size_t c = 0; c < consumed; ++c) {  // already added above
+    int32_t& u = units[prefix[c]];
+    if (u < 0) {
+      --ties;
+    } else {
+      total_units -= u;
+    }
+    u = 0;
+  }
+  auto acc = static_cast<int64_t>(sum * per_ulp);  // sum is a multiple of ulp below 2^53 ulps
+  if (ties == 0) return static_cast<double>(acc + total_units) * ulp;
+  // A tie (an odd multiple of ulp / 2) rounds to even: it needs the units ranked before it.
+  std::vector<int32_t>& tie = s.ties;
+  tie.clear();
+  for (int64_t j = 0; j < V; ++j)
+    if (units[j] < 0) tie.push_back(static_cast<int32_t>(j));
+  std::sort(tie.begin(), tie.end(), before);
+  const auto m = static_cast<int64_t>(tie.size());
+  std::vector<int64_t>& bucket = s.buckets;  // bucket[t]: units ranked between ties t - 1 and t
+  bucket.assign(static_cast<std::size_t>(m) + 1, 0);
+  // Equal x means equal p, so a non-tie never shares a tie's x: a term with units > 0 goes after the
+  // ties with a higher x. Counting those: bins of x over the ties' range, a table of the ties in
+  // earlier bins (a lower bound, as the bin index is monotone in x), then a short scan.
+  std::vector<float>& tx = s.tie_x;
+  tx.resize(static_cast<std::size_t>(m));
+  for (int64_t t = 0; t < m; ++t) tx[t] = x[tie[t]];
+  const float hi = tx[0], lo = tx[m - 1];
+  const int64_t bins = 4 * m;
+  const double scale = hi > lo ? static_cast<double>(bins) / (static_cast<double>(hi) - lo) : 0.0;
+  auto bin_of = [&](float xv) {
+    const double f = (static_cast<double>(hi) - xv) * scale;
+    return f <= 0 ? int64_t{0} : f >= static_cast<double>(bins - 1) ? bins - 1 : static_cast<int64_t>(f);
+  };
+  std::vector<int64_t>& first = s.bin_first;  // first[β]: ties in bins before β
+  first.assign(static_cast<std::size_t>(bins) + 1, 0);
+  for (int64_t t = 0; t < m; ++t) ++first[bin_of(tx[t]) + 1];
+  for (int64_t q = 0; q < bins; ++q) first[q + 1] += first[q];
+  int64_t ranked_before_last = 0;
+  for (int64_t j = 0; j < V; ++j) {
+    const int32_t u = units[j];
+    if (u <= 0 || !(x[j] > lo)) continue;
+    int64_t t = x[j] > hi ? 0 : first[bin_of(x[j])];
+    while (t < m && tx[t] > x[j]) ++t;
+    bucket[t] += u;
+    ranked_before_last += u;
+  }
+  bucket[m] += total_units - ranked_before_last;
+  for (int64_t t = 0; t < m; ++t) {
+    acc += bucket[t];
+    const int64_t base = acc + static_cast<int64_t>(std::floor(static_cast<double>(p[tie[t]]) * per_ulp));
+    acc = base + (base & 1);  // base + 1/2, to even
+  }
+  acc += bucket[m];
+  return static_cast<double>(acc) * ulp;  // acc < 2^53: exact
+}
+
+// The kept set's first `count` in rank order, any order among them (count < set size).
+void select_first(std::vector<int32_t>& idx, int64_t V, int64_t count, Before before) {
+  idx.clear();
+  if (count <= 256) {
+    // A heap of the best `count`: its top is the worst kept one.
+    for (int32_t i = 0; i < V; ++i) {
+      if (static_cast<int64_t>(idx.size()) < count) {
+        idx.push_back(i);
+        std::push_heap(idx.begin(), idx.end(), before);
+      } else if (before(i, idx.front())) {
+        std::pop_heap(idx.begin(), idx.end(), before);
+        idx.back() = i;
+        std::push_heap(idx.begin(), idx.end(), before);
+      }
+    }
+    return;
+  }
+  idx.resize(static_cast<std::size_t>(V));
+  std::iota(idx.begin(), idx.end(), 0);
+  std::nth_element(idx.begin(), idx.begin() + count, idx.end(), before);
+  idx.resize(static_cast<std::size_t>(count));
+}
+
+// The reference's left-to-right draw for a given uniform.
+int32_t draw_left_to_right(std::span<const float> p, double uniform) {
   double total = 0;
   for (float v : p) total += v;
-  const double u = uniform() * total;
+  const double u = uniform * total;
   double cum = 0;
   int32_t last_nonzero = 0;
   for (std::size_t i = 0; i < p.size(); ++i) {
@@ -67,12 +328,153 @@ int32_t Sampler::draw(std::span<const float> p) {
     last_nonzero = static_cast<int32_t>(i);
     if (u < cum) return last_nonzero;
   }
-  return last_nonzero;  // rounding left u just past the total
+  return last_nonzero;
 }
+
+int32_t draw_fast(std::span<const float> p, double uniform) {
+  constexpr int64_t kBlock = 512;
+  const auto n = static_cast<int64_t>(p.size());
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  if (blocks > 4096) return draw_left_to_right(p, uniform);
+  const auto sum = kernels::sampling_kernels().sum_f32;
+  double prefix[4097];
+  prefix[0] = 0;
+  for (int64_t j = 0; j < blocks; ++j)
+    prefix[j + 1] = prefix[j] + sum(p.data() + j * kBlock, std::min(kBlock, n - j * kBlock));
+  const double total = prefix[blocks];
+  if (!(total > 0) || !std::isfinite(total)) return draw_left_to_right(p, uniform);
+  const double e = relative_bound(n);
+  const double u = uniform * total, u_low = uniform * (total * (1 - e)), u_high = uniform * (total * (1 + e));
+  const int64_t j = std::upper_bound(prefix + 1, prefix + blocks + 1, u) - (prefix + 1);
+  if (j < blocks) {
+    double cum = prefix[j];
+    for (int64_t i = j * kBlock, end = std::min(n, i + kBlock); i < end; ++i) {
+      if (p[i] <= 0.f) continue;
+      const double before = cum;
+      cum += p[i];
+      if (u < cum) {
+        // The left-to-right cumulative sums at i and before it are within e of these.
+        if (u_high < cum * (1 - e) && u_low >= before * (1 + e)) return static_cast<int32_t>(i);
+        break;
+      }
+    }
+  }
+  ++fallback_counts().draw;
+  return draw_left_to_right(p, uniform);
+}
+
+}  // namespace
+
+bool left_to_right_sum_exceeds(std::span<const float> p, double threshold) {
+  const auto n = static_cast<int64_t>(p.size());
+  const double s = kernels::sampling_kernels().sum_f32(p.data(), n), e = relative_bound(n);
+  if (s * (1 - e) > threshold) return true;
+  if (s * (1 + e) <= threshold) return false;
+  return sum_left_to_right(p.data(), n) > threshold;
+}
+
+Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) { params_.validate(); }
+
+std::vector<float> Sampler::distribution(std::span<const float> logits) const {
+  std::vector<float> q(logits.size());
+  distribution(logits, q);
+  return q;
+}
+
+void Sampler::distribution(std::span<const float> logits, std::span<float> q) const {
+  require(q.size() == logits.size(), "distribution: output size differs from the logits'");
+  const auto V = static_cast<int64_t>(logits.size());
+  if (V == 0) return;
+  if (params_.greedy()) {
+    std::fill(q.begin(), q.end(), 0.f);
+    q[argmax(logits.data(), V)] = 1.f;
+    return;
+  }
+  Scratch& s = scratch();
+  s.x.resize(static_cast<std::size_t>(V));
+  s.p.resize(static_cast<std::size_t>(V));
+  float* x = s.x.data();
+  float* p = s.p.data();
+  const kernels::SamplingKernels& k = kernels::sampling_kernels();
+  const float max = k.scale_max(logits.data(), params_.temperature, x, V);
+  // softmax: exp, the left-to-right double sum's reciprocal as a float, a float product.
+  exp_shifted(x, max, p, V);
+  const double sum = k.sum_f32(p, V), e = relative_bound(V);
+  float inv = static_cast<float>(1.0 / (sum * (1 + e)));
+  if (inv != static_cast<float>(1.0 / (sum * (1 - e)))) {
+    ++fallback_counts().softmax_sum;
+    inv = static_cast<float>(1.0 / sum_left_to_right(p, V));
+  }
+  k.scale_f32(p, V, inv);
+
+  const Before before{x};
+  const bool top_k = params_.top_k > 0 && params_.top_k < V;
+  const bool top_p = params_.top_p < 1.f;
+  if (!top_k && !top_p) {
+    const double mass = ranked_sum_all(p, x, V, s);
+    if (mass == 1.0) {
+      std::copy(p, p + V, q.begin());
+    } else {
+      k.divide_f32(p, mass, q.data(), V);
+    }
+    return;
+  }
+  std::vector<int32_t>& kept = s.kept;
+  if (top_k) {
+    select_first(kept, V, params_.top_k, before);
+  } else {
+    kept.resize(static_cast<std::size_t>(V));
+    std::iota(kept.begin(), kept.end(), 0);
+  }
+  auto keep = static_cast<int64_t>(kept.size());
+  bool ranked = false;  // kept[0, keep) in rank order
+  if (top_p) {
+    const double mass_k = top_k ? ranked_sum(kept, p, before, s) : ranked_sum_all(p, x, V, s);
+    // The ranked prefix grows by logit thresholds; each new part ranks after the previous ones.
+    double cum = 0;
+    int64_t r = 0, sorted = 0;
+    bool reached = false;
+    for (float width = 8.f; !reached && sorted < keep; width *= 2.f) {
+      // Past width 128 the rest holds only p = 0 (exp underflows below -104): take all of it.
+      const float floor_x = width <= 128.f ? max - width : -INFINITY;
+      auto part_end = floor_x == -INFINITY
+                          ? kept.end()
+                          : std::partition(kept.begin() + sorted, kept.end(), [&](int32_t i) { return x[i] >= floor_x; });
+      std::sort(kept.begin() + sorted, part_end, before);
+      sorted = part_end - kept.begin();
+      for (; r < sorted; ++r) {
+        cum += p[kept[r]] / mass_k;
+        if (cum >= params_.top_p) {
+          reached = true;
+          break;
+        }
+      }
+      if (floor_x == -INFINITY) break;
+    }
+    keep = std::min(keep, r + 1);
+    ranked = true;
+  }
+  double mass;
+  if (ranked) {
+    mass = 0;
+    for (int64_t r = 0; r < keep; ++r) mass += p[kept[r]];
+  } else {
+    mass = ranked_sum(std::span(kept.data(), static_cast<std::size_t>(keep)), p, before, s);
+  }
+  std::fill(q.begin(), q.end(), 0.f);
+  for (int64_t r = 0; r < keep; ++r) q[kept[r]] = static_cast<float>(p[kept[r]] / mass);
+}
+
+double Sampler::uniform() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
+
+int32_t Sampler::draw(std::span<const float> p) { return draw_fast(p, uniform()); }
 
 int32_t Sampler::sample(std::span<const float> logits) {
   if (params_.greedy()) return static_cast<int32_t>(argmax(logits.data(), static_cast<int64_t>(logits.size())));
-  return draw(distribution(logits));
+  thread_local std::vector<float> q;
+  q.resize(logits.size());
+  distribution(logits, q);
+  return draw(q);
 }
 
 }  // namespace eaglerun

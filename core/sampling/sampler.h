@@ -2,6 +2,16 @@
 // Turns logits into a token: greedy, or sampling with temperature, top-k and top-p (nucleus),
 // applied in that order as Hugging Face's generate() applies them. Owns a seeded RNG, so the same
 // seed and the same logits give the same tokens.
+//
+// The draws are defined by a simple procedure (tests/sampling/reference_sampler.h keeps it as code):
+// x = logits / T; rank tokens by x, highest first, the lower id first among equal x; p = softmax(x)
+// with std::exp and a left-to-right double sum; keep the first top_k of the ranking, then the shortest
+// ranked prefix whose left-to-right cumulative share reaches top_p; renormalise by the kept mass summed
+// in rank order; draw with one 53-bit uniform u: the first token whose left-to-right cumulative
+// probability exceeds u * total. The implementation computes exactly the same floats without sorting
+// the vocabulary (see sampler.cpp): a vectorised exp equal to std::exp bit for bit, selections
+// instead of sorts, and fast sums with error bounds that fall back to the left-to-right sum whenever
+// the bound cannot prove the result the same.
 #include <cstdint>
 #include <random>
 #include <span>
@@ -31,8 +41,12 @@ class Sampler {
   // renormalised [V]. Greedy gives a one-hot vector at the argmax. Speculative verification
   // compares draft and target through this same distribution, so both paths stay identical.
   std::vector<float> distribution(std::span<const float> logits) const;
+  // The same into out [V] (no allocation once the per-thread scratch has grown).
+  void distribution(std::span<const float> logits, std::span<float> out) const;
 
-  // Draws an index from probabilities p [n] (summing to ~1) with this sampler's RNG.
+  // Draws an index from probabilities p [n] (summing to ~1) with this sampler's RNG: one uniform u,
+  // then the first i with p[i] > 0 whose left-to-right double cumulative sum exceeds u * (the
+  // left-to-right double sum of p); the last positive index if rounding leaves none.
   int32_t draw(std::span<const float> p);
   // A uniform double in [0, 1) from this sampler's RNG.
   double uniform();
@@ -41,5 +55,21 @@ class Sampler {
   SamplingParams params_;
   std::mt19937_64 rng_;
 };
+
+// The left-to-right double sum of p (the order draw() defines its total in), computed from a fast
+// blocked sum whenever its error bound decides the comparison: always the same answer as the loop.
+bool left_to_right_sum_exceeds(std::span<const float> p, double threshold);
+
+namespace sampling_detail {
+// Counters of the slow fallbacks (for tests and bench/bench_sampling): how often a fast path could
+// not prove its result equal to the left-to-right / sorted-order computation and redid it that way.
+struct FallbackCounts {
+  uint64_t softmax_sum = 0;  // the softmax normaliser 1/sum
+  uint64_t ranked_sum = 0;   // a kept mass summed in rank order: a full sort was needed
+  uint64_t ranked_indexed = 0;  // the whole vocabulary's mass needed the index-list path (ties, crossing)
+  uint64_t draw = 0;         // draw(): the left-to-right scan
+};
+FallbackCounts& fallback_counts();  // this thread's
+}  // namespace sampling_detail
 
 }  // namespace eaglerun
