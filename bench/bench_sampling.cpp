@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   const auto logits = make_logits(V, tokens, 11);
   fmt::print("V {}, {} logit vectors, {} rounds, kernel ISA {} (vector exp: {})\n", V, tokens, rounds,
              kernel_isa_name(active_kernel_isa()), exp_shifted_vectorised() ? "yes" : "no");
-  fmt::print("{:<28} {:>12} {:>12} {:>8}\n", "per token (median us)", "reference", "new", "speedup");
+  fmt::print("{:<30} {:>10} {:>10} {:>8}\n", "per token (median us)", "reference", "new", "speedup");
   struct Case {
     const char* name;
     SamplingParams params;
@@ -96,9 +96,11 @@ int main(int argc, char** argv) {
     }
     const double o = median(old_us), n = median(new_us);
     const auto& f = sampling_detail::fallback_counts();
-    fmt::print("{:<28} {:>12.1f} {:>12.1f} {:>7.1f}x   fallbacks per token: softmax {:.4f} ranked {:.4f} draw {:.4f}\n",
-               c.name, o, n, o / n, f.softmax_sum / double(tokens * rounds), f.ranked_sum / double(tokens * rounds),
-               f.draw / double(tokens * rounds));
+    const double calls = tokens * rounds;
+    fmt::print("{:<30} {:>10.1f} {:>10.1f} {:>7.1f}x   fallbacks/token: softmax {:.3f} sort {:.3f} indexed {:.3f} "
+               "nucleus {:.3f} draw {:.3f}\n",
+               c.name, o, n, o / n, f.softmax_sum / calls, f.ranked_sum / calls, f.ranked_indexed / calls,
+               f.nucleus / calls, f.draw / calls);
   }
   if (mismatches) fmt::print("TOKENS DIFFER in {} case-rounds\n", mismatches);
   return mismatches ? 1 : 0;

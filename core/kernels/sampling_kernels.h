@@ -9,7 +9,7 @@ namespace eaglerun::kernels {
 struct LargeTerms {
   double sum;             // Σ p[i] over p[i] >= tau (exact when those are multiples of one ulp that fit)
   float lowest_large_x;   // min x over p >= tau (+inf if none)
-  float highest_small_x;  // max x over p < tau (-inf if none)
+  float highest_small_x;  // max x over 0 < p < tau (-inf if none)
 };
 
 struct SmallUnits {

@@ -1,7 +1,9 @@
 #include "core/sampling/sampler.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "core/error.h"
@@ -15,7 +17,7 @@
 // * Sums of n >= 0 terms: any two summation orders of the same terms differ by at most
 //   2 * gamma_(n-1) * sum, gamma_m = m u / (1 - m u), u = 2^-53 (Higham, Accuracy and Stability of
 //   Numerical Algorithms, 4.2); relative_bound(n) = (n + 16) * 2^-51 is above that with room for the
-//   rounding of the bound's own products. A blocked sum (8 lanes) plus that bound decides:
+//   rounding of the bound's own products. A vectorised sum (sampling_kernels.h) plus that bound decides:
 //     - the softmax normaliser float(1 / sum): when both ends of the bound give the same float;
 //     - draw(): when u * total lies, for both ends of the bound on the total, strictly between the
 //       bounds on the two cumulative sums around the candidate token;
@@ -25,10 +27,13 @@
 //   come after them in the ranking (checked) and, once the running sum has reached R's binade, each
 //   adds round(t / ulp) ulps whatever its position, except exact half-ulp ties, which round to even
 //   and are resolved in rank order from the ulps added before them. Until the running sum reaches
-//   R's binade the small terms are added one by one in rank order (a partial sort). The result is
-//   the rank-order double sum exactly; a check that fails falls back to sorting.
-// * top-k: a selection of the k first in rank order (a heap for small k, nth_element otherwise);
-//   top-p: the ranked prefix grown by logit thresholds (m - 8, m - 16, ...) and only that sorted.
+//   R's binade, or when there are many ties, the small terms are radix-sorted by logit and added one
+//   by one. The result is the rank-order double sum exactly; a check that fails falls back to sorting.
+// * top-k: a selection of the k first in rank order (a heap for k <= 512, then the set sorted;
+//   nth_element and a mask for larger k). top-p over a large set: a histogram of x locates the bin
+//   where the cumulative share crosses top_p, only that bin's tokens are sorted and walked, and the
+//   bound decides each comparison with top_p (else the ranked prefix is sorted, grown by logit
+//   thresholds). The kept set is then a mask (p = 0 after it) whose ranked sum is the same argument.
 //   Rank order is by x = logits / T, the lower id first among equal x, as the stable sort gave.
 
 namespace eaglerun {
@@ -65,9 +70,11 @@ struct Before {
 };
 
 struct Scratch {
-  std::vector<float> x, p, tie_x;
-  std::vector<int32_t> kept, small, ties, units;
+  std::vector<float> x, p, tie_x, masked, nucleus;
+  std::vector<double> histogram;
+  std::vector<int32_t> kept, all, small, ties, units;
   std::vector<int64_t> buckets, bin_first;
+  std::vector<uint32_t> keys, keys2;
 };
 
 Scratch& scratch() {
@@ -176,17 +183,55 @@ double ranked_sum(std::span<const int32_t> set, const float* p, Before before, S
   return static_cast<double>(units) * ulp;  // units < 2^53: exact
 }
 
+// Σ p over the tokens with 0 < p < tau, added one by one in rank order to `start`: a stable LSD radix
+// sort on x (four 8-bit passes, descending; equal x keep id order, as the ranking does), then the
+// left-to-right sum. The exact answer when the cheaper argument below does not apply.
+double add_small_in_rank_order(const float* p, const float* x, int64_t V, float tau, double start, Scratch& s) {
+  std::vector<int32_t>& a = s.small;
+  std::vector<int32_t>& b = s.all;
+  std::vector<uint32_t>& ka = s.keys;
+  std::vector<uint32_t>& kb = s.keys2;
+  a.clear();
+  ka.clear();
+  for (int64_t i = 0; i < V; ++i) {
+    if (p[i] > 0 && p[i] < tau) {
+      const uint32_t u = std::bit_cast<uint32_t>(x[i]);
+      a.push_back(static_cast<int32_t>(i));
+      ka.push_back(~((u & 0x80000000u) ? ~u : (u | 0x80000000u)));  // ascending key = descending x
+    }
+  }
+  const std::size_t n = a.size();
+  b.resize(n);
+  kb.resize(n);
+  for (int shift = 0; shift < 32; shift += 8) {
+    std::size_t count[257] = {};
+    for (std::size_t i = 0; i < n; ++i) ++count[((ka[i] >> shift) & 255u) + 1];
+    for (int d = 0; d < 256; ++d) count[d + 1] += count[d];
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t to = count[(ka[i] >> shift) & 255u]++;
+      b[to] = a[i];
+      kb[to] = ka[i];
+    }
+    a.swap(b);
+    ka.swap(kb);
+  }
+  double sum = start;
+  for (int32_t i : a) sum += p[i];
+  return sum;
+}
+
 // ranked_sum over the whole vocabulary without an index list, in vectorised passes
 // (core/kernels/sampling_kernels.h): the total; the large terms' sum with the logit ranges of both
-// groups; while the running sum is below R's binade, the first small terms one by one (a ranked
-// prefix selected by a logit threshold, sorted); then the rounded contributions of the rest, with the
-// half-ulp ties sorted and resolved in rank order from the contributions ranked before each.
+// groups; then, when the running sum is already in R's binade, the rounded contributions of the small
+// terms, with a few half-ulp ties sorted and resolved in rank order from the contributions ranked
+// before each. Otherwise (the sum crosses into R's binade among the small terms, or many ties) the
+// small terms are radix-sorted and added one by one.
 double ranked_sum_all(const float* p, const float* x, int64_t V, Scratch& s) {
   const Before before{x};
   const kernels::SamplingKernels& k = kernels::sampling_kernels();
   auto general = [&] {
     if (V > 512) ++fallback_counts().ranked_indexed;
-    std::vector<int32_t>& all = s.kept;
+    std::vector<int32_t>& all = s.all;
     all.resize(static_cast<std::size_t>(V));
     std::iota(all.begin(), all.end(), 0);
     return ranked_sum(all, p, before, s);
@@ -203,50 +248,22 @@ double ranked_sum_all(const float* p, const float* x, int64_t V, Scratch& s) {
   if (large.lowest_large_x == INFINITY || !(large.lowest_large_x > large.highest_small_x) ||
       std::isnan(large.highest_small_x))
     return general();
-  if (large.highest_small_x == -INFINITY) return large.sum;  // the small terms all have p = 0
-  // While below R's binade, the small terms are added one by one in rank order: prefix[0, consumed).
+  if (large.highest_small_x == -INFINITY) return large.sum;  // no small term above 0
+  // Below R's binade the grid is finer and the running sum crosses into R's binade somewhere among the
+  // small terms: add them in rank order.
   double sum = large.sum;
-  std::vector<int32_t>& prefix = s.small;
-  prefix.clear();
-  std::size_t consumed = 0;
-  if (sum < binade) {
-    for (float width = 1.f;; width *= 4.f) {
-      const float floor_x = width <= 256.f ? large.highest_small_x - width : -INFINITY;
-      prefix.clear();
-      for (int64_t j = 0; j < V; ++j)
-        if (x[j] >= floor_x && p[j] < tau) prefix.push_back(static_cast<int32_t>(j));
-      std::sort(prefix.begin(), prefix.end(), before);
-      double t = sum;
-      std::size_t c = 0;
-      for (; c < prefix.size() && t < binade; ++c) t += p[prefix[c]];
-      if (t >= binade) {
-        sum = t;
-        consumed = c;
-        break;
-      }
-      if (floor_x == -INFINITY) return t;  // every term added one by one
-    }
-    if (sum >= 2 * binade) return general();  // cannot happen: upper bounds the sum
-  }
+  if (sum < binade) return add_small_in_rank_order(p, x, V, tau, sum, s);
   // From here every partial sum lies in [binade, 2 binade), on a grid of `ulp`: a non-tie term adds
   // round(p / ulp) ulps wherever it comes.
   s.units.resize(static_cast<std::size_t>(V));
   int32_t* units = s.units.data();
   kernels::SmallUnits small;
   k.small_units(p, V, tau, per_ulp, units, &small);
-  auto total_units = static_cast<int64_t>(small.units);
-  int64_t ties = small.ties;
-  for (std::size_t c = 0; c < consumed; ++c) {  // already added above
-    int32_t& u = units[prefix[c]];
-    if (u < 0) {
-      --ties;
-    } else {
-      total_units -= u;
-    }
-    u = 0;
-  }
+  const auto total_units = static_cast<int64_t>(small.units);
+  const int64_t ties = small.ties;
   auto acc = static_cast<int64_t>(sum * per_ulp);  // sum is a multiple of ulp below 2^53 ulps
   if (ties == 0) return static_cast<double>(acc + total_units) * ulp;
+  if (ties > 32) return add_small_in_rank_order(p, x, V, tau, sum, s);
   // A tie (an odd multiple of ulp / 2) rounds to even: it needs the units ranked before it.
   std::vector<int32_t>& tie = s.ties;
   tie.clear();
@@ -263,7 +280,7 @@ double ranked_sum_all(const float* p, const float* x, int64_t V, Scratch& s) {
   tx.resize(static_cast<std::size_t>(m));
   for (int64_t t = 0; t < m; ++t) tx[t] = x[tie[t]];
   const float hi = tx[0], lo = tx[m - 1];
-  const int64_t bins = 4 * m;
+  const int64_t bins = std::clamp<int64_t>(16 * m, 64, 65536);  // ties crowd near tau: fine bins
   const double scale = hi > lo ? static_cast<double>(bins) / (static_cast<double>(hi) - lo) : 0.0;
   auto bin_of = [&](float xv) {
     const double f = (static_cast<double>(hi) - xv) * scale;
@@ -290,6 +307,65 @@ double ranked_sum_all(const float* p, const float* x, int64_t V, Scratch& s) {
   }
   acc += bucket[m];
   return static_cast<double>(acc) * ulp;  // acc < 2^53: exact
+}
+
+// out[i] = p[i] for the tokens ranked up to `last` (a rank prefix), 0 after it. Zeros add nothing to a
+// sum wherever they rank, so the prefix's ranked sum is ranked_sum_all of out.
+void mask_after(const float* p, const float* x, int64_t V, int32_t last, float* out) {
+  const float xl = x[last];
+  for (int64_t i = 0; i < V; ++i) out[i] = (x[i] > xl || (x[i] == xl && i <= last)) ? p[i] : 0.f;
+}
+
+// The top-p cut of the reference: the first rank position where the left-to-right sum of
+// p / mass_k reaches top_p. Found from a histogram of x (bins of 1/32 below the maximum): the bins
+// before the crossing give the sum before it (within the bound e), the crossing bin's tokens are
+// sorted and walked. Returns 1 with *last set, 0 when the sum never reaches top_p (all kept), or -1
+// when the bound cannot decide (the caller sorts).
+int nucleus_cut(const float* p, const float* x, int64_t V, float max, double mass_k, float top_p, Scratch& s,
+                int32_t* last) {
+  constexpr int64_t kBins = 4096;
+  constexpr float kWidth = 128.f;  // below max - 104, exp underflows: p = 0
+  constexpr float kPerBin = kBins / kWidth;
+  auto bin_of = [&](float xv) {
+    const float f = (max - xv) * kPerBin;
+    return f <= 0.f ? int64_t{0} : f >= static_cast<float>(kBins - 1) ? kBins - 1 : static_cast<int64_t>(f);
+  };
+  std::vector<double>& h = s.histogram;
+  h.assign(kBins, 0.0);
+  for (int64_t i = 0; i < V; ++i)
+    if (p[i] > 0) h[static_cast<std::size_t>(bin_of(x[i]))] += p[i];
+  const double e = relative_bound(V) + 0x1p-48;
+  const double target = top_p;
+  double before = 0;  // mass of bins [0, b)
+  int64_t b = 0;
+  for (; b < kBins && (before + h[b]) / mass_k < target; ++b) before += h[b];
+  if (b == kBins) return before / mass_k * (1 + e) < target ? 0 : -1;
+  // Start the walk early enough that everything before it is surely below top_p.
+  int64_t first = b;
+  while (first > 0 && before / mass_k * (1 + e) >= target) {
+    --first;
+    before = 0;
+    for (int64_t c = 0; c < first; ++c) before += h[c];
+  }
+  if (before / mass_k * (1 + e) >= target) return -1;
+  std::vector<int32_t>& zone = s.small;
+  zone.clear();
+  for (int64_t i = 0; i < V; ++i) {
+    if (!(p[i] > 0)) continue;
+    const int64_t bi = bin_of(x[i]);
+    if (bi >= first && bi <= b) zone.push_back(static_cast<int32_t>(i));
+  }
+  std::sort(zone.begin(), zone.end(), Before{x});
+  double cum = before / mass_k;
+  for (int32_t i : zone) {
+    cum += p[i] / mass_k;
+    if (cum * (1 - e) >= target) {
+      *last = i;
+      return 1;
+    }
+    if (cum * (1 + e) >= target) return -1;
+  }
+  return -1;
 }
 
 // The kept set's first `count` in rank order, any order among them (count < set size).
@@ -420,16 +496,43 @@ void Sampler::distribution(std::span<const float> logits, std::span<float> q) co
     return;
   }
   std::vector<int32_t>& kept = s.kept;
-  if (top_k) {
-    select_first(kept, V, params_.top_k, before);
-  } else {
-    kept.resize(static_cast<std::size_t>(V));
-    std::iota(kept.begin(), kept.end(), 0);
+  double mass_k = std::numeric_limits<double>::quiet_NaN();  // known when the fast cut gave up
+  if (top_k) select_first(kept, V, params_.top_k, before);
+  if (!top_k || params_.top_k > 512) {
+    // A large kept set: masks instead of index lists.
+    const float* pk = p;
+    if (top_k) {
+      const int32_t worst = *std::max_element(kept.begin(), kept.end(), before);
+      s.masked.resize(static_cast<std::size_t>(V));
+      mask_after(p, x, V, worst, s.masked.data());
+      pk = s.masked.data();
+    }
+    mass_k = ranked_sum_all(pk, x, V, s);
+    const float* pn = pk;
+    int cut = 0;
+    int32_t last = -1;
+    if (top_p) cut = nucleus_cut(pk, x, V, max, mass_k, params_.top_p, s, &last);
+    if (cut >= 0) {
+      if (cut > 0) {
+        s.nucleus.resize(static_cast<std::size_t>(V));
+        mask_after(pk, x, V, last, s.nucleus.data());
+        pn = s.nucleus.data();
+      }
+      const double mass = pn == pk ? mass_k : ranked_sum_all(pn, x, V, s);
+      k.divide_f32(pn, mass, q.data(), V);
+      return;
+    }
+    ++fallback_counts().nucleus;
+    if (!top_k) {
+      kept.resize(static_cast<std::size_t>(V));
+      std::iota(kept.begin(), kept.end(), 0);
+    }
   }
+  // A small top-k set, or a top-p cut the bound could not decide: the kept set sorted as far as needed.
   auto keep = static_cast<int64_t>(kept.size());
   bool ranked = false;  // kept[0, keep) in rank order
   if (top_p) {
-    const double mass_k = top_k ? ranked_sum(kept, p, before, s) : ranked_sum_all(p, x, V, s);
+    if (std::isnan(mass_k)) mass_k = ranked_sum(kept, p, before, s);
     // The ranked prefix grows by logit thresholds; each new part ranks after the previous ones.
     double cum = 0;
     int64_t r = 0, sorted = 0;

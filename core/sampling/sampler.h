@@ -67,6 +67,7 @@ struct FallbackCounts {
   uint64_t softmax_sum = 0;  // the softmax normaliser 1/sum
   uint64_t ranked_sum = 0;   // a kept mass summed in rank order: a full sort was needed
   uint64_t ranked_indexed = 0;  // the whole vocabulary's mass needed the index-list path (ties, crossing)
+  uint64_t nucleus = 0;      // the top-p cut: the ranked prefix sorted
   uint64_t draw = 0;         // draw(): the left-to-right scan
 };
 FallbackCounts& fallback_counts();  // this thread's

@@ -128,7 +128,7 @@ TEST(SamplerFast, SameDistributionAndTokensAsTheReference) {
         for (int rep = 0; rep < repeats; ++rep) {
           const std::vector<float> logits = make_logits(shape, V, rng);
           for (float t : {0.3f, 1.f, 1.7f})
-            for (int top_k : {0, 1, 40, static_cast<int>(V)})
+            for (int top_k : {0, 1, 40, 1000, static_cast<int>(V)})
               for (float top_p : {0.1f, 0.9f, 1.f}) {
                 const SamplingParams params{.temperature = t, .top_k = top_k, .top_p = top_p, .seed = rng()};
                 expect_same(logits, params, describe(shape, V, params) + " isa " + std::string(kernel_isa_name(isa)));
@@ -150,7 +150,8 @@ TEST(SamplerFast, ManySeedsOnLargeVocabularies) {
     const auto shape = static_cast<Shape>(rep % 5);
     const std::vector<float> logits = make_logits(shape, 49152, rng);
     for (const SamplingParams& params : {SamplingParams{.temperature = 1.f, .seed = rng()},
-                                         SamplingParams{.temperature = 0.7f, .top_p = 0.95f, .seed = rng()}}) {
+                                         SamplingParams{.temperature = 0.7f, .top_p = 0.95f, .seed = rng()},
+                                         SamplingParams{.temperature = 1.f, .top_k = 5000, .top_p = 0.5f, .seed = rng()}}) {
       expect_same(logits, params, describe(shape, 49152, params));
       if (HasFatalFailure()) return;
     }
