@@ -67,13 +67,9 @@ quantised_args=(--set "model=$(json_list "${models[@]}")")
 run_experiment quantised-target-smollm2 "${quantised_args[@]}"
 
 # One report per experiment folder, and an index.
-if [ -f analysis/report.py ]; then
-  mkdir -p "$out/report"
-  { echo "# Reproduced experiments"; echo; } > "$out/report/REPORT.md"
-  for folder in "$out"/*-smollm2; do
-    name="$(basename "$folder")"
-    /usr/bin/python3 analysis/report.py "$folder" --out "$out/report/$name"
-    echo "- [$name]($name/REPORT.md)" >> "$out/report/REPORT.md"
-  done
-  echo "report: $out/report/REPORT.md"
-fi
+mkdir -p "$out/report"
+for folder in "$out"/*-smollm2; do
+  /usr/bin/python3 analysis/report.py "$folder" --out "$out/report/$(basename "$folder")"
+done
+/usr/bin/python3 analysis/index.py "$out" --out "$out/report"
+echo "report: $out/report/REPORT.md"

@@ -384,3 +384,20 @@ def test_one_head_or_model_is_one_error_line(results, command):
     run = tool(command, results, "--out", results / "unused")
     assert run.returncode == 1
     assert run.stderr.count("\n") == 1 and run.stderr.startswith("analysis: error:"), run.stderr
+
+
+def test_index_of_a_run(results, axes_results, tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "speedup-tiny").symlink_to(results)
+    (run_dir / "quantised-target-tiny").symlink_to(axes_results)
+    run = subprocess.run([sys.executable, str(ANALYSIS / "index.py"), str(run_dir), "--out", str(tmp_path / "r")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    index = (tmp_path / "r" / "REPORT.md").read_text()
+    assert "[speedup-tiny](speedup-tiny/REPORT.md)" in index and "Table 4: quantised targets" in index
+    best_tau = cells.load(results).groupby("variant")["tau"].mean().max()
+    assert f"{best_tau:.2f} (" in index
+    empty = subprocess.run([sys.executable, str(ANALYSIS / "index.py"), str(tmp_path / "r"), "--out",
+                            str(tmp_path / "r2")], capture_output=True, text=True, timeout=60)
+    assert empty.returncode == 1 and empty.stderr.startswith("analysis: error:")
