@@ -26,23 +26,38 @@ void visible_keys(const AttentionMask& mask, int64_t i, std::vector<int64_t>& vi
 
 void masked_attention(const float* q, const float* keys, const float* values, const AttentionMask& mask,
                       const ModelConfig& c, float* out, ThreadPool& pool) {
+  const AttentionSegment segment{q, keys, values, &mask, out};
+  masked_attention(std::span(&segment, 1), c, pool);
+}
+
+void masked_attention(std::span<const AttentionSegment> segments, const ModelConfig& c, ThreadPool& pool) {
   const int64_t D = c.head_dim, n_heads = c.n_heads, group = c.group_size();
   const int64_t q_stride = c.q_dim(), kv_stride = c.kv_dim();
   const float scale = 1.f / std::sqrt(static_cast<float>(D));
-  // Items are (new token, query head); a thread takes a contiguous range and runs it in runs of
-  // heads that share one token and one KV head (each key row is loaded once per run). Every head
-  // is computed the same way whatever run it falls in, so the split changes no result.
-  pool.parallel_for(mask.n_new * n_heads, [&](int64_t begin, int64_t end) {
-    std::vector<float> scores(static_cast<std::size_t>(group * mask.width()));
+  // Items are (segment, new token, query head), numbered across the segments in order; first[s] is
+  // segment s's first item. A thread takes a contiguous range and runs it in runs of heads that
+  // share one token and one KV head (each key row is loaded once per run). Every head is computed
+  // the same way whatever run or segment list it falls in, so the split changes no result.
+  std::vector<int64_t> first(segments.size() + 1, 0);
+  int64_t widest = 0;
+  for (std::size_t s = 0; s < segments.size(); ++s) {
+    first[s + 1] = first[s] + segments[s].mask->n_new * n_heads;
+    widest = std::max(widest, segments[s].mask->width());
+  }
+  pool.parallel_for(first.back(), [&](int64_t begin, int64_t end) {
+    std::vector<float> scores(static_cast<std::size_t>(group * widest));
     std::vector<int64_t> visible;
+    std::size_t s = static_cast<std::size_t>(std::upper_bound(first.begin(), first.end(), begin) - first.begin()) - 1;
     int64_t listed_row = -1;
     for (int64_t item = begin; item < end;) {
-      const int64_t i = item / n_heads, h = item % n_heads, kv_head = h / group;
+      while (item >= first[s + 1]) ++s, listed_row = -1;
+      const AttentionSegment& seg = segments[s];
+      const int64_t local = item - first[s], i = local / n_heads, h = local % n_heads, kv_head = h / group;
       const int64_t G = std::min(end - item, (kv_head + 1) * group - h);  // heads in this run
-      if (i != listed_row) visible_keys(mask, i, visible), listed_row = i;
+      if (i != listed_row) visible_keys(*seg.mask, i, visible), listed_row = i;
       const int64_t n = static_cast<int64_t>(visible.size());
-      const AttentionHeadsArgs args{q + i * q_stride + h * D, G, keys + kv_head * D, values + kv_head * D,
-                                    visible.data(), n, kv_stride, D, scale, scores.data(), out + i * q_stride + h * D};
+      const AttentionHeadsArgs args{seg.q + i * q_stride + h * D, G, seg.keys + kv_head * D, seg.values + kv_head * D,
+                                    visible.data(), n, kv_stride, D, scale, scores.data(), seg.out + i * q_stride + h * D};
       attention_scores(args);
       for (int64_t g = 0; g < G; ++g) attention_softmax(scores.data() + g * n, n);
       attention_mix(args);

@@ -1,5 +1,7 @@
 #pragma once
 // Grouped-query attention of new tokens over the KV cache, under an explicit mask.
+#include <span>
+
 #include "core/config/model_config.h"
 #include "core/kernels/thread_pool.h"
 #include "core/model/attention_mask.h"
@@ -11,5 +13,18 @@ namespace eaglerun {
 // q, out: [n_new, Q]; keys, values: [mask.width(), K] (cached rows first, then the new tokens' rows).
 void masked_attention(const float* q, const float* keys, const float* values, const AttentionMask& mask,
                       const ModelConfig& config, float* out, ThreadPool& pool);
+
+// One sequence of a batched forward: its new tokens' queries and outputs, its own cache and mask.
+struct AttentionSegment {
+  const float* q;  // [mask->n_new, Q]
+  const float* keys;
+  const float* values;
+  const AttentionMask* mask;
+  float* out;  // [mask->n_new, Q]
+};
+
+// masked_attention() of every segment, in one parallel loop over all their (token, head) items.
+// Each row is computed exactly as it is alone: the sums depend on its visible keys only.
+void masked_attention(std::span<const AttentionSegment> segments, const ModelConfig& config, ThreadPool& pool);
 
 }  // namespace eaglerun

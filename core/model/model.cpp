@@ -72,26 +72,44 @@ void Model::lm_head(const float* hidden, int64_t n, float* logits) const {
   matmul(weights_.lm_head, hidden, n, logits, precision_, pool_);
 }
 
-// x[n, H] <- x + attention(norm(x)); x <- x + mlp(norm(x)).
+// x[n, H] <- x + attention(norm(x)); x <- x + mlp(norm(x)). The rows are the steps' new tokens in
+// order; each step's keys and values go to the rows after its own cache's.
 void Model::layer_forward(int64_t l, float* x, int64_t n, std::span<const int32_t> positions,
-                          const AttentionMask& mask, KvCache& kv) const {
+                          std::span<const SequenceStep> steps) const {
   const LayerWeights& w = weights_.layers[l];
   const ModelConfig& c = local_;
-  const int64_t H = c.hidden_size, Q = c.q_dim(), K = c.kv_dim(), past = kv.size();
+  const int64_t H = c.hidden_size, Q = c.q_dim(), K = c.kv_dim();
   const int64_t cl = l - shard_.layer_begin;  // the layer's slot in this shard's cache
   const auto eps = static_cast<float>(c.rms_norm_eps);
   std::vector<float> h(static_cast<std::size_t>(n * H)), q(static_cast<std::size_t>(n * Q));
   std::vector<float> attn(static_cast<std::size_t>(n * Q)), delta(static_cast<std::size_t>(n * H));
 
   rmsnorm(x, w.attn_norm.data(), n, H, eps, h.data());
-  float* k_new = kv.keys(cl) + past * K;  // the new tokens' rows of the cache: [n, K]
-  float* v_new = kv.values(cl) + past * K;
+  // One sequence writes its new keys and values straight into its cache's rows [past, past + n);
+  // several compute them together in k, v and copy each sequence's rows to its cache.
+  const bool one = steps.size() == 1;
+  std::vector<float> k(one ? 0 : static_cast<std::size_t>(n * K)), v(one ? 0 : static_cast<std::size_t>(n * K));
+  float* k_new = one ? steps[0].kv->keys(cl) + steps[0].kv->size() * K : k.data();  // [n, K]
+  float* v_new = one ? steps[0].kv->values(cl) + steps[0].kv->size() * K : v.data();
   matmul(w.wq, h.data(), n, q.data(), precision_, pool_);
   matmul(w.wk, h.data(), n, k_new, precision_, pool_);
   matmul(w.wv, h.data(), n, v_new, precision_, pool_);
   rope(q.data(), positions.data(), n, c.n_heads, c.head_dim, c.rope_theta, c.rope_pairing);
   rope(k_new, positions.data(), n, c.n_kv_heads, c.head_dim, c.rope_theta, c.rope_pairing);
-  masked_attention(q.data(), kv.keys(cl), kv.values(cl), mask, c, attn.data(), pool_);
+  std::vector<AttentionSegment> segments;
+  segments.reserve(steps.size());
+  int64_t row = 0;
+  for (const SequenceStep& s : steps) {
+    const auto m = static_cast<int64_t>(s.tokens.size());
+    KvCache& kv = *s.kv;
+    if (!one) {
+      std::copy_n(k.data() + row * K, m * K, kv.keys(cl) + kv.size() * K);
+      std::copy_n(v.data() + row * K, m * K, kv.values(cl) + kv.size() * K);
+    }
+    segments.push_back({q.data() + row * Q, kv.keys(cl), kv.values(cl), s.mask, attn.data() + row * Q});
+    row += m;
+  }
+  masked_attention(segments, c, pool_);
   matmul(w.wo, attn.data(), n, delta.data(), precision_, pool_);
   if (shard_.tensor_group) shard_.tensor_group->all_reduce_sum(delta.data(), n * H);  // o_proj split by input
   add_inplace(x, delta.data(), n * H);
@@ -120,37 +138,99 @@ void Model::check_step(int64_t n, std::span<const int32_t> positions, const Atte
   kv.reserve_rows(n);
 }
 
+int64_t Model::check_steps(std::span<const SequenceStep> steps) const {
+  require(!steps.empty(), "forward needs at least one sequence");
+  int64_t n = 0;
+  for (std::size_t s = 0; s < steps.size(); ++s) {
+    const SequenceStep& step = steps[s];
+    require(step.kv != nullptr && step.mask != nullptr, "forward: a sequence without a cache or a mask");
+    for (std::size_t t = 0; t < s; ++t) require(steps[t].kv != step.kv, "forward: two sequences share a KV cache");
+    check_step(static_cast<int64_t>(step.tokens.size()), step.positions, *step.mask, *step.kv);
+    n += static_cast<int64_t>(step.tokens.size());
+  }
+  return n;
+}
+
 void Model::forward_layers(float* x, int64_t n, std::span<const int32_t> positions, const AttentionMask& mask,
                            KvCache& kv) const {
-  check_step(n, positions, mask, kv);
-  for (int64_t l = shard_.layer_begin; l < shard_.layer_end; ++l) layer_forward(l, x, n, positions, mask, kv);
-  kv.commit(n);
+  require(static_cast<int64_t>(positions.size()) == n, "forward: one position per token");
+  // The tokens are not read here: a span of the right length is all a step needs.
+  const SequenceStep step{std::span(positions.data(), positions.size()), positions, &mask, &kv, LogitRows::None};
+  forward_layers(x, std::span(&step, 1));
+}
+
+void Model::forward_layers(float* x, std::span<const SequenceStep> steps) const {
+  const int64_t n = check_steps(steps);
+  std::vector<int32_t> positions;
+  positions.reserve(static_cast<std::size_t>(n));
+  for (const SequenceStep& s : steps) positions.insert(positions.end(), s.positions.begin(), s.positions.end());
+  for (int64_t l = shard_.layer_begin; l < shard_.layer_end; ++l) layer_forward(l, x, n, positions, steps);
+  for (const SequenceStep& s : steps) s.kv->commit(static_cast<int64_t>(s.tokens.size()));
 }
 
 ForwardOutput Model::forward(std::span<const int32_t> tokens, std::span<const int32_t> positions,
                              const AttentionMask& mask, KvCache& kv, LogitRows rows) const {
-  const auto n = static_cast<int64_t>(tokens.size());
+  const SequenceStep step{tokens, positions, &mask, &kv, rows};
+  return std::move(forward(std::span(&step, 1)).front());
+}
+
+std::vector<ForwardOutput> Model::forward(std::span<const SequenceStep> steps) const {
   const int64_t H = config_.hidden_size, V = weights_.lm_head.rows();
   require(shard_.holds_all_layers(config_), "forward needs every layer; a pipeline stage runs forward_layers");
-  check_step(n, positions, mask, kv);
+  const int64_t n = check_steps(steps);
 
-  ForwardOutput out;
-  out.hidden.resize(static_cast<std::size_t>(n * H));
-  float* x = out.hidden.data();  // the residual stream [n, H], normed in place at the end
-  embed(tokens, x);
-  forward_layers(x, n, positions, mask, kv);
+  std::vector<float> hidden(static_cast<std::size_t>(n * H));
+  float* x = hidden.data();  // the residual stream [n, H], normed in place at the end
+  int64_t row = 0;
+  for (const SequenceStep& s : steps) {
+    embed(s.tokens, x + row * H);
+    row += static_cast<int64_t>(s.tokens.size());
+  }
+  forward_layers(x, steps);
   final_norm(x, n);
 
-  if (rows == LogitRows::All) {
-    out.logits.resize(static_cast<std::size_t>(n * V));
-    lm_head(x, n, out.logits.data());
-  } else if (rows == LogitRows::Last) {
-    out.logits.resize(static_cast<std::size_t>(V));
-    lm_head(x + (n - 1) * H, 1, out.logits.data());
+  // The rows whose logits are asked for, every sequence's in order, through one LM head call.
+  std::vector<int64_t> logit_rows;
+  row = 0;
+  for (const SequenceStep& s : steps) {
+    const auto m = static_cast<int64_t>(s.tokens.size());
+    if (s.rows == LogitRows::All) {
+      for (int64_t i = 0; i < m; ++i) logit_rows.push_back(row + i);
+    } else if (s.rows == LogitRows::Last) {
+      logit_rows.push_back(row + m - 1);
+    }
+    row += m;
+  }
+  const auto R = static_cast<int64_t>(logit_rows.size());
+  std::vector<float> logits(static_cast<std::size_t>(R * V));
+  if (R > 0) {
+    const bool contiguous = logit_rows.back() - logit_rows.front() == R - 1;
+    std::vector<float> gathered;
+    if (!contiguous) {
+      gathered.resize(static_cast<std::size_t>(R * H));
+      for (int64_t r = 0; r < R; ++r) std::copy_n(x + logit_rows[r] * H, H, gathered.begin() + r * H);
+    }
+    lm_head(contiguous ? x + logit_rows.front() * H : gathered.data(), R, logits.data());
+  }
+
+  std::vector<ForwardOutput> out(steps.size());
+  if (steps.size() == 1) {
+    out[0].hidden = std::move(hidden);
+    out[0].logits = std::move(logits);
+    return out;
+  }
+  row = 0;
+  int64_t r = 0;
+  for (std::size_t s = 0; s < steps.size(); ++s) {
+    const auto m = static_cast<int64_t>(steps[s].tokens.size());
+    const int64_t k = steps[s].rows == LogitRows::All ? m : steps[s].rows == LogitRows::Last ? 1 : 0;
+    out[s].hidden.assign(x + row * H, x + (row + m) * H);
+    out[s].logits.assign(logits.begin() + r * V, logits.begin() + (r + k) * V);
+    row += m;
+    r += k;
   }
   return out;
 }
-
 ForwardOutput Model::forward_causal(std::span<const int32_t> tokens, KvCache& kv, LogitRows rows) const {
   const auto n = static_cast<int64_t>(tokens.size());
   std::vector<int32_t> positions(static_cast<std::size_t>(n));

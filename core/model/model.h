@@ -6,6 +6,12 @@
 // so a whole draft tree is verified in one call. It returns the top-layer hidden state after the
 // final norm (the feature EAGLE drafts from) and the logits.
 //
+// Several independent sequences, each with its own KV cache, positions and mask, run through one
+// pass (forward(steps)): their rows share every matmul and the LM head, and attention reads each
+// sequence's own cache. Every kernel computes a row the same way whatever the rows beside it, so
+// each sequence's hidden states and logits are bit-identical to forward() on it alone; the
+// single-sequence forward() is this pass with one sequence.
+//
 // A rank that holds only a shard of the model (ModelShard: some heads, layers or experts; the
 // weights already narrowed by parallel/) runs the pieces forward() is made of: embed(),
 // forward_layers(), final_norm(), lm_head().
@@ -27,6 +33,15 @@ enum class LogitRows { All, Last, None };
 struct ForwardOutput {
   std::vector<float> hidden;  // [n, H]: after the final RMSNorm
   std::vector<float> logits;  // [n, V] (All), [1, V] (Last), empty (None)
+};
+
+// One sequence's part of a batched forward pass: its new tokens after its own cache.
+struct SequenceStep {
+  std::span<const int32_t> tokens;     // [n]
+  std::span<const int32_t> positions;  // [n]
+  const AttentionMask* mask = nullptr;  // n_past == kv->size(), n_new == n
+  KvCache* kv = nullptr;                // distinct for every sequence of a pass
+  LogitRows rows = LogitRows::Last;
 };
 
 class Model {
@@ -53,6 +68,10 @@ class Model {
   ForwardOutput forward(std::span<const int32_t> tokens, std::span<const int32_t> positions, const AttentionMask& mask,
                         KvCache& kv, LogitRows rows = LogitRows::All) const;
 
+  // Several sequences in one pass (see the top of this file): out[s] is what forward() returns for
+  // steps[s] alone. Throws Error for an empty list, two steps sharing a cache, or what forward() refuses.
+  std::vector<ForwardOutput> forward(std::span<const SequenceStep> steps) const;
+
   // Plain causal forward of `tokens` after the cache: positions kv.size() ... kv.size() + n - 1.
   ForwardOutput forward_causal(std::span<const int32_t> tokens, KvCache& kv, LogitRows rows = LogitRows::Last) const;
 
@@ -60,6 +79,8 @@ class Model {
   // [shard.layer_begin, shard.layer_end) in place and appends n rows to kv (shapes as forward()).
   void forward_layers(float* x, int64_t n, std::span<const int32_t> positions, const AttentionMask& mask,
                       KvCache& kv) const;
+  // The same for several sequences: x[sum of n, H], the steps' rows in order (their tokens unused).
+  void forward_layers(float* x, std::span<const SequenceStep> steps) const;
   // x[n, H] <- the final RMSNorm of x.
   void final_norm(float* x, int64_t n) const;
   // logits[n, V'] = LM head applied to hidden[n, H] (already final-normed); V' = the LM head rows
@@ -71,8 +92,11 @@ class Model {
  private:
   // Throws Error for an empty step, positions outside the context or a mask/cache mismatch.
   void check_step(int64_t n, std::span<const int32_t> positions, const AttentionMask& mask, const KvCache& kv) const;
-  void layer_forward(int64_t l, float* x, int64_t n, std::span<const int32_t> positions, const AttentionMask& mask,
-                     KvCache& kv) const;
+  // Checks every step (and that no two share a cache); returns the total row count.
+  int64_t check_steps(std::span<const SequenceStep> steps) const;
+  // positions: every step's positions, concatenated.
+  void layer_forward(int64_t l, float* x, int64_t n, std::span<const int32_t> positions,
+                     std::span<const SequenceStep> steps) const;
 
   std::shared_ptr<const WeightStore> store_;
   ModelConfig config_;

@@ -107,5 +107,32 @@ TEST(MaskedAttention, ARowHasTheSameBitsAloneAsInABatch) {
   }
 }
 
+// Several sequences in one call (AttentionSegment), each over its own cache: every row has the bits
+// it has when its sequence runs alone.
+TEST(MaskedAttention, ASegmentHasTheSameBitsAsItsSequenceAlone) {
+  ThreadPool pool(2);
+  const ModelConfig c = gqa_config(64);
+  const std::vector<int64_t> past = {50, 0, 13}, fresh = {1, 5, 3};
+  std::vector<std::vector<float>> q, k, v, batch;
+  std::vector<AttentionMask> masks;
+  std::vector<AttentionSegment> segments;
+  for (std::size_t s = 0; s < past.size(); ++s) {
+    masks.push_back(AttentionMask::causal(past[s], fresh[s]));
+    q.push_back(random_values(fresh[s] * c.q_dim(), static_cast<uint32_t>(10 + s)));
+    k.push_back(random_values(masks[s].width() * c.kv_dim(), static_cast<uint32_t>(20 + s)));
+    v.push_back(random_values(masks[s].width() * c.kv_dim(), static_cast<uint32_t>(30 + s)));
+    batch.emplace_back(static_cast<std::size_t>(fresh[s] * c.q_dim()));
+  }
+  for (std::size_t s = 0; s < past.size(); ++s) {
+    segments.push_back({q[s].data(), k[s].data(), v[s].data(), &masks[s], batch[s].data()});
+  }
+  masked_attention(segments, c, pool);
+  for (std::size_t s = 0; s < past.size(); ++s) {
+    std::vector<float> alone(batch[s].size());
+    masked_attention(q[s].data(), k[s].data(), v[s].data(), masks[s], c, alone.data(), pool);
+    EXPECT_EQ(std::memcmp(alone.data(), batch[s].data(), alone.size() * sizeof(float)), 0) << "segment " << s;
+  }
+}
+
 }  // namespace
 }  // namespace eaglerun
