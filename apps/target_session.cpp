@@ -2,7 +2,6 @@
 
 #include "core/error.h"
 #include "core/weights/open_model.h"
-#include "parallel/distributed_generation.h"
 
 namespace eaglerun::cli {
 
@@ -71,8 +70,7 @@ SpeculativeResult TargetSession::run(DraftSetup* draft, Sampler& sampler, const 
 }
 
 std::vector<GenerationResult> TargetSession::run_batch(const std::vector<GenerationRequest>& requests) {
-  require(distributed(), "run_batch() is for runs over several ranks");
-  return generate_plain_batch_distributed(*target_, requests);
+  return generate_plain_batch(target(), requests);
 }
 
 std::vector<CommStats> TargetSession::take_comm_stats() {

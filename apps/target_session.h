@@ -39,7 +39,8 @@ class TargetSession {
   // The target the decoding loops run on: the engine's model, or the model spread over the job.
   Target& target();
   SpeculativeResult run(DraftSetup* draft, Sampler& sampler, const GenerationRequest& request);
-  // Greedy plain decoding of several requests together over the job (pipeline micro-batches).
+  // Greedy plain decoding of several requests together (generate_plain_batch): one model pass per
+  // step for all of them on one rank, pipeline micro-batches over the job.
   std::vector<GenerationResult> run_batch(const std::vector<GenerationRequest>& requests);
   // Every rank's communication since the last call (indexed by world rank), then counting restarts.
   std::vector<CommStats> take_comm_stats();

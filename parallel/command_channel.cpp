@@ -1,6 +1,7 @@
 #include "parallel/command_channel.h"
 
 #include <cstdint>
+#include <string>
 
 #include "core/error.h"
 
@@ -83,6 +84,21 @@ void DistributedTarget::begin_batch(int64_t capacity, int32_t sequences) {
 StepOutput DistributedTarget::forward(const Step& step) {
   launch(step);
   return collect();
+}
+
+std::vector<StepOutput> DistributedTarget::forward_batch(std::span<const Step> steps) {
+  require(!steps.empty(), "forward_batch(): no steps");
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      require(steps[j].sequence != steps[i].sequence, "forward_batch(): sequence " +
+                                                          std::to_string(steps[i].sequence) + " named twice");
+    }
+  }
+  for (const Step& step : steps) launch(step);
+  std::vector<StepOutput> outs;
+  outs.reserve(steps.size());
+  for (std::size_t i = 0; i < steps.size(); ++i) outs.push_back(collect());
+  return outs;
 }
 
 void DistributedTarget::launch(const Step& step) {

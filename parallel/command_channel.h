@@ -23,8 +23,10 @@ class DistributedTarget final : public Target {
 
   void begin(int64_t capacity) override { begin_batch(capacity, 1); }
   // `sequences` sequences, each its own KV cache; a step names its sequence (keep() is sequence 0's).
-  void begin_batch(int64_t capacity, int32_t sequences);
+  void begin_batch(int64_t capacity, int32_t sequences) override;
   StepOutput forward(const Step& step) override;  // launch() then collect()
+  // Every step launched, then every result collected: each sequence is a pipeline micro-batch.
+  std::vector<StepOutput> forward_batch(std::span<const Step> steps) override;
   // A forward whose results collect() returns later, in launch order: the coordinator can put the
   // next sequence's step into the pipeline while the later stages still work on this one.
   void launch(const Step& step);

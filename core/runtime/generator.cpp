@@ -63,6 +63,49 @@ GenerationResult generate_plain(Target& target, Sampler& sampler, const Generati
   return result;
 }
 
+std::vector<GenerationResult> generate_plain_batch(Target& target, const std::vector<GenerationRequest>& requests) {
+  require(!requests.empty(), "an empty batch: no requests to decode");
+  require(requests.size() < (std::size_t{1} << 22), "a batch of more than 4M sequences");
+  int64_t capacity = 0;
+  for (const GenerationRequest& req : requests) {
+    check_request(req, 0, target.config().max_position);
+    capacity = std::max<int64_t>(capacity, static_cast<int64_t>(req.prompt.size()) + req.max_new_tokens);
+  }
+  const auto B = static_cast<int32_t>(requests.size());
+  target.begin_batch(capacity, B);
+  std::vector<GenerationResult> results(requests.size());
+  std::vector<Emitter> emit;
+  for (int32_t b = 0; b < B; ++b) emit.push_back({requests[b], results[b]});
+  // One step of every unfinished sequence, then each one's greedy token; returns how many ran.
+  auto run_round = [&](auto step_of_sequence) {
+    std::vector<Step> steps;
+    for (int32_t b = 0; b < B; ++b) {
+      if (emit[b].done) continue;
+      steps.push_back(step_of_sequence(b));
+      steps.back().sequence = b;
+    }
+    if (steps.empty()) return std::size_t{0};
+    const std::vector<StepOutput> outs = target.forward_batch(steps);
+    for (std::size_t i = 0; i < steps.size(); ++i) emit[steps[i].sequence](outs[i].argmax.back());
+    return steps.size();
+  };
+  auto start = std::chrono::steady_clock::now();
+  run_round([&](int32_t b) { return Step::causal(requests[b].prompt, false, false); });
+  const double prefill = seconds_since(start);
+  start = std::chrono::steady_clock::now();
+  while (run_round([&](int32_t b) {
+    ++results[b].target_forwards;
+    return Step::causal(std::span(&results[b].output_tokens.back(), 1), false, false);
+  }) > 0) {
+  }
+  const double decode = seconds_since(start);
+  for (GenerationResult& r : results) {
+    r.prefill_seconds = prefill;
+    r.decode_seconds = decode;
+  }
+  return results;
+}
+
 GenerationResult generate_plain(const Model& model, Sampler& sampler, const GenerationRequest& req) {
   LocalTarget target(model);
   return generate_plain(target, sampler, req);

@@ -41,6 +41,15 @@ GenerationResult generate_plain(Target& target, Sampler& sampler, const Generati
 // The same on a model in this process (a LocalTarget).
 GenerationResult generate_plain(const Model& model, Sampler& sampler, const GenerationRequest& request);
 
+// Greedy plain decoding of several requests together, each its own sequence (KV cache): prefill
+// every prompt, then every round one step per unfinished sequence through Target::forward_batch
+// (on a LocalTarget one model pass for all of them; on a DistributedTarget pipeline micro-batches).
+// A sequence that has stopped (stop token or its token limit) leaves the batch. Each result's
+// tokens equal generate_plain's greedy tokens for that request alone; the timings are the batch's
+// (prefill of all prompts, then decoding of all). Throws Error for an empty list or a request
+// generate_plain refuses.
+std::vector<GenerationResult> generate_plain_batch(Target& target, const std::vector<GenerationRequest>& requests);
+
 // Parts both loops share.
 // Throws Error for an empty prompt, a non-positive token limit, or prompt + max_new_tokens +
 // `extra` (a draft tree's depth) beyond `context`.

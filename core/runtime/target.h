@@ -10,8 +10,15 @@
 //   keep(nodes, features)  keeps the cached prefix plus those nodes of the last step (node 0
 //                          first, increasing) and drops the rest; returns their hidden states
 //                          [k, H] (the drafter's features) when asked
+// Several independent sequences (generate_plain_batch):
+//   begin_batch(capacity, B)  B sequences, each its own KV cache of `capacity` tokens; a step
+//                             names its sequence (Step::sequence); keep() is sequence 0's
+//   forward_batch(steps)      one step of each of several different sequences -> their outputs,
+//                             each what forward() gives for that step alone. LocalTarget runs them
+//                             in ONE model pass (rows of every sequence share each matmul);
+//                             DistributedTarget launches them all before collecting any, so
+//                             pipeline stages work on different sequences at once.
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <vector>
 
@@ -25,25 +32,36 @@ class Target {
   virtual ~Target() = default;
   virtual const ModelConfig& config() const = 0;
   virtual void begin(int64_t capacity) = 0;
+  // Throws Error when sequences < 1 or capacity exceeds the model's context.
+  virtual void begin_batch(int64_t capacity, int32_t sequences) = 0;
   virtual StepOutput forward(const Step& step) = 0;
+  // Throws Error for an empty list, a sequence not begun or named twice, or a step the cache cannot hold.
+  virtual std::vector<StepOutput> forward_batch(std::span<const Step> steps) = 0;
   virtual std::vector<float> keep(std::span<const int32_t> nodes, bool want_features) = 0;
 };
 
-// The model in this process, with one KV cache.
+// The model in this process, with one KV cache per sequence.
 class LocalTarget final : public Target {
  public:
   explicit LocalTarget(const Model& model) : model_(model) {}
 
   const ModelConfig& config() const override { return model_.config(); }
-  void begin(int64_t capacity) override;
+  void begin(int64_t capacity) override { begin_batch(capacity, 1); }
+  void begin_batch(int64_t capacity, int32_t sequences) override;
   StepOutput forward(const Step& step) override;
+  std::vector<StepOutput> forward_batch(std::span<const Step> steps) override;
   std::vector<float> keep(std::span<const int32_t> nodes, bool want_features) override;
 
  private:
+  struct Sequence {
+    KvCache kv;
+    int64_t last_step = 0;           // tokens of its last forward (0 after keep)
+    std::vector<float> last_hidden;  // [last_step, H]
+  };
+  Sequence& sequence(int32_t index);
+
   const Model& model_;
-  std::optional<KvCache> kv_;
-  int64_t last_step_ = 0;           // tokens of the last forward (0 after keep)
-  std::vector<float> last_hidden_;  // [last_step_, H]
+  std::vector<Sequence> sequences_;
 };
 
 }  // namespace eaglerun

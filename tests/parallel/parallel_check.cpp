@@ -38,9 +38,9 @@
 #include "core/error.h"
 #include "core/kernels/ops.h"
 #include "core/runtime/engine.h"
+#include "core/runtime/generator.h"
 #include "core/weights/open_model.h"
 #include "parallel/command_channel.h"
-#include "parallel/distributed_generation.h"
 #include "tests/support/acceptance_counts.h"
 #include "tests/support/oracle_drafter.h"
 
@@ -207,7 +207,7 @@ class Checker {
   void check_batch() {
     std::vector<GenerationRequest> requests;
     for (const auto& p : prompts_) requests.push_back({p, o_.tokens, {}, {}});
-    const std::vector<GenerationResult> batch = generate_plain_batch_distributed(target_, requests);
+    const std::vector<GenerationResult> batch = generate_plain_batch(target_, requests);
     for (std::size_t i = 0; i < prompts_.size(); ++i) {
       Sampler alone({});
       const auto want = o_.lossless_only ? generate_plain(target_, alone, requests[i]).output_tokens
