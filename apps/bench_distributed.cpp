@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/bench_options.h"
+#include "core/error.h"
 
 namespace eaglerun::cli {
 
@@ -22,10 +23,12 @@ CommPerForward CommPerForward::of(const std::vector<CommStats>& per_rank, int64_
 }
 
 int run_distributed_speed_bench(TargetSession& session, const BenchOptions& o) {
+  require(o.batches.size() == 1, "--batch: one batch size under mpirun/srun");
+  const int64_t batch = o.batches.front();
   const std::vector<int32_t> prompt = bench_tokens(session.engine(), o.prompt_tokens);
   // The batch's requests: `batch` copies of the prompt; the first new token comes from the prefill.
   auto requests = [&](int64_t new_tokens) {
-    return std::vector<GenerationRequest>(static_cast<std::size_t>(o.batch), {prompt, new_tokens, {}, {}});
+    return std::vector<GenerationRequest>(static_cast<std::size_t>(batch), {prompt, new_tokens, {}, {}});
   };
   double prefill = 0, decode = 0;
   CommPerForward comm;
@@ -47,7 +50,7 @@ int run_distributed_speed_bench(TargetSession& session, const BenchOptions& o) {
     }
     const GenerationResult& r = results.front();  // the batch's timings
     const double rate = tokens / r.decode_seconds;
-    prefill = std::max(prefill, static_cast<double>(o.batch * o.prompt_tokens) / r.prefill_seconds);
+    prefill = std::max(prefill, static_cast<double>(batch * o.prompt_tokens) / r.prefill_seconds);
     if (rate > decode) {
       decode = rate;
       comm = CommPerForward::of(decode_comm, steps);
@@ -61,7 +64,7 @@ int run_distributed_speed_bench(TargetSession& session, const BenchOptions& o) {
                       {"tp", w.tp},
                       {"pp", w.pp},
                       {"ep", w.ep},
-                      {"batch", o.batch},
+                      {"batch", batch},
                       {"prompt_tokens", o.prompt_tokens},
                       {"decode_tokens", o.decode_tokens},
                       {"prefill_tokens_per_second", prefill},
@@ -75,7 +78,7 @@ int run_distributed_speed_bench(TargetSession& session, const BenchOptions& o) {
   std::cout << fmt::format("model        {} ({} threads per rank, {}, {} precision)\n", o.engine.model_path, o.engine.threads,
                            split_text(w), o.precision)
             << fmt::format("prefill      {:.1f} tokens/s ({} tokens)\n", prefill, o.prompt_tokens)
-            << fmt::format("decode       {:.1f} tokens/s ({} tokens x {} sequences)\n", decode, o.decode_tokens, o.batch)
+            << fmt::format("decode       {:.1f} tokens/s ({} tokens x {} sequences)\n", decode, o.decode_tokens, batch)
             << fmt::format("comm         {:.3f} ms (slowest rank) and {:.0f} bytes (all ranks) per decode step\n",
                            1e3 * comm.seconds, comm.bytes);
   return 0;

@@ -1,11 +1,13 @@
 #pragma once
 // Options of `eaglerun bench` and its three modes:
 //   speed         (default)        prefill/decode tokens/s, bytes per token, share of measured bandwidth
+//   batch speed   (--batch B,...)  on one rank: B sequences decoded together, tokens/s per batch size
 //   speculative   (--draft...)     plain vs speculative decoding on the same prompts, in one run
 //   verify curve  (--verify-curve) the target's forward time for 1..N tokens at once
 // Under mpirun/srun (--tp/--pp/--ep) speed and speculative modes run the split target and also
 // report the communication per target forward (bench_distributed.cpp).
 #include <string>
+#include <vector>
 
 #include "apps/cli_common.h"
 #include "apps/draft_options.h"
@@ -24,7 +26,8 @@ struct BenchOptions {
   int64_t limit = -1;
   int64_t max_new_tokens = 128;
   int64_t prompt_tokens = 128, decode_tokens = 128, repeats = 3;
-  int64_t batch = 1;  // speed mode under mpirun: sequences decoded together
+  std::vector<int64_t> batches{1};  // --batch: sequences decoded together (one value under mpirun)
+  bool batch_given = false;         // --batch on the command line (one rank: the batch table)
   bool verify_curve = false;
   int64_t curve_max = 128;
   bool json = false;
@@ -33,6 +36,7 @@ struct BenchOptions {
 int run_speed_bench(Engine& engine, const BenchOptions& o);
 int run_speculative_bench(TargetSession& session, const BenchOptions& o);
 int run_distributed_speed_bench(TargetSession& session, const BenchOptions& o);
+int run_batch_speed_bench(TargetSession& session, const BenchOptions& o);
 
 // Communication per target forward over a run of `forwards` forwards: mean seconds inside
 // communication calls (the slowest rank's) and bytes sent (all ranks together).

@@ -101,8 +101,35 @@ int run_speed_bench(Engine& engine, const BenchOptions& o) {
   return 0;
 }
 
+namespace {
+
+// "1,4,8,16" -> {1, 4, 8, 16}; each a positive integer.
+std::vector<int64_t> parse_batch_sizes(const std::string& text) {
+  std::vector<int64_t> sizes;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::size_t used = 0;
+    int64_t b = 0;
+    try {
+      b = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    require(!item.empty() && used == item.size() && b > 0 && b < (int64_t{1} << 22),
+            "--batch: '" + text + "' is not a list of positive batch sizes like 1,4,8,16");
+    sizes.push_back(b);
+    if (comma == std::string::npos) return sizes;
+    start = comma + 1;
+  }
+}
+
+}  // namespace
+
 int run_bench(int argc, char** argv) {
   BenchOptions o;
+  std::string batch_text;
   po::options_description desc("bench options");
   add_engine_options(desc, o.engine, o.precision);
   add_draft_options(desc, o.draft);
@@ -111,8 +138,9 @@ int run_bench(int argc, char** argv) {
       ("prompt-tokens", po::value(&o.prompt_tokens)->default_value(128), "speed: prefill length")
       ("decode-tokens", po::value(&o.decode_tokens)->default_value(128), "speed: tokens decoded after the prefill")
       ("repeats", po::value(&o.repeats)->default_value(3), "speed, verify curve: runs; the best is reported")
-      ("batch", po::value(&o.batch)->default_value(1),
-       "speed under mpirun: sequences decoded together, each a pipeline micro-batch (--pp keeps stages busy)")
+      ("batch", po::value(&batch_text)->default_value("1"),
+       "speed: sequences decoded together; one rank: B[,B...] prints greedy decode tokens/s for each batch size "
+       "(one model pass per step for all B); under mpirun: one B, each sequence a pipeline micro-batch")
       ("prompts", po::value(&o.prompts_file), "speculative: JSONL prompts (default: MT-bench)")
       ("limit", po::value(&o.limit)->default_value(-1), "speculative: use only the first N prompts")
       ("max-new-tokens", po::value(&o.max_new_tokens)->default_value(128), "speculative: tokens per prompt")
@@ -125,9 +153,10 @@ int run_bench(int argc, char** argv) {
       ("json", po::bool_switch(&o.json), "print one JSON object");
   po::variables_map vm;
   if (!parse_args("bench", argc, argv, desc, vm)) return 0;
-  require(o.prompt_tokens > 0 && o.decode_tokens > 0 && o.repeats > 0 && o.max_new_tokens > 0 && o.curve_max > 0 &&
-              o.batch > 0,
-          "--prompt-tokens, --decode-tokens, --repeats, --max-new-tokens, --curve-max and --batch must be positive");
+  o.batches = parse_batch_sizes(batch_text);
+  o.batch_given = !vm["batch"].defaulted();
+  require(o.prompt_tokens > 0 && o.decode_tokens > 0 && o.repeats > 0 && o.max_new_tokens > 0 && o.curve_max > 0,
+          "--prompt-tokens, --decode-tokens, --repeats, --max-new-tokens and --curve-max must be positive");
   finish_engine_options(o.engine, o.precision);
   o.sampling.validate();
   auto session = TargetSession::start(o.parallel, o.engine);
@@ -140,8 +169,9 @@ int run_bench(int argc, char** argv) {
     status = run_speculative_bench(*session, o);
   } else if (session->distributed()) {  // also --batch
     status = run_distributed_speed_bench(*session, o);
+  } else if (o.batch_given) {
+    status = run_batch_speed_bench(*session, o);
   } else {
-    require(o.batch == 1, "--batch is for runs under mpirun/srun (one rank decodes one sequence at a time)");
     status = run_speed_bench(session->engine(), o);
   }
   session->finish();

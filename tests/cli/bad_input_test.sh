@@ -52,7 +52,8 @@ expect_error "exceeds the model's context" generate --model "$model" --prompt hi
 expect_error "--precision" bench --model "$model" --precision fp8
 expect_error "but the job has 1" generate --model "$model" --prompt hi --tp 2
 expect_error "must be positive" bench --model "$model" --pp 0
-expect_error "--batch is for runs under mpirun" bench --model "$model" --batch 2
+expect_error "--batch" bench --model "$model" --batch 0
+expect_error "positive batch sizes" bench --model "$model" --batch 4,x
 expect_error "no tokenizer found" generate --model "$model" --prompt hi --tokenizer "$tmp"
 
 # a bad command is a usage error (exit 2), not a crash
