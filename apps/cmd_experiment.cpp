@@ -87,9 +87,6 @@ Provenance base_provenance(const ExperimentConfig& config, const EngineOptions& 
   return p;
 }
 
-std::string head_folder(const std::string& draft) {
-  return draft == "default" ? source_path("data/heads/smollm2-135m-instruct") : draft;
-}
 
 EagleDrafter& eagle_drafter(DraftSetup& draft) {
   auto* eagle = dynamic_cast<EagleDrafter*>(draft.drafter.get());
@@ -132,17 +129,10 @@ int list_cells(const ExperimentConfig& config, const std::vector<ExperimentCell>
   return 0;
 }
 
-// The head's weights file, for its digest: model.safetensors, or pytorch_model.bin as released heads ship.
-std::string head_weights(const std::string& folder) {
-  const std::string safetensors = folder + "/model.safetensors";
-  return fs::exists(safetensors) || !fs::exists(folder + "/pytorch_model.bin") ? safetensors
-                                                                               : folder + "/pytorch_model.bin";
-}
-
 void set_head_provenance(Provenance& p, const std::string& draft) {
   const bool trained = draft != "random";
-  p.head_path = trained ? head_folder(draft) : "random";
-  p.head_sha256 = trained ? digest_path(head_weights(head_folder(draft))).sha256 : "";
+  p.head_path = trained ? head_dir(draft) : "random";
+  p.head_sha256 = trained ? digest_path(DraftHead::weights_path(head_dir(draft))).sha256 : "";
 }
 
 // Runs `todo` (cells of one model, not yet finished) on one target session.

@@ -6,15 +6,16 @@
 #include "core/error.h"
 
 namespace eaglerun::cli {
+
+std::string head_dir(const std::string& draft) {
+  return draft == "default" ? source_path("data/heads/smollm2-135m-instruct") : draft;
+}
+
 namespace {
-
-constexpr const char* kDefaultHeadDir = "data/heads/smollm2-135m-instruct";
-
-std::string head_dir(const DraftOptions& o) { return o.draft == "default" ? source_path(kDefaultHeadDir) : o.draft; }
 
 DraftHead load_head(const DraftOptions& o, const ModelConfig& target) {
   if (o.draft == "random") return DraftHead::random(DraftHeadConfig::for_target(target), o.draft_seed, 0.02f);
-  return DraftHead::load(head_dir(o));
+  return DraftHead::load(head_dir(o.draft));
 }
 
 // The reduced draft vocabulary of --draft-vocab, or empty for the whole vocabulary.
@@ -23,7 +24,7 @@ std::vector<int32_t> draft_vocabulary(const DraftOptions& o, int64_t vocab_size)
   require(o.draft_vocab > 0, "--draft-vocab must be >= 0");
   require(!o.draft.empty(), "--draft-vocab needs an EAGLE head (--draft)");
   require(!o.draft_vocab_file.empty() || o.draft != "random", "--draft random has no draft_vocab.json: give --draft-vocab-file");
-  const std::string file = o.draft_vocab_file.empty() ? head_dir(o) + "/draft_vocab.json" : o.draft_vocab_file;
+  const std::string file = o.draft_vocab_file.empty() ? head_dir(o.draft) + "/draft_vocab.json" : o.draft_vocab_file;
   return read_draft_vocabulary(file, o.draft_vocab, vocab_size);
 }
 

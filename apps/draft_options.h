@@ -23,6 +23,8 @@ struct DraftOptions {
 };
 
 void add_draft_options(po::options_description& desc, DraftOptions& options);
+// The head folder a --draft value names: "default" is the shipped head for the default model.
+std::string head_dir(const std::string& draft);
 
 // The drafter and everything it owns.
 struct DraftSetup {

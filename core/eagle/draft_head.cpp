@@ -182,20 +182,25 @@ TensorView Parameter::view(const std::string& name) const {
 
 DraftHead::DraftHead(DraftHeadConfig config) : config_(config) {}
 
+std::string DraftHead::weights_path(const std::string& dir) {
+  // model.safetensors (what save() writes), else pytorch_model.bin (the released heads' format).
+  const std::string st_path = dir + "/model.safetensors", pt_path = dir + "/pytorch_model.bin";
+  if (std::filesystem::exists(st_path)) return st_path;
+  require(std::filesystem::exists(pt_path), "draft head '" + dir + "' has neither model.safetensors nor pytorch_model.bin");
+  return pt_path;
+}
+
 DraftHead DraftHead::load(const std::string& dir) {
   const std::string config_path = dir + "/config.json";
   require(std::filesystem::exists(config_path), "draft head '" + dir + "' has no config.json");
   DraftHead head(DraftHeadConfig::from_json(read_text(config_path), config_path));
-  // model.safetensors (what save() writes), else pytorch_model.bin (the released heads' format).
-  const std::string st_path = dir + "/model.safetensors", pt_path = dir + "/pytorch_model.bin";
+  const std::string weights = weights_path(dir);
   std::unique_ptr<SafetensorsFile> st;
   std::unique_ptr<PytorchFile> pt;
-  if (std::filesystem::exists(st_path)) {
-    st = SafetensorsFile::open(st_path);
-  } else if (std::filesystem::exists(pt_path)) {
-    pt = PytorchFile::open(pt_path);
+  if (weights.ends_with(".safetensors")) {
+    st = SafetensorsFile::open(weights);
   } else {
-    throw Error("draft head '" + dir + "' has neither model.safetensors nor pytorch_model.bin");
+    pt = PytorchFile::open(weights);
   }
   const std::string& path = st ? st->path() : pt->path();
   for (const auto& [name, shape] : draft_head_shapes(head.config_)) {

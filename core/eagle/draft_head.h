@@ -69,6 +69,8 @@ class DraftHead {
   // dir holds config.json and model.safetensors, or pytorch_model.bin (torch.save of the state dict, as
   // the released EAGLE heads ship). Throws Error for missing/mis-shaped tensors.
   static DraftHead load(const std::string& dir);
+  // The weights file load() reads: dir/model.safetensors when present, else dir/pytorch_model.bin.
+  static std::string weights_path(const std::string& dir);
   // Small random weights (normal with std `scale`, norms 1): a head whose quality does not matter.
   static DraftHead random(const DraftHeadConfig& config, uint64_t seed, float scale = 0.02f);
   // Writes config.json and model.safetensors (dtype "F32" or "BF16") with the released names.
