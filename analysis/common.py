@@ -25,6 +25,18 @@ def parse_args(description, argv):
     return args
 
 
+def table_command(doc, write, what):
+    """The main(argv) of a table or figure command: RESULTS_DIR [--out DIR] -> write(cell table, out)."""
+    import cells
+
+    def main(argv):
+        args = parse_args(doc.splitlines()[0], argv)
+        df = cells.load(args.results)
+        write(df, args.out)
+        print(f"{what} of {len(df)} cells written to {args.out}")
+    return main
+
+
 def run_cli(main, argv=None):
     """Runs main(argv); an AnalysisError becomes one line on stderr and exit status 1."""
     try:

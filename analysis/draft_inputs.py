@@ -9,7 +9,6 @@ feature_and_unshifted_token, no_feature_noise); values are means over the cells 
 seeds), each cell's summary as docs/HDF5_SCHEMA.md defines it.
 """
 import numpy as np
-import pandas as pd
 
 import cells
 import common
@@ -76,11 +75,7 @@ def write(df, out):
             text + "\n![draft inputs](draft_inputs.png)\n")
 
 
-def main(argv):
-    args = common.parse_args(__doc__.splitlines()[0], argv)
-    df = cells.load(args.results)
-    write(df, args.out)
-    print(f"draft-input table of {len(df)} cells written to {args.out}")
+main = common.table_command(__doc__, write, "draft-input table")
 
 
 if __name__ == "__main__":

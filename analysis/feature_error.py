@@ -62,11 +62,7 @@ def write(df, out):
             "\n![feature error](feature_error.png)\n")
 
 
-def main(argv):
-    args = common.parse_args(__doc__.splitlines()[0], argv)
-    df = cells.load(args.results)
-    write(df, args.out)
-    print(f"feature error of {len(df)} cells written to {args.out}")
+main = common.table_command(__doc__, write, "feature error")
 
 
 if __name__ == "__main__":

@@ -124,11 +124,7 @@ def write(df, out):
             "\n![n-alpha](n_alpha.png)\n")
 
 
-def main(argv):
-    args = common.parse_args(__doc__.splitlines()[0], argv)
-    df = cells.load(args.results)
-    write(df, args.out)
-    print(f"n-alpha of {len(df)} cells written to {args.out}")
+main = common.table_command(__doc__, write, "n-alpha")
 
 
 if __name__ == "__main__":

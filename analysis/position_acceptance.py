@@ -117,11 +117,7 @@ def write(df, out):
             "\n![acceptance by depth and rank](position_acceptance.png)\n")
 
 
-def main(argv):
-    args = common.parse_args(__doc__.splitlines()[0], argv)
-    df = cells.load(args.results)
-    write(df, args.out)
-    print(f"positional acceptance of {len(df)} cells written to {args.out}")
+main = common.table_command(__doc__, write, "positional acceptance")
 
 
 if __name__ == "__main__":

@@ -73,11 +73,7 @@ def write(df, out):
             "\n![quantised targets](quantised_target.png)\n")
 
 
-def main(argv):
-    args = common.parse_args(__doc__.splitlines()[0], argv)
-    df = cells.load(args.results)
-    write(df, args.out)
-    print(f"quantised-target table of {len(df)} cells written to {args.out}")
+main = common.table_command(__doc__, write, "quantised-target table")
 
 
 if __name__ == "__main__":

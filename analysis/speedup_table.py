@@ -141,11 +141,7 @@ def write(df, out):
     return section
 
 
-def main(argv):
-    args = common.parse_args(__doc__.splitlines()[0], argv)
-    df = cells.load(args.results)
-    write(df, args.out)
-    print(f"speedup table of {len(df)} cells written to {args.out}")
+main = common.table_command(__doc__, write, "speedup table")
 
 
 if __name__ == "__main__":

@@ -27,20 +27,25 @@ CONFIG = {"kind": "speedup", "draft": "default", "draft_vocab": 2048, "trees": [
 COMMANDS = ("speedup_table", "n_alpha", "position_acceptance", "report")
 
 
-@pytest.fixture(scope="session")
-def results(tmp_path_factory):
+def run_experiment(tmp_path_factory, name, config, cells):
+    """Runs `eaglerun experiment run` on `config`; returns its results folder, which must hold `cells` cells."""
     binary = os.environ.get("EAGLERUN", str(ROOT / "build/release/apps/eaglerun"))
     if not pathlib.Path(binary).is_file():
         pytest.fail(f"no eaglerun binary at {binary} (set EAGLERUN)")
-    base = tmp_path_factory.mktemp("experiment")
-    config = base / "tiny.json"
-    config.write_text(json.dumps(CONFIG))
+    base = tmp_path_factory.mktemp(name)
+    path = base / f"{name}.json"
+    path.write_text(json.dumps(config))
     out = base / "cells"
-    run = subprocess.run([binary, "experiment", "run", str(config), "--out", str(out)], cwd=ROOT,
+    run = subprocess.run([binary, "experiment", "run", str(path), "--out", str(out)], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
-    assert len(list(out.glob("cell-*.h5"))) == 8
+    assert len(list(out.glob("cell-*.h5"))) == cells
     return out
+
+
+@pytest.fixture(scope="session")
+def results(tmp_path_factory):
+    return run_experiment(tmp_path_factory, "experiment", CONFIG, 8)
 
 
 def tool(name, *args):
@@ -311,16 +316,7 @@ AXES_CONFIG = {"kind": "speedup", "model": ["default", "models/SmolLM2-135M-Inst
 
 @pytest.fixture(scope="session")
 def axes_results(tmp_path_factory):
-    binary = os.environ.get("EAGLERUN", str(ROOT / "build/release/apps/eaglerun"))
-    base = tmp_path_factory.mktemp("axes")
-    config = base / "axes.json"
-    config.write_text(json.dumps(AXES_CONFIG))
-    out = base / "cells"
-    run = subprocess.run([binary, "experiment", "run", str(config), "--out", str(out)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    assert len(list(out.glob("cell-*.h5"))) == 4
-    return out
+    return run_experiment(tmp_path_factory, "axes", AXES_CONFIG, 4)
 
 
 def per_file(folder):
