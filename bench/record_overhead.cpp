@@ -55,7 +55,11 @@ int main(int argc, char** argv) {
           const SpeculativeResult r = generate_speculative(target, drafter, tree, s, req, with ? recording : SpeculativeOptions{});
           (with ? on : off) += r.generation.decode_seconds;
           if (with) {
-            record.add_request({.id = q.id, .prompt = prompt, .eagle_output = r.generation.output_tokens});
+            RequestRecord request;
+            request.id = q.id;
+            request.prompt = prompt;
+            request.eagle_output = r.generation.output_tokens;
+            record.add_request(request);
             steps += r.stats.steps;
           }
         }

@@ -5,9 +5,27 @@
 #include <cpuid.h>
 #include <immintrin.h>
 
+#include <cstring>
+
 namespace eaglerun::bench {
 
 #define EAGLERUN_UNROLL _Pragma("GCC unroll 16")
+
+namespace {
+
+// The sum of every Lane of the accumulators: the loops' results stay live, so no chain is dropped.
+template <class Lane, class Vec, int N>
+double sum_lanes(const Vec (&acc)[N]) {
+  Lane lanes[sizeof(Vec) / sizeof(Lane)];
+  double sum = 0;
+  for (const Vec& v : acc) {
+    std::memcpy(lanes, &v, sizeof v);
+    for (Lane x : lanes) sum += static_cast<double>(x);
+  }
+  return sum;
+}
+
+}  // namespace
 
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) int64_t int8_loop_vnni(int64_t iters, int seed) {
   const __m512i a = _mm512_set1_epi8(static_cast<char>(seed | 1));
@@ -17,13 +35,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) int64_t int8_loop_vnni(in
   for (int64_t it = 0; it < iters; ++it) {
     EAGLERUN_UNROLL for (int i = 0; i < 16; ++i) acc[i] = _mm512_dpbusd_epi32(acc[i], a, b);
   }
-  alignas(64) int32_t lanes[16];
-  int64_t sum = 0;
-  for (int i = 0; i < 16; ++i) {
-    _mm512_store_si512(lanes, acc[i]);
-    for (int32_t v : lanes) sum += v;
-  }
-  return sum;
+  return static_cast<int64_t>(sum_lanes<int32_t>(acc));
 }
 
 __attribute__((target("avx2,fma"))) int64_t int8_loop_avx2(int64_t iters, int seed) {
@@ -61,13 +73,7 @@ __attribute__((target("avx512f,avx512bf16"))) double bf16_loop_avx512(int64_t it
   for (int64_t it = 0; it < iters; ++it) {
     EAGLERUN_UNROLL for (int i = 0; i < 16; ++i) acc[i] = _mm512_dpbf16_ps(acc[i], a, b);
   }
-  alignas(64) float lanes[16];
-  double sum = 0;
-  for (int i = 0; i < 16; ++i) {
-    _mm512_store_ps(lanes, acc[i]);
-    for (float v : lanes) sum += v;
-  }
-  return sum;
+  return sum_lanes<float>(acc);
 }
 
 __attribute__((target("avx512f"))) double fma_loop_avx512(int64_t iters, int seed) {
@@ -77,13 +83,7 @@ __attribute__((target("avx512f"))) double fma_loop_avx512(int64_t iters, int see
   for (int64_t it = 0; it < iters; ++it) {
     EAGLERUN_UNROLL for (int i = 0; i < 16; ++i) acc[i] = _mm512_fmadd_ps(a, b, acc[i]);
   }
-  alignas(64) float lanes[16];
-  double sum = 0;
-  for (int i = 0; i < 16; ++i) {
-    _mm512_store_ps(lanes, acc[i]);
-    for (float v : lanes) sum += v;
-  }
-  return sum;
+  return sum_lanes<float>(acc);
 }
 
 __attribute__((target("avx2,fma"))) double fma_loop_avx2(int64_t iters, int seed) {
@@ -93,13 +93,7 @@ __attribute__((target("avx2,fma"))) double fma_loop_avx2(int64_t iters, int seed
   for (int64_t it = 0; it < iters; ++it) {
     EAGLERUN_UNROLL for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(a, b, acc[i]);
   }
-  alignas(32) float lanes[8];
-  double sum = 0;
-  for (int i = 0; i < 12; ++i) {
-    _mm256_store_ps(lanes, acc[i]);
-    for (float v : lanes) sum += v;
-  }
-  return sum;
+  return sum_lanes<float>(acc);
 }
 
 bool cpu_has_avx512_bf16() {
