@@ -51,7 +51,8 @@ class Extractor {
  private:
   ShardMetadata make_metadata() const;
   void resume(const StoreScan& scan);
-  void process(const Conversation& c);
+  void process_chunk(std::vector<Conversation>& chunk);
+  void process(const Conversation& c, const std::vector<ChatMessage>& turns);
   void store(const Conversation& c, const TrainingTokens& t);
   FeatureShardWriter& shard();
   void finish_shard();
@@ -128,10 +129,17 @@ void Extractor::store(const Conversation& c, const TrainingTokens& t) {
   progress_.prefix_fallbacks += t.segmentwise ? 0 : 1;
 }
 
-void Extractor::process(const Conversation& c) {
-  const std::vector<ChatMessage> turns = o_.source == DataSource::Regenerated
-                                             ? regenerate_answers(engine_, c.turns, o_.regeneration, c.index)
-                                             : c.turns;
+void Extractor::process_chunk(std::vector<Conversation>& chunk) {
+  if (o_.source == DataSource::Regenerated) {
+    const std::vector<std::vector<ChatMessage>> turns = regenerate_answers_batch(engine_, chunk, o_.regeneration);
+    for (std::size_t i = 0; i < chunk.size(); ++i) process(chunk[i], turns[i]);
+  } else {
+    for (const Conversation& c : chunk) process(c, c.turns);
+  }
+  chunk.clear();
+}
+
+void Extractor::process(const Conversation& c, const std::vector<ChatMessage>& turns) {
   const TrainingTokens t = render_training_tokens(engine_.tokenizer(), engine_.chat_format(), turns, o_.max_len);
   if (t.loss_tokens() == 0) {
     shard().record_skipped(c.index);
@@ -141,6 +149,7 @@ void Extractor::process(const Conversation& c) {
   }
   ++progress_.processed;
   if (writer_ && writer_->n_sequences() >= o_.shard_sequences) finish_shard();
+  report(false);
 }
 
 void Extractor::report(bool finished) {
@@ -171,12 +180,18 @@ ExtractionProgress Extractor::run() {
   metadata_ = make_metadata();
   resume(scan_);
   ConversationReader reader(o_.data_path);
+  // Regenerated answers come from batched decoding of several conversations: a chunk holds enough
+  // of them to keep every slot of the batch busy while answers end at different lengths.
+  const std::size_t chunk_size =
+      o_.source == DataSource::Regenerated ? 8 * static_cast<std::size_t>(o_.regeneration.batch) : 1;
+  std::vector<Conversation> chunk;
   Conversation c;
   while (c.index + 1 < progress_.total && reader.next(c)) {
     if (scan_.done.contains(c.index)) continue;
-    process(c);
-    report(false);
+    chunk.push_back(c);
+    if (chunk.size() == chunk_size) process_chunk(chunk);
   }
+  process_chunk(chunk);
   finish_shard();
   report(true);
   return progress_;
@@ -201,6 +216,7 @@ void ExtractionOptions::validate() const {
   require(limit >= -1, "--limit must be -1 (all) or a count");
   require(shard_sequences >= 1, "--shard-sequences must be positive");
   require(regeneration.max_new_tokens >= 1, "--regen-max-new-tokens must be positive");
+  require(regeneration.batch >= 1 && regeneration.batch <= 256, "--regen-batch must be 1..256");
   regeneration.sampling.validate();
 }
 

@@ -20,6 +20,13 @@ LocalTarget::Sequence& LocalTarget::sequence(int32_t index) {
   return sequences_[static_cast<std::size_t>(index)];
 }
 
+void LocalTarget::restart(int32_t index) {
+  Sequence& seq = sequence(index);
+  seq.kv.truncate(0);
+  seq.last_step = 0;
+  seq.last_hidden.clear();
+}
+
 StepOutput LocalTarget::forward(const Step& step) { return std::move(forward_batch(std::span(&step, 1)).front()); }
 
 std::vector<StepOutput> LocalTarget::forward_batch(std::span<const Step> steps) {

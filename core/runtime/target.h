@@ -51,6 +51,8 @@ class LocalTarget final : public Target {
   StepOutput forward(const Step& step) override;
   std::vector<StepOutput> forward_batch(std::span<const Step> steps) override;
   std::vector<float> keep(std::span<const int32_t> nodes, bool want_features) override;
+  // Empties one sequence's cache, so its slot of the batch starts a new sequence (continuous batching).
+  void restart(int32_t sequence);
 
  private:
   struct Sequence {

@@ -249,6 +249,34 @@ TEST_F(ExtractionTest, RegeneratedSourceStoresTheTargetsOwnAnswers) {
   EXPECT_NE(data.get(1).tokens, Hdf5TrainingDataSource(reference_dir_).get(1).tokens);
 }
 
+// Batched regeneration (slots refilled turn after turn, conversation after conversation) gives every
+// conversation the answers it gets alone, greedy and sampled, whatever the batch size.
+TEST_F(ExtractionTest, BatchedRegenerationEqualsOneConversationAtATime) {
+  const std::vector<Conversation> convs = fixture();
+  for (const float temperature : {0.f, 1.f}) {
+    RegenerationOptions regen;
+    regen.max_len = kMaxLen;
+    regen.max_new_tokens = 20;
+    regen.sampling.temperature = temperature;
+    regen.sampling.seed = 7;
+    std::vector<std::vector<ChatMessage>> alone;
+    for (const Conversation& c : convs) alone.push_back(regenerate_answers(*engine_, c.turns, regen, c.index));
+    for (const int32_t batch : {3, 64}) {
+      regen.batch = batch;
+      const std::vector<std::vector<ChatMessage>> batched = regenerate_answers_batch(*engine_, convs, regen);
+      ASSERT_EQ(batched.size(), convs.size());
+      for (std::size_t i = 0; i < convs.size(); ++i) {
+        ASSERT_EQ(batched[i].size(), alone[i].size()) << "conversation " << i << ", batch " << batch;
+        for (std::size_t t = 0; t < alone[i].size(); ++t) {
+          EXPECT_EQ(batched[i][t].role, alone[i][t].role);
+          EXPECT_EQ(batched[i][t].content, alone[i][t].content)
+              << "conversation " << i << " turn " << t << ", T " << temperature << ", batch " << batch;
+        }
+      }
+    }
+  }
+}
+
 TEST_F(ExtractionTest, FoldersOfOneTargetMixAndAnotherTargetIsRejected) {
   const std::string regenerated = test::fresh_temp_dir("extract_mix_regenerated");
   run_extraction(*engine_, test::default_model_path(), regenerated_options(regenerated, 3), {});
