@@ -76,7 +76,8 @@ DraftTree AutoTreePolicy::choose(const DraftTree& drafted, double draft_seconds)
   int64_t best_n = 0;
   for (std::size_t n = 0; n <= p.size(); ++n) {
     if (n > 0) sum += p[n - 1];
-    const double rate = (1.0 + calibration_ * sum) / (draft_seconds + cost_.at(static_cast<int64_t>(n) + 1));
+    const double tokens = 1.0 + calibration_ * sum;
+    const double rate = tokens / (advance_seconds_ + draft_seconds + cost_.at(static_cast<int64_t>(n) + 1));
     if (rate > best_rate) {
       best_rate = rate;
       best_n = static_cast<int64_t>(n);
@@ -86,6 +87,8 @@ DraftTree AutoTreePolicy::choose(const DraftTree& drafted, double draft_seconds)
   blend(kept_nodes_, std::max(0.5, static_cast<double>(best_n)));  // 0.5: never zero ("not yet measured")
   return drafted.keep_best(best_n);
 }
+
+void AutoTreePolicy::observe_advance(double seconds) { blend(advance_seconds_, seconds); }
 
 void AutoTreePolicy::observe(const DraftTree& verified, int64_t accepted_drafts) {
   std::vector<double> per_level(level_gain_.size(), 0.0);

@@ -2,12 +2,14 @@
 // --tree auto: picks the tree's size and depth at every step to maximise expected tokens per
 // second on the machine it runs on, from
 //   - the target's measured cost curve t(n): one forward over n tree tokens (CostCurve);
-//   - the measured draft time per tree level;
+//   - the measured draft time per tree level, and the time of the head's advance over the tokens
+//     a step accepts (one head forward over k + 1 rows: a cost per step, like the draft's);
 //   - acceptance predicted by the draft's path probabilities, calibrated online against the
 //     tokens actually accepted.
 // Each step drafts a dynamic (EAGLE-2 style) tree of depth D, then keeps the N best nodes where N
-// maximises (1 + c * sum of the N best path probabilities) / (t_draft + t(N + 1)); c is the running
-// ratio of accepted to predicted tokens. D follows the levels whose expected gain pays for their
+// maximises E / (t_advance + t_draft + t(N + 1)), E = 1 + c * (sum of the N best path probabilities)
+// the expected tokens of the step; c is the running ratio of accepted to predicted tokens. The
+// head's per-step work makes steps that yield more tokens worth more. D follows the levels whose expected gain pays for their
 // draft time; the width drafted per level (nodes expanded, children each) follows the nodes a level
 // of the kept trees holds, so that a machine where only tiny trees pay drafts chains, not 8-wide
 // levels it then throws away. Verification is one-hot per sibling, so the output stays lossless.
@@ -43,6 +45,8 @@ class AutoTreePolicy {
   DraftTree choose(const DraftTree& drafted, double draft_seconds);
   // After verification of the tree `choose` returned.
   void observe(const DraftTree& verified, int64_t accepted_drafts);
+  // The drafter's advance over the tokens the last step accepted took `seconds`.
+  void observe_advance(double seconds);
 
   double calibration() const { return calibration_; }
   int32_t depth() const { return depth_; }
@@ -54,6 +58,7 @@ class AutoTreePolicy {
   int32_t depth_;
   double calibration_ = 1.0;          // accepted / predicted, running
   double seconds_per_level_ = 0.0;    // draft time per level, running
+  double advance_seconds_ = 0.0;      // the drafter's advance per step, running
   std::vector<double> level_gain_;    // [depth]: expected accepted tokens contributed per level, running
   double tokens_per_second_ = 0.0;    // running estimate of the achieved rate
   double kept_nodes_ = 0.0;           // draft nodes choose() keeps, running

@@ -121,6 +121,7 @@ SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const T
       t0 = std::chrono::steady_clock::now();  // the head reads the accepted features: drafting work
       drafter.advance(features.data(), next_tokens);
       advance_seconds = seconds_since(t0);
+      if (spec.policy) spec.policy->observe_advance(advance_seconds);
     }
   }
   gen.decode_seconds = seconds_since(start);

@@ -35,6 +35,16 @@ TEST(AutoTreePolicy, KeepsFewNodesWhenEachTokenCostsAFullForward) {
   EXPECT_LE(kept.size(), 3);
 }
 
+TEST(AutoTreePolicy, TheHeadsPerStepWorkMakesLongerStepsPay) {
+  // t(n) = n as above: alone, only the root pays. With the head's advance at 10 forwards per
+  // step, a step's fixed cost is 11 forwards and every likely node is worth verifying.
+  AutoTreePolicy cheap_head(CostCurve{{1, 64}, {1.0, 64.0}});
+  AutoTreePolicy costly_head(CostCurve{{1, 64}, {1.0, 64.0}});
+  costly_head.observe_advance(10.0);
+  EXPECT_EQ(cheap_head.choose(confident_chain(), 0.0).size(), 1);
+  EXPECT_EQ(costly_head.choose(confident_chain(), 0.0).size(), 7);
+}
+
 TEST(AutoTreePolicy, CalibrationFollowsObservedAcceptance) {
   AutoTreePolicy policy(CostCurve{{1, 64}, {1.0, 32.0}});
   const DraftTree t = confident_chain();
