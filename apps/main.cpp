@@ -14,6 +14,7 @@ int run_extract(int argc, char** argv);
 int run_train(int argc, char** argv);
 int run_experiment(int argc, char** argv);
 int run_convert(int argc, char** argv);
+int run_simulate(int argc, char** argv);
 }  // namespace eaglerun::cli
 
 namespace {
@@ -26,7 +27,8 @@ void usage(std::ostream& out) {
          "  extract    write target features for draft-head training to HDF5 shards\n"
          "  train      train an EAGLE draft head on extracted features\n"
          "  experiment run an experiment config's cells into HDF5 files (plain vs EAGLE, per step)\n"
-         "  convert    convert weights between GGUF, safetensors and pytorch_model.bin, and requantise\n\n"
+         "  convert    convert weights between GGUF, safetensors and pytorch_model.bin, and requantise\n"
+         "  simulate   model EAGLE's speed on GPU clusters (hardware profiles, splits, trees; no model runs)\n\n"
          "'eaglerun <command> --help' lists a command's options.\n";
 }
 
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
       {"train", eaglerun::cli::run_train},
       {"experiment", eaglerun::cli::run_experiment},
       {"convert", eaglerun::cli::run_convert},
+      {"simulate", eaglerun::cli::run_simulate},
   };
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     usage(argc < 2 ? std::cerr : std::cout);

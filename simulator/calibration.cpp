@@ -1,0 +1,99 @@
+#include "simulator/calibration.h"
+
+#include <fmt/core.h>
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "simulator/inputs_json.h"
+#include "simulator/simulation.h"
+
+namespace eaglerun::sim {
+
+namespace {
+
+bool quiet_machine(const CellMeasurement& c) {
+  const double limit = static_cast<double>(c.threads) + 0.5;
+  return c.load_average_start >= 0 && c.load_average_end >= 0 && c.load_average_start <= limit &&
+         c.load_average_end <= limit;
+}
+
+CalibrationRow calibrate_cell(const CellMeasurement& cell, const std::string& tree, SimulationInputs in) {
+  CalibrationRow r;
+  r.cell = cell;
+  r.tree = tree;
+  r.quiet = quiet_machine(cell);
+  in.tree = tree;
+  in.acceptance = AcceptanceInput{};
+  in.acceptance.tau = cell.tau;
+  const Deployment d = make_deployment(in);
+  const SimulationResult s = simulate(d, make_scenario(in));
+  r.predicted_speedup = s.speedup;
+  r.predicted_plain_tokens_per_s = s.plain_tokens_per_s;
+  return r;
+}
+
+}  // namespace
+
+CalibrationSummary run_calibration(const std::string& path) {
+  const nlohmann::json j = read_json_file(path);
+  StrictObject top(j, path);
+  top.allow("notes");
+  const std::string base = std::filesystem::path(path).parent_path().string();
+  StrictObject defaults_object = top.object("defaults");
+  const SimulationInputs defaults = read_inputs(defaults_object, base, SimulationInputs{});
+  defaults_object.finish();
+  const nlohmann::json& cells = top.raw("cells");
+  top.finish();
+  CalibrationSummary s;
+  double plain_sum = 0, speedup_sum = 0;
+  int plain_n = 0;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    StrictObject o(cells[i], path + ": cells[" + std::to_string(i) + "]");
+    const std::string cell_path = (std::filesystem::path(base) / o.text("path")).lexically_normal().string();
+    const CellMeasurement cell = read_cell_measurement(cell_path);
+    const std::string tree = o.has("tree") ? o.text("tree") : cell.tree;
+    o.finish();
+    s.rows.push_back(calibrate_cell(cell, tree, defaults));
+    const CalibrationRow& r = s.rows.back();
+    speedup_sum += std::abs(r.speedup_error());
+    if (r.quiet) plain_sum += std::abs(r.plain_error()), ++plain_n;
+  }
+  if (s.rows.empty()) throw Error(path + ": no cells");
+  s.speedup_mae = speedup_sum / static_cast<double>(s.rows.size());
+  s.plain_mae = plain_n ? plain_sum / plain_n : 0.0;
+  s.overall_mae = (speedup_sum + plain_sum) / static_cast<double>(s.rows.size() + static_cast<std::size_t>(plain_n));
+  return s;
+}
+
+std::string format_calibration(const CalibrationSummary& s, bool json) {
+  if (json) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const CalibrationRow& r : s.rows)
+      a.push_back({{"cell", r.cell.path}, {"tree", r.tree}, {"tau", r.cell.tau},
+                   {"measured_speedup", r.cell.decode_speedup}, {"predicted_speedup", r.predicted_speedup},
+                   {"quiet", r.quiet}, {"measured_plain_tokens_per_s", r.cell.plain_decode_tokens_per_s},
+                   {"predicted_plain_tokens_per_s", r.predicted_plain_tokens_per_s}});
+    return nlohmann::json{{"rows", a}, {"speedup_mae", s.speedup_mae}, {"plain_mae", s.plain_mae},
+                          {"overall_mae", s.overall_mae}}.dump(1) + "\n";
+  }
+  std::string out = fmt::format("{:<58}{:<34}{:>6}{:>9}{:>9}{:>8}{:>10}{:>10}{:>8}\n", "cell", "tree", "tau",
+                                "speedup", "model", "error", "plain t/s", "model", "error");
+  for (const CalibrationRow& r : s.rows) {
+    const std::string name = std::filesystem::path(r.cell.path).parent_path().filename().string() + "/" +
+                             std::filesystem::path(r.cell.path).filename().string().substr(0, 9);
+    out += fmt::format("{:<58}{:<34}{:>6.2f}{:>9.3f}{:>9.3f}{:>+7.1f}%", name, r.tree, r.cell.tau, r.cell.decode_speedup,
+                       r.predicted_speedup, 100.0 * r.speedup_error());
+    out += r.quiet ? fmt::format("{:>10.1f}{:>10.1f}{:>+7.1f}%\n", r.cell.plain_decode_tokens_per_s,
+                                 r.predicted_plain_tokens_per_s, 100.0 * r.plain_error())
+                   : fmt::format("{:>10.1f}{:>10}{:>8}\n", r.cell.plain_decode_tokens_per_s, "(load)", "");
+  }
+  out += fmt::format("mean absolute error: speedup {:.1f}% ({} cells), plain tokens/s {:.1f}% (cells on an idle machine), "
+                     "all {:.1f}%\n",
+                     100.0 * s.speedup_mae, s.rows.size(), 100.0 * s.plain_mae, 100.0 * s.overall_mae);
+  return out;
+}
+
+}  // namespace eaglerun::sim

@@ -1,0 +1,33 @@
+#pragma once
+// Reads what the simulator needs from an experiment cell (schema eaglerun.experiment, version 1,
+// docs/HDF5_SCHEMA.md): the positional acceptance counted from its tree nodes, and its measured
+// speeds for calibration.
+#include <cstdint>
+#include <string>
+
+#include "simulator/acceptance.h"
+
+namespace eaglerun::sim {
+
+struct CellMeasurement {
+  std::string path;
+  std::string tree;             // the cell's --tree spec
+  std::string model;            // the cell's model ("default" or a path)
+  double temperature = 0;
+  int64_t threads = 0;
+  double tau = 0;               // summary/tau
+  double mean_tree_nodes = 0;   // mean over steps of tree_size (root included)
+  // New tokens over decode seconds (prefill excluded), summed over requests.
+  double plain_decode_tokens_per_s = 0, eagle_decode_tokens_per_s = 0;
+  double decode_speedup = 0;    // their ratio
+  double load_average_start = -1, load_average_end = -1;  // -1: not recorded
+};
+
+CellMeasurement read_cell_measurement(const std::string& path);
+
+// p[d][k] = accepted / seen over the nodes of depth d + 1 and sibling rank k whose parent was
+// accepted; a depth's ranks end at the first rank never seen. Throws Error when the file is not
+// an experiment cell or has no speculative steps.
+AcceptanceModel acceptance_from_cell(const std::string& path);
+
+}  // namespace eaglerun::sim

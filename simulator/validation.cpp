@@ -1,0 +1,81 @@
+#include "simulator/validation.h"
+
+#include <fmt/core.h>
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "simulator/inputs_json.h"
+
+namespace eaglerun::sim {
+
+double predict(const SimulationInputs& inputs, const std::string& quantity) {
+  const Deployment d = make_deployment(inputs);
+  const Scenario s = make_scenario(inputs);
+  const SimulationResult r = simulate(d, s);
+  if (quantity == "plain_tokens_per_s") return r.plain_tokens_per_s;
+  if (quantity == "eagle_tokens_per_s") return r.eagle_tokens_per_s;
+  if (quantity == "speedup") return r.speedup;
+  if (quantity == "tau") return r.tau;
+  if (quantity == "max_batch_plain") return static_cast<double>(r.max_batch_plain);
+  if (quantity == "max_batch_eagle") return static_cast<double>(r.max_batch_eagle);
+  throw Error("unknown quantity '" + quantity +
+              "' (expected plain_tokens_per_s, eagle_tokens_per_s, speedup, tau, max_batch_plain, max_batch_eagle)");
+}
+
+std::vector<ValidationRow> run_validation(const std::string& path) {
+  const nlohmann::json j = read_json_file(path);
+  StrictObject top(j, path);
+  top.allow("notes");
+  const std::string base = std::filesystem::path(path).parent_path().string();
+  StrictObject defaults_object = top.object("defaults");
+  const SimulationInputs defaults = read_inputs(defaults_object, base, SimulationInputs{});
+  defaults_object.finish();
+  const nlohmann::json& rows = top.raw("rows");
+  top.finish();
+  if (!rows.is_array()) throw Error(path + ": 'rows' must be a list");
+  std::vector<ValidationRow> out;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    StrictObject o(rows[i], path + ": rows[" + std::to_string(i) + "]");
+    ValidationRow r;
+    r.id = o.text("id");
+    r.quantity = o.text("quantity");
+    r.source = o.text("source");
+    r.unknown = o.has("unknown") ? o.text("unknown") : "";
+    r.published = o.raw("published").get<double>();
+    const auto band = o.raw("golden").get<std::vector<double>>();
+    if (band.size() != 2) throw Error(o.where() + ": 'golden' must be [low, high]");
+    r.golden_low = band[0];
+    r.golden_high = band[1];
+    r.inputs = read_inputs(o, base, defaults);
+    o.finish();
+    r.predicted = predict(r.inputs, r.quantity);
+    out.push_back(r);
+  }
+  return out;
+}
+
+std::string format_validation(const std::vector<ValidationRow>& rows, bool json) {
+  if (json) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const ValidationRow& r : rows)
+      a.push_back({{"id", r.id}, {"quantity", r.quantity}, {"predicted", r.predicted}, {"published", r.published},
+                   {"error", r.error()}, {"source", r.source}, {"unknown", r.unknown},
+                   {"in_golden_band", r.in_golden_band()}});
+    return a.dump(1) + "\n";
+  }
+  std::string out = fmt::format("{:<28}{:<20}{:>10}{:>11}{:>8}  {}\n", "row", "quantity", "predicted", "published",
+                                "error", "source");
+  double abs_error = 0;
+  for (const ValidationRow& r : rows) {
+    out += fmt::format("{:<28}{:<20}{:>10.2f}{:>11.2f}{:>+7.1f}%  {}\n", r.id, r.quantity, r.predicted, r.published,
+                       100.0 * r.error(), r.source);
+    abs_error += std::abs(r.error());
+  }
+  out += fmt::format("mean absolute error {:.1f}% over {} rows\n", 100.0 * abs_error / rows.size(), rows.size());
+  return out;
+}
+
+}  // namespace eaglerun::sim
