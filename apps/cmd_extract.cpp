@@ -32,6 +32,9 @@ po::options_description extract_options(ExtractCliOptions& o) {
       ("out", po::value(&e.out_dir), "output folder of shard-NNNNNN.h5 files; rerunning continues an interrupted run")
       ("max-len", po::value(&e.max_len)->default_value(2048), "tokens per sequence at most (longer ones are truncated)")
       ("limit", po::value(&e.limit)->default_value(-1), "only the first N conversations of --data (-1 = all)")
+      ("skip", po::value(&e.skip)->default_value(0),
+       "not the first N conversations (with --limit L: conversations N..L-1, e.g. a held-out range or one "
+       "part of an extraction split over jobs)")
       ("shard-sequences", po::value(&e.shard_sequences)->default_value(128),
        "sequences per shard (an interrupted run redoes at most one shard)")
       ("source", po::value(&o.source)->default_value("sharegpt"),

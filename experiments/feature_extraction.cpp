@@ -58,6 +58,7 @@ class Extractor {
   void finish_shard();
   void report(bool finished);
   void write_progress_file() const;
+  bool in_scope(int64_t index) const { return index >= o_.skip && index < end_; }
 
   const Engine& engine_;
   std::string model_path_;
@@ -68,6 +69,7 @@ class Extractor {
   StoreScan scan_;
   std::unique_ptr<FeatureShardWriter> writer_;
   ExtractionProgress progress_;
+  int64_t end_ = 0;  // the scope is conversations [skip, end_)
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
@@ -93,7 +95,7 @@ void Extractor::resume(const StoreScan& scan) {
     require(diff.empty(), "--out '" + o_.out_dir + "' holds features from another extraction (" + diff +
                               "); use a new --out folder");
   }
-  for (int64_t index : scan.done) progress_.done_before += index < progress_.total ? 1 : 0;
+  for (int64_t index : scan.done) progress_.done_before += in_scope(index) ? 1 : 0;
 }
 
 FeatureShardWriter& Extractor::shard() {
@@ -173,7 +175,10 @@ void Extractor::write_progress_file() const {
 }
 
 ExtractionProgress Extractor::run() {
-  progress_.total = check_conversations(o_.data_path, o_.limit);  // a malformed file fails before any work
+  end_ = check_conversations(o_.data_path, o_.limit);  // a malformed file fails before any work
+  require(o_.skip < end_, "--skip " + std::to_string(o_.skip) + " leaves no conversation (the scope ends at " +
+                              std::to_string(end_) + ")");
+  progress_.total = end_ - o_.skip;
   fs::create_directories(o_.out_dir);
   remove_partial_shards(o_.out_dir);
   scan_ = scan_store(o_.out_dir);
@@ -186,8 +191,8 @@ ExtractionProgress Extractor::run() {
       o_.source == DataSource::Regenerated ? 8 * static_cast<std::size_t>(o_.regeneration.batch) : 1;
   std::vector<Conversation> chunk;
   Conversation c;
-  while (c.index + 1 < progress_.total && reader.next(c)) {
-    if (scan_.done.contains(c.index)) continue;
+  while (c.index + 1 < end_ && reader.next(c)) {
+    if (!in_scope(c.index) || scan_.done.contains(c.index)) continue;
     chunk.push_back(c);
     if (chunk.size() == chunk_size) process_chunk(chunk);
   }
@@ -214,6 +219,7 @@ void ExtractionOptions::validate() const {
   require(!fs::exists(out_dir) || fs::is_directory(out_dir), "--out '" + out_dir + "' is not a folder");
   require(max_len >= 2, "--max-len must be at least 2");
   require(limit >= -1, "--limit must be -1 (all) or a count");
+  require(skip >= 0, "--skip must be a count (0 = from the first conversation)");
   require(shard_sequences >= 1, "--shard-sequences must be positive");
   require(regeneration.max_new_tokens >= 1, "--regen-max-new-tokens must be positive");
   require(regeneration.batch >= 1 && regeneration.batch <= 256, "--regen-batch must be 1..256");

@@ -26,6 +26,7 @@ struct ExtractionOptions {
   std::string out_dir;               // feature store folder, created when missing
   int64_t max_len = 2048;            // tokens per sequence at most; longer conversations are truncated
   int64_t limit = -1;                // only the first N conversations of the file; -1 = all
+  int64_t skip = 0;                  // not the first N (with limit: conversations skip..limit-1)
   int64_t shard_sequences = 128;     // stored sequences per shard (a killed run loses at most one shard)
   DataSource source = DataSource::ShareGPT;
   RegenerationOptions regeneration;  // used for DataSource::Regenerated; its max_len is set from max_len
@@ -35,7 +36,7 @@ struct ExtractionOptions {
 };
 
 struct ExtractionProgress {
-  int64_t total = 0;             // conversations in scope: the file's, or limit
+  int64_t total = 0;             // conversations in scope: the file's or limit, less skip
   int64_t done_before = 0;       // of those, handled by earlier runs
   int64_t processed = 0;         // handled by this run: stored + skipped
   int64_t stored = 0;            // sequences written by this run

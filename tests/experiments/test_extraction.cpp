@@ -9,7 +9,9 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <set>
+#include <unordered_set>
 
 #include "core/error.h"
 #include "experiments/conversation.h"
@@ -64,20 +66,35 @@ std::vector<Conversation> fixture() {
 // Two stores hold the same sequences with bit-identical features: extraction is deterministic (same
 // model, kernels and thread count; every row's arithmetic is fixed by the shapes alone), so a resumed
 // or continued run must reproduce the uninterrupted one exactly, not approximately.
+void expect_same_sequence(const Hdf5TrainingDataSource& a, int64_t i, const Hdf5TrainingDataSource& b, int64_t j) {
+  EXPECT_EQ(a.sequence_id(i), b.sequence_id(j));
+  const TrainingSequence x = a.get(i), y = b.get(j);
+  EXPECT_EQ(x.tokens, y.tokens) << i;
+  EXPECT_EQ(x.loss_mask, y.loss_mask) << i;
+  ASSERT_EQ(x.features.size(), y.features.size());
+  const auto differ = std::mismatch(x.features.begin(), x.features.end(), y.features.begin(),
+                                    [](float p, float q) { return std::memcmp(&p, &q, sizeof p) == 0; });
+  EXPECT_TRUE(differ.first == x.features.end())
+      << "sequence " << i << ": features differ first at element " << (differ.first - x.features.begin()) << ": "
+      << *differ.first << " vs " << *differ.second;
+}
+
+// The same sequences in the same order.
 void expect_same_store(const std::string& a_dir, const std::string& b_dir) {
   const Hdf5TrainingDataSource a(a_dir), b(b_dir);
   ASSERT_EQ(a.size(), b.size());
+  for (int64_t i = 0; i < a.size(); ++i) expect_same_sequence(a, i, b, i);
+}
+
+// The same sequences in any order (ranges extracted one after another).
+void expect_same_sequences(const std::string& a_dir, const std::string& b_dir) {
+  const Hdf5TrainingDataSource a(a_dir), b(b_dir);
+  ASSERT_EQ(a.size(), b.size());
+  std::map<std::string, int64_t> in_b;
+  for (int64_t j = 0; j < b.size(); ++j) in_b[b.sequence_id(j)] = j;
   for (int64_t i = 0; i < a.size(); ++i) {
-    EXPECT_EQ(a.sequence_id(i), b.sequence_id(i));
-    const TrainingSequence x = a.get(i), y = b.get(i);
-    EXPECT_EQ(x.tokens, y.tokens) << i;
-    EXPECT_EQ(x.loss_mask, y.loss_mask) << i;
-    ASSERT_EQ(x.features.size(), y.features.size());
-    const auto differ = std::mismatch(x.features.begin(), x.features.end(), y.features.begin(),
-                                      [](float p, float q) { return std::memcmp(&p, &q, sizeof p) == 0; });
-    EXPECT_TRUE(differ.first == x.features.end())
-        << "sequence " << i << ": features differ first at element " << (differ.first - x.features.begin())
-        << ": " << *differ.first << " vs " << *differ.second;
+    ASSERT_TRUE(in_b.contains(a.sequence_id(i))) << a.sequence_id(i);
+    expect_same_sequence(a, i, b, in_b[a.sequence_id(i)]);
   }
 }
 
@@ -183,6 +200,27 @@ TEST_F(ExtractionTest, LimitThenRerunContinuesAndCompleteRunDoesNothing) {
   expect_same_store(reference_dir_, dir);
 }
 
+// --skip and --limit take a range; ranges extracted into one folder in any order make the whole store.
+TEST_F(ExtractionTest, RangesBySkipAndLimitMakeTheWholeStore) {
+  const std::string dir = test::fresh_temp_dir("extract_ranges");
+  ExtractionOptions o = options_for(dir);
+  o.skip = 6;
+  o.limit = 10;
+  const ExtractionProgress middle = run_extraction(*engine_, test::default_model_path(), o, {});
+  EXPECT_EQ(middle.total, 4);
+  EXPECT_EQ(middle.processed, 4);
+  const std::unordered_set<int64_t> done = scan_store(dir).done;
+  EXPECT_EQ(done, (std::unordered_set<int64_t>{6, 7, 8, 9}));
+  o.skip = 0;
+  o.limit = -1;
+  const ExtractionProgress rest = run_extraction(*engine_, test::default_model_path(), o, {});
+  EXPECT_EQ(rest.done_before, 4);
+  EXPECT_EQ(rest.processed, kConversations - 4);
+  expect_same_sequences(reference_dir_, dir);
+  o.skip = kConversations;
+  EXPECT_THROW(run_extraction(*engine_, test::default_model_path(), o, {}), Error);
+}
+
 TEST_F(ExtractionTest, RerunWithOtherSettingsIsRejected) {
   ExtractionOptions o = options_for(reference_dir_);
   o.max_len = 64;
@@ -203,6 +241,9 @@ TEST_F(ExtractionTest, BadOptionsGiveClearErrors) {
   EXPECT_THROW(run_extraction(*engine_, test::default_model_path(), o, {}), Error);
   o = options_for(o.out_dir);
   o.limit = -5;
+  EXPECT_THROW(run_extraction(*engine_, test::default_model_path(), o, {}), Error);
+  o = options_for(o.out_dir);
+  o.skip = -1;
   EXPECT_THROW(run_extraction(*engine_, test::default_model_path(), o, {}), Error);
   EXPECT_THROW(parse_data_source("ultrachat"), Error);
   EXPECT_THROW(Hdf5TrainingDataSource(test::fresh_temp_dir("extract_empty")), Error);
