@@ -168,7 +168,7 @@ int run_search(const SweepAxes& axes, const Flags& f) {
   if (axes.size() != 1) throw Error("--search-tree takes one point (no lists)");
   TreeSearchLimits limits{static_cast<int32_t>(f.max_nodes), static_cast<int32_t>(f.max_depth),
                           static_cast<int32_t>(f.max_rank)};
-  const SimulationInputs& in = axes.base;
+  const SimulationInputs in = expand(axes).front();
   const Deployment d = make_deployment(in);
   const AcceptanceModel acceptance = make_acceptance(in.acceptance);
   const TreeSearchResult r = search_tree(d, acceptance, limits, in.batch, in.context);
