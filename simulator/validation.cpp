@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -68,13 +69,19 @@ std::string format_validation(const std::vector<ValidationRow>& rows, bool json)
   }
   std::string out = fmt::format("{:<28}{:<20}{:>10}{:>11}{:>8}  {}\n", "row", "quantity", "predicted", "published",
                                 "error", "source");
-  double abs_error = 0;
+  // mean |error| by kind of figure: speeds (tokens/s and speedups), largest batches, tau
+  std::map<std::string, std::pair<double, int>> by_kind;
   for (const ValidationRow& r : rows) {
     out += fmt::format("{:<28}{:<20}{:>10.2f}{:>11.2f}{:>+7.1f}%  {}\n", r.id, r.quantity, r.predicted, r.published,
                        100.0 * r.error(), r.source);
-    abs_error += std::abs(r.error());
+    const std::string kind = r.quantity.rfind("max_batch", 0) == 0 ? "largest batch" : r.quantity == "tau" ? "tau" : "speed";
+    by_kind[kind].first += std::abs(r.error());
+    by_kind[kind].second += 1;
   }
-  out += fmt::format("mean absolute error {:.1f}% over {} rows\n", 100.0 * abs_error / rows.size(), rows.size());
+  out += "mean absolute error:";
+  for (const auto& [kind, sum] : by_kind)
+    out += fmt::format(" {} {:.1f}% ({} rows);", kind, 100.0 * sum.first / sum.second, sum.second);
+  out.back() = '\n';
   return out;
 }
 
