@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -26,6 +27,7 @@ CalibrationRow calibrate_cell(const CellMeasurement& cell, const std::string& tr
   r.tree = tree;
   r.quiet = quiet_machine(cell);
   in.tree = tree;
+  in.context = std::max<int64_t>(1, static_cast<int64_t>(std::lround(cell.mean_context)));
   in.acceptance = AcceptanceInput{};
   in.acceptance.tau = cell.tau;
   const Deployment d = make_deployment(in);

@@ -1,7 +1,7 @@
 #pragma once
 // The simulator against this machine's own measured runs (data/simulator/calibration.json): for each
 // listed experiment cell, the decode speedup predicted from the cell's tree and measured tau beside
-// the measured one, and, for cells recorded on an otherwise idle machine (1-minute load average at
+// the measured one (at the cell's own mean context), and, for cells recorded on an otherwise idle machine (1-minute load average at
 // most threads + 0.5 at both ends), the plain decode tokens/s beside the measured rate.
 #include <string>
 #include <vector>

@@ -51,6 +51,18 @@ h5::Handle open_cell(const std::string& path) {
   return f;
 }
 
+// Over every decoded token of every request: its prompt plus the tokens decoded before it.
+double mean_context(const std::vector<int64_t>& prompt_offsets, const std::vector<int64_t>& output_offsets) {
+  double sum = 0, tokens = 0;
+  for (std::size_t i = 0; i + 1 < prompt_offsets.size() && i + 1 < output_offsets.size(); ++i) {
+    const double p = static_cast<double>(prompt_offsets[i + 1] - prompt_offsets[i]);
+    const double n = static_cast<double>(output_offsets[i + 1] - output_offsets[i]);
+    sum += n * p + n * (n - 1) / 2;
+    tokens += n;
+  }
+  return tokens > 0 ? sum / tokens : 0.0;
+}
+
 double decode_rate(const std::vector<int64_t>& offsets, const std::vector<double>& seconds) {
   const double tokens = static_cast<double>(offsets.back() - offsets.front());
   double s = 0;
@@ -81,8 +93,10 @@ CellMeasurement read_cell_measurement(const std::string& path) {
   std::vector<int64_t> plain_offsets{0};
   for (int64_t n : plain_forwards) plain_offsets.push_back(plain_offsets.back() + n);
   m.plain_decode_tokens_per_s = decode_rate(plain_offsets, read_vector<double>(f.get(), "requests/plain_decode_seconds", path));
-  m.eagle_decode_tokens_per_s = decode_rate(read_vector<int64_t>(f.get(), "requests/eagle_offsets", path),
-                                            read_vector<double>(f.get(), "requests/eagle_decode_seconds", path));
+  const auto eagle_offsets = read_vector<int64_t>(f.get(), "requests/eagle_offsets", path);
+  m.eagle_decode_tokens_per_s =
+      decode_rate(eagle_offsets, read_vector<double>(f.get(), "requests/eagle_decode_seconds", path));
+  m.mean_context = mean_context(read_vector<int64_t>(f.get(), "requests/prompt_offsets", path), eagle_offsets);
   m.decode_speedup = m.eagle_decode_tokens_per_s / m.plain_decode_tokens_per_s;
   m.load_average_start = read_double_attribute(f.get(), "load_average_start", -1.0);
   m.load_average_end = read_double_attribute(f.get(), "load_average_end", -1.0);

@@ -17,6 +17,7 @@ struct CellMeasurement {
   int64_t threads = 0;
   double tau = 0;               // summary/tau
   double mean_tree_nodes = 0;   // mean over steps of tree_size (root included)
+  double mean_context = 0;      // tokens in the KV cache at each EAGLE-decoded token, averaged over them
   // New tokens over decode seconds (prefill excluded), summed over requests.
   double plain_decode_tokens_per_s = 0, eagle_decode_tokens_per_s = 0;
   double decode_speedup = 0;    // their ratio

@@ -25,6 +25,8 @@ TEST(SimulatorCellReader, PositionalTauReproducesTheTreeCellsTau) {
   const CellMeasurement m = read_cell_measurement(repo_file(kTreeCell));
   EXPECT_EQ(m.tree, "eagle1");
   EXPECT_NEAR(m.mean_tree_nodes, 26.0, 1e-9);
+  EXPECT_GT(m.mean_context, 150.0);  // MT-bench prompts (~200 tokens) and answers of up to 256
+  EXPECT_LT(m.mean_context, 460.0);
   // the positional model is exact in expectation when acceptance depends on depth and rank only
   EXPECT_NEAR(a.tau(tree_shape(parse_tree_spec("eagle1"))), m.tau, 0.02);
   EXPECT_GT(m.plain_decode_tokens_per_s, 0.0);
