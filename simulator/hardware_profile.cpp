@@ -3,7 +3,6 @@
 #include <filesystem>
 
 #include "core/error.h"
-#include "core/weights/text_file.h"
 #include "simulator/quantity.h"
 
 namespace eaglerun::sim {
@@ -65,12 +64,7 @@ double HardwareProfile::peak_for(Precision p) const {
 }
 
 HardwareProfile load_hardware_profile(const std::string& path) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_text_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": invalid JSON: " + e.what());
-  }
+  const nlohmann::json j = read_json_file(path);
   StrictObject o(j, path);
   HardwareProfile h;
   h.path = path;

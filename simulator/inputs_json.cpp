@@ -3,7 +3,6 @@
 #include <filesystem>
 
 #include "core/error.h"
-#include "core/weights/text_file.h"
 
 namespace eaglerun::sim {
 
@@ -26,14 +25,6 @@ double number(StrictObject& o, const std::string& key) {
 }
 
 }  // namespace
-
-nlohmann::json read_json_file(const std::string& path) {
-  try {
-    return nlohmann::json::parse(read_text_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": invalid JSON: " + e.what());
-  }
-}
 
 SimulationInputs read_inputs(StrictObject& o, const std::string& base_dir, const SimulationInputs& defaults) {
   SimulationInputs in = defaults;

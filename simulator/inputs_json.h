@@ -12,6 +12,5 @@ namespace eaglerun::sim {
 
 // Reads the keys above from `o` (others are left for the caller); `defaults` fills what is absent.
 SimulationInputs read_inputs(StrictObject& o, const std::string& base_dir, const SimulationInputs& defaults);
-nlohmann::json read_json_file(const std::string& path);
 
 }  // namespace eaglerun::sim

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/error.h"
+#include "core/weights/text_file.h"
 
 namespace eaglerun::sim {
 
@@ -43,6 +44,14 @@ double to_si(double value, const std::string& unit, Dimension dimension, const s
   const auto it = table.find(unit);
   if (it == table.end()) throw Error(where + ": unknown unit '" + unit + "' (expected " + unit_list(table) + ")");
   return value * it->second;
+}
+
+nlohmann::json read_json_file(const std::string& path) {
+  try {
+    return nlohmann::json::parse(read_text_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": invalid JSON: " + e.what());
+  }
 }
 
 StrictObject::StrictObject(const nlohmann::json& j, std::string where) : json_(j), where_(std::move(where)) {

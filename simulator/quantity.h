@@ -21,6 +21,9 @@ enum class Dimension {
 // The SI value of `value` given in `unit`; throws Error(where: unknown unit ...) with the accepted units.
 double to_si(double value, const std::string& unit, Dimension dimension, const std::string& where);
 
+// A whole JSON file; throws Error("PATH: invalid JSON: ...") or the file's read error.
+nlohmann::json read_json_file(const std::string& path);
+
 class StrictObject {
  public:
   // `where` names the object in errors: "data/hardware/a100.json: links.intra_node".

@@ -1,18 +1,12 @@
 #include "simulator/runtime_profile.h"
 
 #include "core/error.h"
-#include "core/weights/text_file.h"
 #include "simulator/quantity.h"
 
 namespace eaglerun::sim {
 
 RuntimeProfile load_runtime_profile(const std::string& path) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_text_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": invalid JSON: " + e.what());
-  }
+  const nlohmann::json j = read_json_file(path);
   StrictObject o(j, path);
   RuntimeProfile r;
   r.path = path;
