@@ -34,6 +34,12 @@ double AcceptanceModel::tau(const TreeShape& tree) const {
   return sum;
 }
 
+void check_acceptance_matches(const AcceptanceModel& acceptance, int64_t target_hidden_size, const std::string& target) {
+  if (acceptance.head_hidden_size > 0 && acceptance.head_hidden_size != target_hidden_size)
+    throw Error(fmt::format("{} was measured with a draft head of hidden size {}; {} needs a head of hidden size {}",
+                            acceptance.source, acceptance.head_hidden_size, target, target_hidden_size));
+}
+
 AcceptanceModel fixed_tau(double tau) {
   if (!(tau >= 1.0)) throw Error("--tau must be >= 1 (it counts the bonus token), got " + std::to_string(tau));
   AcceptanceModel m;

@@ -20,6 +20,7 @@ struct AcceptanceModel {
   double fixed_tau = 1.0;                    // Kind::FixedTau
   std::vector<std::vector<double>> p;        // Kind::Positional: [depth - 1][rank]
   std::string source;                        // "--tau 3.94", "--n-alpha ...", "FILE.h5"
+  int64_t head_hidden_size = 0;              // the draft head it was measured with (0: not known)
 
   // Throws Error when the tree is deeper or wider than p covers, or when a dynamic tree (no fixed
   // paths) meets a positional model.
@@ -28,6 +29,10 @@ struct AcceptanceModel {
   double at(int32_t depth_index, int32_t rank) const;
   int32_t max_depth() const { return static_cast<int32_t>(p.size()); }
 };
+
+// Throws Error when the acceptance was measured with a head of another hidden size than the
+// target's (a head drafts features of its target's size).
+void check_acceptance_matches(const AcceptanceModel& acceptance, int64_t target_hidden_size, const std::string& target);
 
 AcceptanceModel fixed_tau(double tau);
 // n-alpha by depth for rank 0; a sibling of rank k is accepted with a_d (1 - a_d)^k: each next

@@ -2,7 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
 #include "core/error.h"
+#include "core/runtime/engine.h"
+#include "core/weights/safetensors_model.h"
+#include "core/weights/text_file.h"
 #include "experiments/hdf5_util.h"
 
 namespace eaglerun::sim {
@@ -70,6 +75,15 @@ double decode_rate(const std::vector<int64_t>& offsets, const std::vector<double
   return s > 0 ? tokens / s : 0.0;
 }
 
+// The hidden size of the head the cell ran with, from its folder's config.json when that folder is
+// here (the cell records the path it was given, relative to the repository or absolute); 0 otherwise.
+int64_t recorded_head_hidden_size(hid_t file) {
+  if (!h5::has_attribute(file, "head_path")) return 0;
+  const std::string config = source_path(h5::read_string_attribute(file, "head_path")) + "/config.json";
+  if (!std::filesystem::is_regular_file(config)) return 0;
+  return parse_hf_config(read_text_file(config), config).hidden_size;
+}
+
 }  // namespace
 
 CellMeasurement read_cell_measurement(const std::string& path) {
@@ -128,6 +142,7 @@ AcceptanceModel acceptance_from_cell(const std::string& path) {
   AcceptanceModel m;
   m.kind = AcceptanceModel::Kind::Positional;
   m.source = path;
+  m.head_hidden_size = recorded_head_hidden_size(f.get());
   for (std::size_t d = 0; d < seen.size(); ++d) {
     std::vector<double> row;
     for (std::size_t k = 0; k < seen[d].size() && seen[d][k] > 0; ++k) row.push_back(hit[d][k] / seen[d][k]);

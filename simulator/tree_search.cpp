@@ -109,6 +109,7 @@ std::vector<TreeCandidate> best_trees_by_size(const AcceptanceModel& acceptance,
 TreeSearchResult search_tree(const Deployment& d, const AcceptanceModel& acceptance, const TreeSearchLimits& limits,
                              int64_t batch, int64_t context) {
   check_split(d.split, d.target);
+  check_acceptance_matches(acceptance, d.target.config.hidden_size, d.target.name);
   TreeSearchResult r;
   r.by_size = best_trees_by_size(acceptance, limits);
   r.plain_step_s = target_forward(d, batch, 1, context).total_s();

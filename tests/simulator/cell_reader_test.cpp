@@ -24,6 +24,8 @@ TEST(SimulatorCellReader, PositionalTauReproducesTheTreeCellsTau) {
   const AcceptanceModel a = acceptance_from_cell(repo_file(kTreeCell));
   const CellMeasurement m = read_cell_measurement(repo_file(kTreeCell));
   EXPECT_EQ(m.tree, "eagle1");
+  EXPECT_EQ(a.head_hidden_size, 576);  // data/heads/smollm2-135m-instruct
+  EXPECT_THROW(check_acceptance_matches(a, 4096, "llama2-7b-chat"), Error);
   EXPECT_NEAR(m.mean_tree_nodes, 26.0, 1e-9);
   EXPECT_GT(m.mean_context, 150.0);  // MT-bench prompts (~200 tokens) and answers of up to 256
   EXPECT_LT(m.mean_context, 460.0);

@@ -59,6 +59,8 @@ expect_error "ep" "--ep 3 does not divide the 8 experts" --model $m/mixtral-8x7b
 expect_error "fit" "GiB per GPU" --model $m/llama2-70b-chat.json --hardware $h/rtx-3090.json --tau 3
 expect_error "tree vs n-alpha" "covers depths 1..2" --model $m/llama2-7b-chat.json --hardware $h/l40s.json --n-alpha 0.8,0.7 --tree eagle1
 expect_error "acceptance file" "cannot open as HDF5" --model $m/llama2-7b-chat.json --hardware $h/l40s.json --acceptance $m/llama2-7b-chat.json
+expect_error "acceptance of another head" "needs a head of hidden size 4096" --model $m/llama2-7b-chat.json --hardware $h/l40s.json \
+  --acceptance docs/results/cells/speedup-smollm2/cell-0008-eagle1-mt_bench-T0-s0.h5
 expect_error "search with tau" "--search-tree needs acceptance" --model $m/llama2-7b-chat.json --hardware $h/l40s.json --tau 3 --search-tree
 expect_error "no acceptance" "no acceptance model" --model $m/llama2-7b-chat.json --hardware $h/l40s.json
 expect_error "bad precision" "unknown precision 'fp8'" --model $m/llama2-7b-chat.json --hardware $h/l40s.json --tau 3 --weights fp8
