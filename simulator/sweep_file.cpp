@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "experiments/feature_shard.h"
+#include "experiments/feature_store.h"
 #include "experiments/hdf5_util.h"
 #include "experiments/run_provenance.h"
 #include "core/runtime/engine.h"
@@ -112,7 +113,7 @@ void write_sweep_file(const std::string& path, const std::vector<SweepPoint>& po
     reals("memory_per_gpu_bytes", [](S p) { return p.memory_per_gpu_bytes; });
     h5::check(H5Fflush(id, H5F_SCOPE_GLOBAL), partial + ": flush");
   }
-  std::filesystem::rename(partial, path);
+  commit_shard(partial, path);  // fsync, rename, fsync the folder: a reader never sees half a sweep
 }
 
 }  // namespace eaglerun::sim
