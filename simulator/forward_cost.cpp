@@ -90,7 +90,9 @@ void add_host_time(ForwardTimes& t, double host_issue_s, double host_fixed_s) {
 ForwardTimes target_forward(const Deployment& d, int64_t batch, int64_t tokens_per_sequence, int64_t context) {
   const int64_t micro = d.split.micro_batches(batch);
   const int64_t micro_size = (batch + micro - 1) / micro;
-  const double slots = static_cast<double>(micro + d.split.pp - 1);
+  // Steady state: a stage works through every micro-batch in turn, and a micro-batch waits for the
+  // other stages when there are fewer micro-batches than stages.
+  const double slots = static_cast<double>(std::max(micro, d.split.pp));
   ForwardTimes t = stage_device_time(d, micro_size, tokens_per_sequence, context).scaled(slots);
   const double hop_bytes = static_cast<double>(micro_size * tokens_per_sequence) * d.target.config.hidden_size *
                            bytes_per_element(d.precision.activations);

@@ -21,8 +21,9 @@ struct ForwardTimes {
 
 // The target's forward of `tokens_per_sequence` new tokens (1 for plain decoding, the tree's nodes
 // for verification) for each of `batch` sequences holding `context` cached tokens; logits for
-// every new row. With pipeline stages the batch runs as split.micro_batches(batch) micro-batches:
-//   wall = (micro-batches + pp - 1) x stage time + (pp - 1) x activation hop,
+// every new row. With pipeline stages the batch runs as M = split.micro_batches(batch) micro-batches,
+// each stage working through them in turn (decoding keeps the pipeline full in steady state):
+//   wall = max(M, pp) x stage time of B/M sequences + (pp - 1) x activation hop,
 // and the host (issuing kernels in eager frameworks) stalls the device when slower than it:
 //   wall = max(device, host issue) + host time per forward.
 // On a profile with a measured forward_time_ratio the matmul time of n rows is its 1-row roofline
