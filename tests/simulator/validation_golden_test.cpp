@@ -23,13 +23,15 @@ std::map<std::string, double> predictions() {
   return out;
 }
 
-TEST(SimulatorValidation, PredictionsStayInTheirBands) { EXPECT_EQ(predictions().size(), 20u); }
+TEST(SimulatorValidation, PredictionsStayInTheirBands) { EXPECT_EQ(predictions().size(), 21u); }
 
 TEST(SimulatorValidation, DirectionsAndOrderingsOfThePaper) {
   const auto p = predictions();
   // EAGLE is faster than plain decoding everywhere at batch 1
   EXPECT_GT(p.at("table4-fp16-eagle"), p.at("table4-fp16-plain"));
   EXPECT_GT(p.at("table4-int4-eagle"), p.at("table4-int4-plain"));
+  // the compiled runtime is faster than eager Hugging Face on the same GPU (Table 4: 55.1 vs 24.5)
+  EXPECT_GT(p.at("table4-fp16-plain"), p.at("table4-hf-plain"));
   // int4 is faster than fp16, and EAGLE gains less on it (Table 4: 1.82x vs 1.50x)
   EXPECT_GT(p.at("table4-int4-plain"), p.at("table4-fp16-plain"));
   EXPECT_GT(p.at("table4-fp16-eagle") / p.at("table4-fp16-plain"), p.at("table4-int4-eagle") / p.at("table4-int4-plain"));
