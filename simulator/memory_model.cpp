@@ -64,6 +64,12 @@ int64_t largest_batch(const Deployment& d, int64_t context, bool eagle, int64_t 
   return lo;
 }
 
+void check_context(const Deployment& d, int64_t context) {
+  if (context > d.target.config.max_position)
+    throw Error(fmt::format("--context {} exceeds {}'s context window of {} tokens", context, d.target.name,
+                            d.target.config.max_position));
+}
+
 void check_fits(const Deployment& d, int64_t batch, int64_t context, bool eagle, int64_t rows_per_sequence) {
   const MemoryUse u = memory_per_gpu(d, batch, context, eagle, rows_per_sequence);
   if (u.fits()) return;

@@ -23,6 +23,8 @@ MemoryUse memory_per_gpu(const Deployment& d, int64_t batch, int64_t context, bo
 // The largest batch that fits (0 when not even one sequence does); searched up to `limit`.
 int64_t largest_batch(const Deployment& d, int64_t context, bool eagle, int64_t rows_per_sequence,
                       int64_t limit = 1 << 16);
+// Throws Error when `context` exceeds the target's context window (max_position_embeddings).
+void check_context(const Deployment& d, int64_t context);
 // Throws Error("... needs X GiB per GPU, the GPU has Y GiB ...") when batch 1 does not fit.
 void check_fits(const Deployment& d, int64_t batch, int64_t context, bool eagle, int64_t rows_per_sequence);
 

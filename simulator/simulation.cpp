@@ -32,6 +32,7 @@ BatchPoint batch_point(const Deployment& d, const Scenario& s, double tau, int64
 SimulationResult simulate(const Deployment& d, const Scenario& s) {
   check_split(d.split, d.target);
   check_acceptance_matches(s.acceptance, d.target.config.hidden_size, d.target.name);
+  check_context(d, s.context);
   check_fits(d, s.batch, s.context, false, 1);
   SimulationResult r;
   r.tau = s.acceptance.tau(s.tree);

@@ -110,6 +110,7 @@ TreeSearchResult search_tree(const Deployment& d, const AcceptanceModel& accepta
                              int64_t batch, int64_t context) {
   check_split(d.split, d.target);
   check_acceptance_matches(acceptance, d.target.config.hidden_size, d.target.name);
+  check_context(d, context);
   TreeSearchResult r;
   r.by_size = best_trees_by_size(acceptance, limits);
   r.plain_step_s = target_forward(d, batch, 1, context).total_s();

@@ -61,6 +61,8 @@ expect_error "tree vs n-alpha" "covers depths 1..2" --model $m/llama2-7b-chat.js
 expect_error "acceptance file" "cannot open as HDF5" --model $m/llama2-7b-chat.json --hardware $h/l40s.json --acceptance $m/llama2-7b-chat.json
 expect_error "acceptance of another head" "needs a head of hidden size 4096" --model $m/llama2-7b-chat.json --hardware $h/l40s.json \
   --acceptance docs/results/cells/speedup-smollm2/cell-0008-eagle1-mt_bench-T0-s0.h5
+expect_error "context" "--context 4096 exceeds vicuna-7b-v1.3's context window of 2048 tokens" --model $m/vicuna-7b-v1.3.json \
+  --hardware $h/l40s.json --tau 3 --context 4096
 expect_error "search with tau" "--search-tree needs acceptance" --model $m/llama2-7b-chat.json --hardware $h/l40s.json --tau 3 --search-tree
 expect_error "no acceptance" "no acceptance model" --model $m/llama2-7b-chat.json --hardware $h/l40s.json
 expect_error "bad precision" "unknown precision 'fp8'" --model $m/llama2-7b-chat.json --hardware $h/l40s.json --tau 3 --weights fp8
