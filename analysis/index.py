@@ -23,6 +23,7 @@ REPRODUCES = {
     "robustness": "robustness to noise on the features",
     "feature-error": "feature-error accumulation",
     "draft-inputs": "Fig. 4 / Fig. 8: draft-input ablation",
+    "data-ablation": "Table 6: training data (fixed vs target-generated answers)",
     "feature-error-noise": "feature error with and without training noise",
     "quantised-target": "Table 4: quantised targets",
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every shipped experiment (experiments/configs/*-smollm2.json) into OUT/<config name>/, resumably:
 # those on the shipped head, then the draft-input ablation's heads (scripts/train_ablation_heads.sh) and
-# the experiments that read them, then the quantised targets (made by `eaglerun convert`), then the
+# the experiments that read them, the training-data ablation's (scripts/train_data_ablation.sh), then the quantised targets (made by `eaglerun convert`), then the
 # report (analysis/report.py). A rerun finishes only what is missing.
 #   scripts/reproduce_paper.sh [--quick] [OUT]     (default OUT: runs/paper, or runs/paper-quick)
 # --quick: 2 questions per eval set, 32 new tokens, the first turn only, the first two eval sets, a
@@ -51,6 +51,13 @@ run_experiment draft-inputs-smollm2 --set "draft=$(json_list "$heads/feature_and
   "$heads/feature_only" "$heads/token_only" "$heads/feature_and_unshifted_token" "$heads/no_feature_noise")"
 run_experiment feature-error-noise-smollm2 \
   --set "draft=$(json_list "$heads/feature_and_shifted_token" "$heads/no_feature_noise")"
+
+# The training-data ablation: fixed ShareGPT answers vs the target's own, then MT-bench with each head.
+./scripts/train_data_ablation.sh $([ $quick -eq 1 ] && echo --quick) "$out/data-ablation" "$out/ablation/features"
+data_heads="$out/data-ablation/heads"
+data_args=(--set "draft=$(json_list "$data_heads/fixed_sharegpt" "$data_heads/target_generated")")
+[ $quick -eq 1 ] && data_args+=(--set draft_vocab=512)  # what the --quick heads draft over
+run_experiment data-ablation-smollm2 "${data_args[@]}"
 
 # Quantised targets: the shipped Q4_1 file converted to the other tensor types.
 types=(Q8_0 F16 BF16)

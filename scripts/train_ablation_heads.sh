@@ -32,25 +32,11 @@ if [ ! -f "$out/features.done" ]; then
   touch "$out/features.done"
 fi
 
-train_head() {  # name, then --set overrides
-  local name="$1"; shift
-  local head="$out/heads/$name"
-  if [ -f "$head/model.safetensors" ]; then echo "ablation head $name: done"; return; fi
-  local sets=(--set total_steps=$steps --set draft_vocab=2048 --set checkpoint_every=50)
-  if [ $quick -eq 1 ]; then sets+=(--set warmup_steps=5 --set validate_every=30 --set validation_sequences=4);
-  else sets+=(--set validate_every=300); fi
-  for s in "$@"; do sets+=(--set "$s"); done
-  "$eaglerun" train --config experiments/configs/train-smollm2-135m.json "${sets[@]}" \
-    --data "$out/features" --out "$out/train/$name" --threads "$threads" --log-every 50
-  mkdir -p "$head"
-  cp "$out/train/$name/head/config.json" "$out/train/$name/head/draft_vocab.json" "$head/"
-  cp "$out/train/$name/head/model.safetensors" "$head/model.safetensors.partial"
-  mv "$head/model.safetensors.partial" "$head/model.safetensors"  # last: a head with weights is complete
-}
+source scripts/lib/train_head.sh
 
-train_head feature_and_shifted_token inputs=feature_and_shifted_token
-train_head feature_only inputs=feature_only
-train_head token_only inputs=token_only
-train_head feature_and_unshifted_token inputs=feature_and_unshifted_token
-train_head no_feature_noise inputs=feature_and_shifted_token feature_noise=0
+train_head feature_and_shifted_token --data "$out/features" --set inputs=feature_and_shifted_token
+train_head feature_only --data "$out/features" --set inputs=feature_only
+train_head token_only --data "$out/features" --set inputs=token_only
+train_head feature_and_unshifted_token --data "$out/features" --set inputs=feature_and_unshifted_token
+train_head no_feature_noise --data "$out/features" --set inputs=feature_and_shifted_token --set feature_noise=0
 echo "ablation heads: $out/heads"

@@ -371,7 +371,7 @@ def test_report_has_the_axes_sections(axes_results, tmp_path):
     run = tool("report", axes_results, "--out", tmp_path)
     assert run.returncode == 0, run.stderr
     report = (tmp_path / "REPORT.md").read_text()
-    assert "## Draft-input ablation" in report and "## Quantised targets" in report
+    assert "## Draft-head ablation" in report and "## Quantised targets" in report
     assert "106.9" in report  # the paper's int4 row beside ours
 
 
@@ -397,3 +397,33 @@ def test_index_of_a_run(results, axes_results, tmp_path):
     empty = subprocess.run([sys.executable, str(ANALYSIS / "index.py"), str(tmp_path / "r"), "--out",
                             str(tmp_path / "r2")], capture_output=True, text=True, timeout=60)
     assert empty.returncode == 1 and empty.stderr.startswith("analysis: error:")
+
+
+def write_train_log(folder, records):
+    folder.mkdir(parents=True)
+    (folder / "train_log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return folder
+
+
+def test_training_validation_takes_each_runs_last_validation(tmp_path):
+    def validation(step, target):
+        return {"kind": "validation", "step": step, "sequences": 16, "loss": 1.0 / step,
+                "accuracy_target": target, "accuracy_token": [a / 2 for a in target]}
+    fixed = write_train_log(tmp_path / "fixed_sharegpt", [
+        {"kind": "step", "step": 100, "epoch": 1}, validation(100, [0.3, 0.2]),
+        {"kind": "step", "step": 200, "epoch": 2}, validation(200, [0.4, 0.3])])
+    generated = write_train_log(tmp_path / "target_generated", [validation(200, [0.6, 0.5])])
+    run = tool("training_validation", fixed, generated, "--out", tmp_path / "out")
+    assert run.returncode == 0, run.stderr
+    table = pd.read_csv(tmp_path / "out" / "training_validation.csv")
+    assert list(table["run"]) == ["fixed_sharegpt", "target_generated"]
+    assert list(table["top1_target_d0"]) == [0.4, 0.6] and list(table["top1_token_d1"]) == [0.15, 0.25]
+    assert table["epoch"].iloc[0] == 2
+    assert "0.400 0.300" in run.stdout and "0.600 0.500" in run.stdout
+
+
+def test_training_validation_of_a_run_without_validation_is_one_error_line(tmp_path):
+    run_dir = write_train_log(tmp_path / "run", [{"kind": "step", "step": 1, "epoch": 0}])
+    run = tool("training_validation", run_dir)
+    assert run.returncode == 1
+    assert run.stderr.count("\n") == 1 and "no validation" in run.stderr, run.stderr
