@@ -20,13 +20,13 @@ import common  # noqa: E402
 from cells import AnalysisError, text  # noqa: E402
 
 SCHEMA, VERSION = "eaglerun.simulation", 1
-STRINGS = ("model", "hardware", "weights", "tree", "error")
+STRINGS = ("model", "hardware", "runtime", "weights", "tree", "error")
 NUMBERS = ("tp", "pp", "ep", "gpus", "batch", "context", "tree_nodes", "max_batch_plain", "max_batch_eagle", "tau",
            "plain_tokens_per_second", "eagle_tokens_per_second", "speedup")
 # axis -> (column, label); the other inputs name a line
 AXES = {"gpus": ("gpus", "GPUs (tp x pp x ep)"), "batch": ("batch", "batch size"),
         "tree_size": ("tree_nodes", "tree nodes verified per step")}
-INPUTS = ("model", "hardware", "weights", "tree", "tp", "pp", "ep", "batch", "context")
+INPUTS = ("model", "hardware", "runtime", "weights", "tree", "tp", "pp", "ep", "batch", "context")
 
 
 def load_file(path):
@@ -85,12 +85,12 @@ def write(df, out):
     out = common.out_dir(out)
     common.write_csv(df, out / "simulation.csv")
     ok, failed = df[df["error"] == ""], df[df["error"] != ""]
-    rows = [[r.model, r.hardware, f"{r.tp}/{r.pp}/{r.ep}", r.weights, r.tree, r.batch, r.context,
+    rows = [[r.model, r.hardware, r.runtime, f"{r.tp}/{r.pp}/{r.ep}", r.weights, r.tree, r.batch, r.context,
              common.fmt(r.tau), common.fmt(r.plain_tokens_per_second, 1), common.fmt(r.eagle_tokens_per_second, 1),
              common.fmt(r.speedup, 2, "x"), f"{r.max_batch_plain} / {r.max_batch_eagle}"] for r in ok.itertuples()]
-    header = ["model", "hardware", "tp/pp/ep", "weights", "tree", "batch", "context", "tau", "plain tok/s",
+    header = ["model", "hardware", "runtime", "tp/pp/ep", "weights", "tree", "batch", "context", "tau", "plain tok/s",
               "EAGLE tok/s", "speedup", "max batch plain / EAGLE"]
-    md = "# Simulated points\n\n" + common.markdown_table(header, rows, ["---"] * 5 + ["---:"] * 7)
+    md = "# Simulated points\n\n" + common.markdown_table(header, rows, ["---"] * 6 + ["---:"] * 7)
     if len(failed):
         md += "\n## Points that did not run\n\n" + "".join(
             f"- {r.model} on {r.hardware}, tp/pp/ep {r.tp}/{r.pp}/{r.ep}, batch {r.batch}: {r.error}\n"

@@ -50,8 +50,8 @@ std::vector<T> numbers(const std::vector<std::string>& flags, const std::string&
 }
 
 struct Flags {
-  std::vector<std::string> model, hardware, weights, tree, tp, pp, ep, batch, context, tau, n_alpha;
-  std::string runtime, head_config, lm_head, kv = "fp16", head = "fp16", acceptance, out, tree_out, validate,
+  std::vector<std::string> model, hardware, runtime, weights, tree, tp, pp, ep, batch, context, tau, n_alpha;
+  std::string head_config, lm_head, kv = "fp16", head = "fp16", acceptance, out, tree_out, validate,
       calibrate, alpha;
   int64_t draft_vocab = 0, max_nodes = 64, max_depth = 8, max_rank = 8;
   bool json = false, pp_overlap = false, search_tree = false;
@@ -62,7 +62,8 @@ void add_options(po::options_description& desc, Flags& f) {
   desc.add_options()
       ("model", po::value<strings>(&f.model)->composing(), "target: Hugging Face config.json (data/model-configs/); a list sweeps")
       ("hardware", po::value<strings>(&f.hardware)->composing(), "hardware profile JSON (data/hardware/); a list sweeps")
-      ("runtime", po::value(&f.runtime), "runtime profile JSON (data/runtimes/); default: the hardware profile's")
+      ("runtime", po::value<strings>(&f.runtime)->composing(),
+       "runtime profile JSON (data/runtimes/); default: the hardware profile's; a list sweeps")
       ("head-config", po::value(&f.head_config), "the draft head's config.json (default: one layer of the target's sizes)")
       ("tp", po::value<strings>(&f.tp)->composing(), "tensor-parallel GPUs (default 1; a list sweeps)")
       ("pp", po::value<strings>(&f.pp)->composing(), "pipeline stages (default 1; a list sweeps)")
@@ -119,7 +120,6 @@ SweepAxes sweep_axes(const Flags& f) {
   if (f.hardware.empty()) throw Error("--hardware PROFILE.json is required (data/hardware/)");
   SweepAxes a;
   SimulationInputs& b = a.base;
-  b.runtime_path = f.runtime;
   b.head_config_path = f.head_config;
   b.pp_overlap = f.pp_overlap;
   b.lm_head = f.lm_head;
@@ -131,6 +131,8 @@ SweepAxes sweep_axes(const Flags& f) {
   a.hardware = split_list(f.hardware, ',');
   b.model_path = a.models.front();
   b.hardware_path = a.hardware.front();
+  a.runtimes = split_list(f.runtime, ',');
+  if (!a.runtimes.empty()) b.runtime_path = a.runtimes.front();
   a.weights = split_list(f.weights, ',');
   a.trees = f.tree;  // dynamic specs hold commas: one tree per flag
   a.tp = numbers<int64_t>(f.tp, "tp");

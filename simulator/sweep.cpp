@@ -17,7 +17,7 @@ std::vector<T> or_base(const std::vector<T>& values, const T& base) {
 
 int64_t SweepAxes::size() const {
   const auto n = [](std::size_t k) { return static_cast<int64_t>(k == 0 ? 1 : k); };
-  return n(models.size()) * n(hardware.size()) * n(weights.size()) * n(trees.size()) * n(tp.size()) * n(pp.size()) *
+  return n(models.size()) * n(hardware.size()) * n(runtimes.size()) * n(weights.size()) * n(trees.size()) * n(tp.size()) * n(pp.size()) *
          n(ep.size()) * n(batch.size()) * n(context.size()) * n(tau.size());
 }
 
@@ -26,6 +26,7 @@ std::vector<SimulationInputs> expand(const SweepAxes& a) {
   const SimulationInputs& b = a.base;
   for (const auto& model : or_base(a.models, b.model_path))
     for (const auto& hw : or_base(a.hardware, b.hardware_path))
+      for (const auto& runtime : or_base(a.runtimes, b.runtime_path))
       for (const auto& w : or_base(a.weights, b.weights))
         for (const auto& tree : or_base(a.trees, b.tree))
           for (int64_t tp : or_base(a.tp, b.tp))
@@ -37,6 +38,7 @@ std::vector<SimulationInputs> expand(const SweepAxes& a) {
                       SimulationInputs in = b;
                       in.model_path = model;
                       in.hardware_path = hw;
+                      in.runtime_path = runtime;
                       in.weights = w;
                       in.tree = tree;
                       in.tp = tp;

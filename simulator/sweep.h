@@ -1,6 +1,6 @@
 #pragma once
-// Sweeps: every input that may be a list (models, hardware, splits, precisions, trees, tau, batch,
-// context) expands into the Cartesian product of points, in a fixed order (the last axis fastest).
+// Sweeps: every input that may be a list (models, hardware, runtimes, splits, weight precisions,
+// trees, tau, batch, context) expands into the Cartesian product of points, in a fixed order (the last axis fastest).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,7 +11,7 @@ namespace eaglerun::sim {
 
 struct SweepAxes {
   SimulationInputs base;  // everything not swept
-  std::vector<std::string> models, hardware, weights, trees;
+  std::vector<std::string> models, hardware, runtimes, weights, trees;
   std::vector<int64_t> tp, pp, ep, batch, context;
   std::vector<double> tau;  // empty: base.acceptance as given
 

@@ -38,8 +38,10 @@ std::vector<T> column(const std::vector<SweepPoint>& points, const std::function
 
 std::string sweep_point_line(const SweepPoint& p) {
   const SimulationInputs& in = p.inputs;
-  const std::string where = fmt::format("{} | {} | tp {} pp {} ep {} | {} | {} | batch {} context {}", stem(in.model_path),
-                                        stem(in.hardware_path), in.tp, in.pp, in.ep, in.weights, in.tree, in.batch, in.context);
+  const std::string where =
+      fmt::format("{} | {}{} | tp {} pp {} ep {} | {} | {} | batch {} context {}", stem(in.model_path), stem(in.hardware_path),
+                  in.runtime_path.empty() ? "" : " | " + stem(in.runtime_path), in.tp, in.pp, in.ep, in.weights, in.tree,
+                  in.batch, in.context);
   if (!p.error.empty()) return where + " | error: " + p.error;
   return where + fmt::format(" | tau {:.2f} plain {:.1f} EAGLE {:.1f} tok/s speedup {:.2f}x | max batch {} / {}", p.tau,
                              p.plain_tokens_per_s, p.eagle_tokens_per_s, p.speedup, p.max_batch_plain, p.max_batch_eagle);
@@ -47,7 +49,7 @@ std::string sweep_point_line(const SweepPoint& p) {
 
 nlohmann::json sweep_point_json(const SweepPoint& p) {
   const SimulationInputs& in = p.inputs;
-  nlohmann::json j = {{"model", in.model_path}, {"hardware", in.hardware_path}, {"tp", in.tp}, {"pp", in.pp},
+  nlohmann::json j = {{"model", in.model_path}, {"hardware", in.hardware_path}, {"runtime", in.runtime_path}, {"tp", in.tp}, {"pp", in.pp},
                       {"ep", in.ep}, {"weights", in.weights}, {"tree", in.tree}, {"batch", in.batch},
                       {"context", in.context}};
   if (!p.error.empty()) {
@@ -78,6 +80,9 @@ void write_sweep_file(const std::string& path, const std::vector<SweepPoint>& po
     using S = const SweepPoint&;
     h5::write_string_dataset(id, "model", column<std::string>(points, [](S p) { return stem(p.inputs.model_path); }));
     h5::write_string_dataset(id, "hardware", column<std::string>(points, [](S p) { return stem(p.inputs.hardware_path); }));
+    h5::write_string_dataset(id, "runtime", column<std::string>(points, [](S p) {
+      return p.inputs.runtime_path.empty() ? std::string("default") : stem(p.inputs.runtime_path);
+    }));
     h5::write_string_dataset(id, "weights", column<std::string>(points, [](S p) { return p.inputs.weights; }));
     h5::write_string_dataset(id, "tree", column<std::string>(points, [](S p) { return p.inputs.tree; }));
     h5::write_string_dataset(id, "error", column<std::string>(points, [](S p) { return p.error; }));

@@ -39,7 +39,8 @@ def sweeps(tmp_path_factory):
     gpus = simulate(base / "gpus.h5", "--hardware", "data/hardware/a100-sxm4-80gb.json", "--tp", "1,2,4,8")
     batch = simulate(base / "batch.h5", "--hardware", "data/hardware/h200-sxm-141gb.json", "--batch", "1,2,4,8,16")
     trees = simulate(base / "trees.h5", "--hardware", "data/hardware/h200-sxm-141gb.json", "--tree", "chain:1",
-                     "--tree", "chain:3", "--tree", "eagle1")
+                     "--tree", "chain:3", "--tree", "eagle1", "--runtime",
+                     "data/runtimes/hf-eager.json,data/runtimes/compiled.json")
     return base, gpus, batch, trees
 
 
@@ -52,6 +53,7 @@ def test_sweep_file_follows_the_schema(sweeps):
         errors = [e.decode() if isinstance(e, bytes) else e for e in f["error"][:]]
         assert "does not fit" in errors[0] and errors[1:] == ["", "", ""]
         assert all(s > 1 for s in f["speedup"][1:])
+        assert [r.decode() if isinstance(r, bytes) else r for r in f["runtime"][:]] == ["default"] * 4
 
 
 def test_figures_for_each_axis(sweeps, tmp_path):
