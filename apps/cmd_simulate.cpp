@@ -5,6 +5,7 @@
 
 #include <iostream>
 #include <sstream>
+#include <type_traits>
 
 #include "apps/cli_common.h"
 #include "core/error.h"

@@ -1,6 +1,5 @@
 #include "simulator/sweep.h"
 
-#include <functional>
 
 #include "core/error.h"
 
