@@ -34,6 +34,22 @@ const Link& link_for_group(int64_t group_size, const HardwareProfile& hw) {
   return group_size <= hw.gpus_per_node ? hw.intra_node : hw.inter_node;
 }
 
+// Experts a MoE layer visits for `tokens` tokens (0 for a dense model).
+double active_experts(const ModelShape& m, double tokens) {
+  return m.is_moe() ? expected_active_experts(tokens, m.experts, m.experts_per_token) : 0.0;
+}
+
+// Kernels one decoder layer launches for `tokens` tokens of a micro-batch.
+double kernels_per_layer(const Deployment& d, double tokens) {
+  return static_cast<double>(d.runtime.kernels_per_layer) +
+         active_experts(d.target, tokens) * static_cast<double>(d.runtime.kernels_per_active_expert);
+}
+
+// Host time to issue one decoder layer eagerly for `tokens` tokens of a micro-batch.
+double host_time_per_layer(const Deployment& d, double tokens) {
+  return d.runtime.host_time_per_layer_s + active_experts(d.target, tokens) * d.runtime.host_time_per_active_expert_s;
+}
+
 // One pipeline stage's device time for one micro-batch of `batch` sequences, on one GPU.
 ForwardTimes stage_device_time(const Deployment& d, int64_t batch, int64_t rows, int64_t context) {
   const ModelShape& m = d.target;
@@ -65,7 +81,7 @@ ForwardTimes stage_device_time(const Deployment& d, int64_t batch, int64_t rows,
                                              s.tp, d.precision.kv, d.precision.weights, hw);
   const double activation_bytes = tokens * m.config.hidden_size * bytes_per_element(d.precision.activations);
   t.communication_s += layers * 2.0 * all_reduce_s(activation_bytes, s.tp, link_for_group(s.tp, hw));
-  const double kernels = d.runtime.cuda_graphs ? 1.0 : layers * static_cast<double>(d.runtime.kernels_per_layer);
+  const double kernels = d.runtime.cuda_graphs ? 1.0 : layers * kernels_per_layer(d, tokens);
   t.launch_s = kernels * hw.kernel_launch_s;
   return t;
 }
@@ -98,7 +114,8 @@ ForwardTimes target_forward(const Deployment& d, int64_t batch, int64_t tokens_p
                            bytes_per_element(d.precision.activations);
   t.communication_s += pipeline_hops_s(d, hop_bytes);
   const double stage_layers = static_cast<double>(d.target.layers / d.split.pp);
-  const double host_issue = d.runtime.cuda_graphs ? 0.0 : d.runtime.host_time_per_layer_s * stage_layers * slots;
+  const double micro_tokens = static_cast<double>(micro_size * tokens_per_sequence);
+  const double host_issue = d.runtime.cuda_graphs ? 0.0 : host_time_per_layer(d, micro_tokens) * stage_layers * slots;
   add_host_time(t, host_issue, d.runtime.host_time_per_forward_s);
   return t;
 }

@@ -25,7 +25,8 @@ struct ForwardTimes {
 // each stage working through them in turn (decoding keeps the pipeline full in steady state):
 //   wall = max(M, pp) x stage time of B/M sequences + (pp - 1) x activation hop,
 // and the host (issuing kernels in eager frameworks) stalls the device when slower than it:
-//   wall = max(device, host issue) + host time per forward.
+//   wall = max(device, host issue) + host time per forward;
+// an eager MoE layer issues, on top of its layer's kernels, those of every expert its tokens visit.
 // On a profile with a measured forward_time_ratio the matmul time of n rows is its 1-row roofline
 // time x ratio(n).
 ForwardTimes target_forward(const Deployment& d, int64_t batch, int64_t tokens_per_sequence, int64_t context);

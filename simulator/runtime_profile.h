@@ -13,6 +13,10 @@ struct RuntimeProfile {
   int64_t kernels_per_layer = 1;     // device kernels one decoder layer launches
   double host_time_per_layer_s = 0;  // host time to issue one decoder layer (eager frameworks); the
                                      // device waits when this exceeds the layer's device time
+  // A MoE layer run eagerly visits each expert its tokens route to: per visited expert, its kernels
+  // and the host time to issue them (gather its tokens, its three matmuls, scatter the result back).
+  int64_t kernels_per_active_expert = 0;
+  double host_time_per_active_expert_s = 0;
   double host_time_per_forward_s = 0;     // per target forward: logits to token, loop, synchronisation
   double host_time_per_draft_pass_s = 0;  // per draft pass beyond the head's layer: fc, top-k, tree buffers
   double eagle_host_time_per_step_s = 0;  // per EAGLE step: acceptance, copying the accepted path's KV

@@ -112,5 +112,17 @@ TEST(SimulatorForward, EagerHostStallsTheDevice) {
   EXPECT_NEAR(t.total_s(), 32e-3 + 0.5e-3, 1e-9);
 }
 
+TEST(SimulatorForward, EagerMoeIssuesEveryVisitedExpert) {
+  Deployment d = round_deployment("mixtral-8x7b-instruct-v0.1.json");
+  d.runtime.cuda_graphs = false;
+  d.runtime.host_time_per_layer_s = 1e-3;
+  d.runtime.host_time_per_active_expert_s = 0.5e-3;
+  d.hw.memory_bandwidth_Bps = 1e16;  // a device far faster than the host: the host issue is the wall time
+  // one token visits its 2 experts: 32 layers x (1 + 2 x 0.5) ms = 64 ms of host issue, above the device time
+  EXPECT_NEAR(target_forward(d, 1, 1, 0).total_s(), 64e-3, 1e-9);
+  // a 26-token tree visits 8 (1 - 0.75^26) experts
+  EXPECT_NEAR(target_forward(d, 1, 26, 0).total_s(), 32 * (1e-3 + 8 * (1 - std::pow(0.75, 26)) * 0.5e-3), 1e-9);
+}
+
 }  // namespace
 }  // namespace eaglerun::sim
