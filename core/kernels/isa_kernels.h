@@ -19,7 +19,7 @@ namespace eaglerun::kernels {
 // private to the ISA).
 struct QuantGemmArgs {
   DType wtype;            // Q8_0, Q4_0 or Q4_1
-  const std::byte* w;     // first weight row of this slice: [rows, w_stride bytes]
+  const std::byte* w;     // first weight row of this slice: [rows, w_stride bytes], packed by pack_rows if any
   std::size_t w_stride;   // bytes between weight rows
   int64_t rows;
   int64_t k;              // elements per row, a multiple of 32
@@ -48,6 +48,10 @@ struct IsaKernels {
   std::size_t (*act_row_bytes)(DType wtype, int64_t k);
   // x[k] -> out[act_row_bytes(wtype, k)]; out is 64-byte aligned.
   void (*quantize_row)(DType wtype, const float* x, int64_t k, std::byte* out);
+  // Rewrites rows of the file's Q8_0/Q4_0/Q4_1 blocks (src_stride bytes apart) into the rows
+  // gemm_quant reads, dst[rows, storage_bytes(wtype, k)]: null when gemm_quant reads the file's blocks.
+  void (*pack_rows)(DType wtype, const std::byte* src, std::size_t src_stride, int64_t rows, int64_t k,
+                    std::byte* dst);
   void (*gemm_quant)(const QuantGemmArgs& a);
   void (*gemm_float)(const FloatGemmArgs& a);
   void (*attention_scores)(const AttentionHeadsArgs& a);  // attention_kernels.h

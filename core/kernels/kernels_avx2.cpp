@@ -2,7 +2,7 @@
 
 namespace eaglerun::kernels {
 
-extern const IsaKernels kAvx2Kernels = {&avx2::act_row_bytes, &avx2::quantize_row, &avx2::gemm_quant,
+extern const IsaKernels kAvx2Kernels = {&avx2::act_row_bytes, &avx2::quantize_row, nullptr, &avx2::gemm_quant,
                                         &avx2::gemm_float, &portable_attention_scores,
                                         &portable_attention_mix};
 

@@ -7,6 +7,7 @@ namespace eaglerun::kernels::avx512 {
 
 std::size_t act_row_bytes(DType wtype, int64_t k);
 void quantize_row(DType wtype, const float* x, int64_t k, std::byte* out);
+void pack_rows(DType wtype, const std::byte* src, std::size_t src_stride, int64_t rows, int64_t k, std::byte* dst);
 void gemm_quant(const QuantGemmArgs& a);
 void gemm_float(const FloatGemmArgs& a);
 void attention_scores(const AttentionHeadsArgs& a);

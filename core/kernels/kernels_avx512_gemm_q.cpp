@@ -1,17 +1,23 @@
-// AVX-512 VNNI: Q4_0 / Q4_1 / Q8_0 weights times quantised activations (avx512_layout.h).
+// AVX-512 VNNI: packed Q4_0 / Q4_1 / Q8_0 weight rows times quantised activations, both in the
+// superblock layout of avx512_layout.h.
 //
-// Per weight row, a "unit" of blocks (4 blocks for Q4_*, 2 for Q8_0) is loaded with one 64-byte
-// load plus a short one, and permuted into one register of 64 8-bit weights (vpermt2d/w) plus a
-// register of per-lane fp32 block scales. vpdpbusd multiplies unsigned by signed bytes:
-//   Q4_*: nibbles (0..15, unsigned) x activations q (signed); sum = d dx dot(nib, q) + m dx sum(q)
-//         with m = -8 d for Q4_0.
-//   Q8_0: activations stored as q + 128 (unsigned) x weights (signed); the accumulator starts at
-//         -128 sum(w) per lane, so it ends at dot(q, w).
-// Each lane then adds cvt(dot) * (d dx) into an fp32 accumulator; lanes are summed at the end.
+// vpdpbusd multiplies unsigned weight bytes (nibbles, or w + 128) by signed activations q. Per
+// superblock, each lane's int32 dot starts at the activation's correction (-8 sum q for Q4_0,
+// -128 sum q for Q8_0, 0 for Q4_1) and runs over the superblock's registers, so it ends at the
+// exact integer dot of its part of one block. Then, once per superblock and lane:
+//   acc = fma(float(dot), d_w * d_x, acc)        and for Q4_1   acc = fma(m_w, d_x * sum q, acc).
+// At the end the 16 lanes are summed (reduce4, one fixed tree).
 //
-// Register tile: R <= 4 weight rows x C <= 4 activation rows. For n > 4 the R rows of a tile are
-// first unpacked (chunks of kChunkElems) into an L1 buffer, so the permutes and fp16 conversions
-// are paid once per row, not once per activation tile; the arithmetic is the same as for n <= 4.
+// Why a row's bits do not depend on n or on the thread split: an output y[c][r] is computed from
+// weight row r and activation row c alone, by the sequence above, whose order is fixed by k: the
+// same superblocks in the same order, the same lanes, the same reduction tree. The register tile
+// (R weight rows x C activation rows) only decides which outputs are computed side by side, never
+// how one is computed; integer dots are exact in any order. Threads get whole rows.
+//
+// Register tile: R <= 4 weight rows x C <= 4 activation rows; a weight register is loaded (and
+// its nibbles split) once per tile and multiplied into C activation rows. Weights stream from
+// memory with software prefetch; for n > 4 a tile's weight rows are read again from L1 for each
+// further group of 4 activation rows.
 #include <immintrin.h>
 
 #include "core/kernels/avx512_common.h"
@@ -22,183 +28,183 @@ namespace eaglerun::kernels::avx512 {
 
 namespace {
 
-constexpr int64_t kChunkElems = 2048;
-// n <= 4 streams the weights once from memory; software prefetch runs this far ahead (1-2 KB
-// measured best here: +20-40% over the hardware prefetchers alone on a whole decode step).
+// Software prefetch distance for the weight stream (1-2 KB measured best here).
 constexpr std::size_t kPrefetchBytes = 2048;
 
-// Byte masks of the partial last unit of a row (when the block count is not a multiple of the unit).
-struct TailMasks {
-  __mmask64 a;  // bytes [0, 64) of the unit
-  __mmask64 b;  // bytes [64, ...)
+struct Q4_0 {
+  static constexpr bool kNibbles = true, kMin = false, kIntStart = true;
+  static constexpr std::size_t kBlockBytes = 18;
+};
+struct Q4_1 {
+  static constexpr bool kNibbles = true, kMin = true, kIntStart = false;
+  static constexpr std::size_t kBlockBytes = 20;
+};
+struct Q8_0 {
+  static constexpr bool kNibbles = false, kMin = false, kIntStart = true;
+  static constexpr std::size_t kBlockBytes = 34;
 };
 
-TailMasks tail_masks(std::size_t valid_bytes) {
-  auto first = [](std::size_t n) { return n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1; };
-  return {first(valid_bytes), first(valid_bytes > 64 ? valid_bytes - 64 : 0)};
+// Lane j of a superblock of s blocks reads half j / lanes_per_block(s).
+template <int kS>
+struct HalfIndex {
+  alignas(64) int16_t v[16];
+  constexpr HalfIndex() : v{} {
+    for (int j = 0; j < 16; ++j) v[j] = static_cast<int16_t>(kS == 1 ? 0 : j / (16 / kS));
+  }
+};
+template <int kS>
+constexpr HalfIndex<kS> kHalfIndex{};
+
+// s fp16 values at p -> one fp32 per lane.
+template <int kS>
+inline __m512 lane_scales(const std::byte* p) {
+  if constexpr (kS == 16) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  } else {
+    const __m128i h = _mm_maskz_loadu_epi16(static_cast<__mmask8>((1u << kS) - 1), p);
+    const __m256i idx = _mm256_load_si256(reinterpret_cast<const __m256i*>(kHalfIndex<kS>.v));
+    return _mm512_cvtph_ps(_mm256_permutexvar_epi16(idx, _mm256_castsi128_si256(h)));
+  }
 }
 
-__m512i load_index(const int16_t* table) { return _mm512_load_si512(table); }
+// Per-word shift counts that put the low nibbles in the low half and the high nibbles in the
+// high half of a broadcast chunk: s = 2 (32-byte chunk, halves of 256 bits) and s = 1 (16 bytes).
+alignas(64) constexpr int16_t kShift2[32] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                             4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4};
+alignas(64) constexpr int16_t kShift1[32] = {0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4,
+                                             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
-// ---- Q4_0 / Q4_1: 4 blocks per unit.
-alignas(64) constexpr int32_t kQ41Qs[16] = {1, 2, 3, 4, 6, 7, 8, 9, 11, 12, 13, 14, 16, 17, 18, 19};
-alignas(64) constexpr int16_t kQ41Dm[32] = {0,  0,  0,  0,  10, 10, 10, 10, 20, 20, 20, 20, 30, 30, 30, 30,
-                                            1,  1,  1,  1,  11, 11, 11, 11, 21, 21, 21, 21, 31, 31, 31, 31};
-alignas(64) constexpr int16_t kQ40Qs[32] = {1,  2,  3,  4,  5,  6,  7,  8,  10, 11, 12, 13, 14, 15, 16, 17,
-                                            19, 20, 21, 22, 23, 24, 25, 26, 28, 29, 30, 31, 32, 33, 34, 35};
-alignas(64) constexpr int16_t kQ40D[32] = {0, 0, 0, 0, 9, 9, 9, 9, 18, 18, 18, 18, 27, 27, 27, 27,
-                                           0, 0, 0, 0, 0, 0, 0, 0, 0,  0,  0,  0,  0,  0,  0,  0};
+// Registers i and i + 1 of weight elements (Q4, s >= 4): one 64-byte nibble chunk.
+inline void nibble_pair(const std::byte* chunk, __m512i& lo, __m512i& hi) {
+  const __m512i v = _mm512_loadu_si512(chunk);
+  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  lo = _mm512_and_si512(v, low4);
+  hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
+}
 
-struct Q4Row {
-  __m512i lo;  // low nibbles: [b0 q0..15 | b1 q0..15 | b2 .. | b3 ..]
-  __m512i hi;  // high nibbles: elements 16..31 of each block
-  __m512 d;    // scale of the block of each dpbusd lane
-  __m512 m;    // min of the block of each lane
-};
+// The only register of a Q4 superblock of s = 2 or 1 blocks.
+template <int kS>
+inline __m512i nibble_single(const std::byte* chunk) {
+  __m512i v;
+  if constexpr (kS == 2) {
+    v = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(chunk)));
+  } else {
+    v = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(chunk)));
+  }
+  const __m512i shift = _mm512_load_si512(kS == 2 ? kShift2 : kShift1);
+  return _mm512_and_si512(_mm512_srlv_epi16(v, shift), _mm512_set1_epi8(0x0F));
+}
 
-template <bool kQ41>
-struct Q4Format {
-  using Row = Q4Row;
-  static constexpr int64_t kElems = 128;
-  static constexpr std::size_t kWeightBytes = kQ41 ? 4 * 20 : 4 * 18;
-  static constexpr std::size_t kActBytes = kQ4GroupBytes;
-  static constexpr std::size_t kRowBytes = 256;
+// Register i of a Q8_0 superblock of s blocks.
+template <int kS>
+inline __m512i q8_register(const std::byte* elements, int i) {
+  if constexpr (kS == 1) {
+    return _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(elements)));
+  } else {
+    return _mm512_loadu_si512(elements + 64 * i);
+  }
+}
 
-  template <bool kMasked>
-  static Row load(const std::byte* p, TailMasks t) {
-    __m512i a, b;
-    if constexpr (kMasked) {
-      a = _mm512_maskz_loadu_epi8(t.a, p);
-      b = _mm512_maskz_loadu_epi8(t.b, p + 64);
-    } else if constexpr (kQ41) {
-      a = _mm512_loadu_si512(p);
-      b = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 64)));
-    } else {
-      a = _mm512_loadu_si512(p);
-      b = _mm512_castsi128_si512(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 64)));
+// dot[r][c] += W register (one per r) . x[c] register i.
+template <int R, int C>
+inline void dot_step(const __m512i (&w)[R], const std::byte* const (&x)[C], int i, __m512i (&dot)[R][C]) {
+#pragma GCC unroll 4
+  for (int c = 0; c < C; ++c) {
+    const __m512i xi = _mm512_load_si512(x[c] + 64 * i);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) dot[r][c] = _mm512_dpbusd_epi32(dot[r][c], w[r], xi);
+  }
+}
+
+// acc[r][c] += superblock of s blocks of W[r] (at w[r]) . x[c] (at x[c]).
+template <class F, int kS, int R, int C>
+inline void superblock(const std::byte* const (&w)[R], const std::byte* const (&x)[C], __m512 (&acc)[R][C]) {
+  constexpr int kRegs = kS >= 2 ? kS / 2 : 1;
+  constexpr std::size_t kScaleBytes = (F::kMin ? 4 : 2) * kS;
+  __m512i dot[R][C];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) {
+      dot[r][c] = F::kIntStart ? _mm512_load_si512(x[c] + 64 * kRegs + 64) : _mm512_setzero_si512();
     }
-    const __m512i qs = kQ41 ? _mm512_permutex2var_epi32(a, _mm512_load_si512(kQ41Qs), b)
-                            : _mm512_permutex2var_epi16(a, load_index(kQ40Qs), b);
-    const __m512i low4 = _mm512_set1_epi8(0x0F);
-    Row r;
-    r.lo = _mm512_and_si512(qs, low4);
-    r.hi = _mm512_and_si512(_mm512_srli_epi16(qs, 4), low4);
-    if constexpr (kQ41) {
-      const __m512i dm = _mm512_permutexvar_epi16(load_index(kQ41Dm), a);
-      r.d = _mm512_cvtph_ps(_mm512_castsi512_si256(dm));
-      r.m = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(dm, 1));
-    } else {
-      r.d = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(load_index(kQ40D), a)));
-      r.m = _mm512_mul_ps(r.d, _mm512_set1_ps(-8.0f));
+  }
+  if constexpr (F::kNibbles && kS >= 4) {
+#pragma GCC unroll 8
+    for (int i = 0; i < kRegs; i += 2) {
+      __m512i lo[R], hi[R];
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) nibble_pair(w[r] + kScaleBytes + 32 * i, lo[r], hi[r]);
+      dot_step<R, C>(lo, x, i, dot);
+      dot_step<R, C>(hi, x, i + 1, dot);
     }
-    return r;
-  }
-
-  static void save(const Row& r, std::byte* p) {
-    _mm512_store_si512(p, r.lo);
-    _mm512_store_si512(p + 64, r.hi);
-    _mm512_store_ps(p + 128, r.d);
-    _mm512_store_ps(p + 192, r.m);
-  }
-  static Row restore(const std::byte* p) {
-    return {_mm512_load_si512(p), _mm512_load_si512(p + 64), _mm512_load_ps(p + 128), _mm512_load_ps(p + 192)};
-  }
-
-  // acc += per-lane partial sums of d dx dot(nib, q) for one unit of W[row] . x (no min term)
-  static void fma_scaled(const Row& w, const std::byte* x, __m512& acc) {
-    __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w.lo, _mm512_load_si512(x));
-    dot = _mm512_dpbusd_epi32(dot, w.hi, _mm512_load_si512(x + 64));
-    const __m512 scale = _mm512_mul_ps(w.d, _mm512_load_ps(x + 128));
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, acc);
-  }
-  // Same plus the min term m dx sum(q), per lane.
-  static void fma(const Row& w, const std::byte* x, __m512& acc) {
-    fma_scaled(w, x, acc);
-    acc = _mm512_fmadd_ps(w.m, _mm512_load_ps(x + 192), acc);
-  }
-};
-
-// ---- Q8_0: 2 blocks per unit.
-alignas(64) constexpr int16_t kQ8Qs[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
-                                           18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33};
-alignas(64) constexpr int16_t kQ8D[32] = {0,  0,  0,  0,  0,  0,  0,  0,  17, 17, 17, 17, 17, 17, 17, 17,
-                                          0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0};
-
-struct Q8Row {
-  __m512i w;     // [b0 q0..31 | b1 q0..31], signed
-  __m512i bias;  // -128 * (sum of the 4 weights of each lane)
-  __m512 d;      // scale of the block of each lane
-};
-
-struct Q8Format {
-  using Row = Q8Row;
-  static constexpr int64_t kElems = 64;
-  static constexpr std::size_t kWeightBytes = 2 * 34;
-  static constexpr std::size_t kActBytes = kQ8UnitBytes;
-  static constexpr std::size_t kRowBytes = 192;
-
-  template <bool kMasked>
-  static Row load(const std::byte* p, TailMasks t) {
-    __m512i a, b;
-    if constexpr (kMasked) {
-      a = _mm512_maskz_loadu_epi8(t.a, p);
-      b = _mm512_maskz_loadu_epi8(t.b, p + 64);
-    } else {
-      a = _mm512_loadu_si512(p);
-      b = _mm512_castsi128_si512(_mm_loadu_si32(p + 64));
+  } else if constexpr (F::kNibbles) {
+    __m512i v[R];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) v[r] = nibble_single<kS>(w[r] + kScaleBytes);
+    dot_step<R, C>(v, x, 0, dot);
+  } else {
+#pragma GCC unroll 8
+    for (int i = 0; i < kRegs; ++i) {
+      __m512i v[R];
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) v[r] = q8_register<kS>(w[r] + kScaleBytes, i);
+      dot_step<R, C>(v, x, i, dot);
     }
-    Row r;
-    r.w = _mm512_permutex2var_epi16(a, load_index(kQ8Qs), b);
-    r.d = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(load_index(kQ8D), a)));
-    const __m512i zero = _mm512_setzero_si512();
-    r.bias = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, _mm512_set1_epi8(static_cast<char>(0x80)), r.w));
-    return r;
   }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    const __m512 dw = lane_scales<kS>(w[r]);
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) {
+      const __m512 scale = _mm512_mul_ps(dw, _mm512_load_ps(x[c] + 64 * kRegs));
+      acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[r][c]), scale, acc[r][c]);
+    }
+    if constexpr (F::kMin) {
+      const __m512 mw = lane_scales<kS>(w[r] + 2 * kS);
+#pragma GCC unroll 4
+      for (int c = 0; c < C; ++c) acc[r][c] = _mm512_fmadd_ps(mw, _mm512_load_ps(x[c] + 64 * kRegs + 64), acc[r][c]);
+    }
+  }
+}
 
-  static void save(const Row& r, std::byte* p) {
-    _mm512_store_si512(p, r.w);
-    _mm512_store_si512(p + 64, r.bias);
-    _mm512_store_ps(p + 128, r.d);
-  }
-  static Row restore(const std::byte* p) {
-    return {_mm512_load_si512(p), _mm512_load_si512(p + 64), _mm512_load_ps(p + 128)};
-  }
+// Moves the R weight and C activation pointers past a superblock of s blocks.
+template <class F, int R, int C>
+inline void advance(int s, const std::byte* (&w)[R], const std::byte* (&x)[C]) {
+  for (int r = 0; r < R; ++r) w[r] += F::kBlockBytes * static_cast<std::size_t>(s);
+  for (int c = 0; c < C; ++c) x[c] += act_superblock_bytes(superblock_registers(s));
+}
 
-  static void fma(const Row& w, const std::byte* x, __m512& acc) {
-    const __m512i dot = _mm512_dpbusd_epi32(w.bias, _mm512_load_si512(x), w.w);
-    const __m512 scale = _mm512_mul_ps(w.d, _mm512_load_ps(x + 64));
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, acc);
+// y[c][r] for the R x C tile at weight row r0, activation row c0: full superblocks of 16, then
+// the binary digits of the rest.
+template <class F, int R, int C>
+void tile(const QuantGemmArgs& a, int64_t r0, int64_t c0) {
+  const std::byte* w[R];
+  const std::byte* x[C];
+  for (int r = 0; r < R; ++r) w[r] = a.w + static_cast<std::size_t>(r0 + r) * a.w_stride;
+  for (int c = 0; c < C; ++c) x[c] = a.act + static_cast<std::size_t>(c0 + c) * a.act_stride;
+  __m512 acc[R][C];
+  for (int r = 0; r < R; ++r) {
+    for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
   }
-};
-
-// ---- Tiles.
-template <class F>
-struct Job {
-  const QuantGemmArgs& a;
-  int64_t units;       // units per row, the last one maybe partial
-  int64_t full_units;  // complete units
-  TailMasks tail;
-
-  explicit Job(const QuantGemmArgs& args) : a(args) {
-    const int64_t blocks = a.k / 32;
-    constexpr int64_t per = F::kElems / 32;
-    units = (blocks + per - 1) / per;
-    full_units = blocks / per;
-    tail = tail_masks(static_cast<std::size_t>(blocks - full_units * per) * (F::kWeightBytes / per));
+  const int64_t blocks = a.k / 32;
+  int64_t b = 0;
+  for (; b + 16 <= blocks; b += 16) {
+    superblock<F, 16, R, C>(w, x, acc);
+    advance<F, R, C>(16, w, x);
   }
-  // Unit `unit` of weight row `row`; kMasked for the partial last unit.
-  template <bool kMasked>
-  typename F::Row load(int64_t row, int64_t unit) const {
-    const std::byte* p = a.w + static_cast<std::size_t>(row) * a.w_stride + unit * F::kWeightBytes;
-    return F::template load<kMasked>(p, tail);
+  const int64_t rest = blocks - b;
+  if (rest & 8) superblock<F, 8, R, C>(w, x, acc), advance<F, R, C>(8, w, x);
+  if (rest & 4) superblock<F, 4, R, C>(w, x, acc), advance<F, R, C>(4, w, x);
+  if (rest & 2) superblock<F, 2, R, C>(w, x, acc), advance<F, R, C>(2, w, x);
+  if (rest & 1) superblock<F, 1, R, C>(w, x, acc);
+  for (int c = 0; c < C; ++c) {
+    auto lanes = [&](int r) { return r < R ? acc[r < R ? r : 0][c] : _mm512_setzero_ps(); };
+    alignas(16) float sums[4];
+    _mm_store_ps(sums, reduce4(lanes(0), lanes(1), lanes(2), lanes(3)));  // each sum alone: same bits for any R
+    for (int r = 0; r < R; ++r) a.y[(c0 + c) * a.ldy + r0 + r] = sums[r];
   }
-  typename F::Row load_any(int64_t row, int64_t unit) const {
-    return unit < full_units ? load<false>(row, unit) : load<true>(row, unit);
-  }
-  const std::byte* act(int64_t col, int64_t unit) const {
-    return a.act + static_cast<std::size_t>(col) * a.act_stride + unit * F::kActBytes;
-  }
-};
+}
 
 // Prefetches bytes [from, from + bytes) of the `size` bytes at base into L1 (clipped to size).
 inline void prefetch(const std::byte* base, std::size_t from, std::size_t bytes, std::size_t size) {
@@ -206,103 +212,17 @@ inline void prefetch(const std::byte* base, std::size_t from, std::size_t bytes,
   for (std::size_t at = from; at < stop; at += 64) _mm_prefetch(reinterpret_cast<const char*>(base + at), _MM_HINT_T0);
 }
 
-template <int R, int C>
-inline void zero(__m512 (&acc)[R][C]) {
-#pragma GCC unroll 4
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
-  }
-}
-
-// acc[r][c] += units [u0, u1) of W[r] . x[c0 + c], weight rows from row(r, u). The loop body has
-// no branches, so the accumulators stay in registers.
-template <class F, int R, int C, class RowOf>
-inline void accumulate(const Job<F>& job, int64_t c0, int64_t u0, int64_t u1, RowOf row, __m512 (&acc)[R][C]) {
-  for (int64_t u = u0; u < u1; ++u) {
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-      const typename F::Row w = row(r, u);
-#pragma GCC unroll 4
-      for (int c = 0; c < C; ++c) F::fma(w, job.act(c0 + c, u), acc[r][c]);
-    }
-  }
-}
-
-// Both paths below give every output the same bits whatever n is (a draft-tree row equals the same
-// row of plain decoding): per chunk of kChunkElems columns of k, each lane sums its units in order
-// (scaled dot, then the Q4 min term, per unit), store_tile sums the lanes and adds the chunk's
-// result to y after the first chunk.
-
-// n <= 4: one activation tile; weights go straight from memory into registers. The partial last
-// unit, if any (kTail), is added after the loop over full units: a compile-time branch, so that
-// the accumulators stay in registers through the loop.
-template <class F, bool kTail>
-void gemm_direct(const Job<F>& job) {
-  constexpr int64_t kChunk = kChunkElems / F::kElems;  // units per chunk
-  const QuantGemmArgs& a = job.a;
+template <class F>
+void gemm(const QuantGemmArgs& a) {
   const std::size_t size = static_cast<std::size_t>(a.rows) * a.w_stride;
   prefetch(a.w, 0, kPrefetchBytes, size);
   for (int64_t r0 = 0; r0 < a.rows; r0 += 4) {
     const int rt = a.rows - r0 < 4 ? static_cast<int>(a.rows - r0) : 4;
     prefetch(a.w, static_cast<std::size_t>(r0) * a.w_stride + kPrefetchBytes, 4 * a.w_stride, size);
-    dispatch_tile(rt, static_cast<int>(a.n), [&]<int R, int C>() {
-      for (int64_t u0 = 0; u0 < job.units; u0 += kChunk) {
-        const int64_t u1 = u0 + kChunk < job.units ? u0 + kChunk : job.units;
-        const int64_t full_end = u1 < job.full_units ? u1 : job.full_units;
-        __m512 acc[R][C];
-        zero(acc);
-        accumulate<F, R, C>(job, 0, u0, full_end,
-                                   [&](int r, int64_t u) { return job.template load<false>(r0 + r, u); }, acc);
-        if constexpr (kTail) {
-          accumulate<F, R, C>(job, 0, full_end, u1,
-                                     [&](int r, int64_t u) { return job.template load<true>(r0 + r, u); }, acc);
-        }
-        store_tile<R, C>(acc, a.y + r0, a.ldy, u0 > 0);
-      }
-    });
-  }
-}
-
-// n > 4: per tile of up to 4 weight rows and one chunk of k, unpack once into `buf`, then sweep
-// all activation rows in tiles of 4.
-template <class F>
-void gemm_unpacked(const Job<F>& job) {
-  constexpr int64_t kChunk = kChunkElems / F::kElems;    // units per chunk
-  alignas(64) std::byte buf[4 * kChunk * F::kRowBytes];  // [4 rows][kChunk units][kRowBytes]
-  const QuantGemmArgs& a = job.a;
-  for (int64_t r0 = 0; r0 < a.rows; r0 += 4) {
-    const int rt = a.rows - r0 < 4 ? static_cast<int>(a.rows - r0) : 4;
-    for (int64_t u0 = 0; u0 < job.units; u0 += kChunk) {
-      const int64_t u1 = u0 + kChunk < job.units ? u0 + kChunk : job.units;
-      for (int r = 0; r < rt; ++r) {
-        for (int64_t u = u0; u < u1; ++u) F::save(job.load_any(r0 + r, u), buf + (r * kChunk + u - u0) * F::kRowBytes);
-      }
-      auto unpacked = [&](int r, int64_t u) { return F::restore(buf + (r * kChunk + u - u0) * F::kRowBytes); };
-      for (int64_t c0 = 0; c0 < a.n; c0 += 4) {
-        const int ct = a.n - c0 < 4 ? static_cast<int>(a.n - c0) : 4;
-        dispatch_tile(rt, ct, [&]<int R, int C>() {
-          __m512 acc[R][C];
-          zero(acc);
-          accumulate<F, R, C>(job, c0, u0, u1, unpacked, acc);
-          store_tile<R, C>(acc, a.y + c0 * a.ldy + r0, a.ldy, u0 > 0);
-        });
-      }
+    for (int64_t c0 = 0; c0 < a.n; c0 += 4) {
+      const int ct = a.n - c0 < 4 ? static_cast<int>(a.n - c0) : 4;
+      dispatch_tile(rt, ct, [&]<int R, int C>() { tile<F, R, C>(a, r0, c0); });
     }
-  }
-}
-
-template <class F>
-void gemm(const QuantGemmArgs& a) {
-  const Job<F> job(a);
-  if (a.n <= 4) {
-    if (job.full_units < job.units) {
-      gemm_direct<F, true>(job);
-    } else {
-      gemm_direct<F, false>(job);
-    }
-  } else {
-    gemm_unpacked(job);
   }
 }
 
@@ -310,9 +230,9 @@ void gemm(const QuantGemmArgs& a) {
 
 void gemm_quant(const QuantGemmArgs& a) {
   switch (a.wtype) {
-    case DType::Q4_0: return gemm<Q4Format<false>>(a);
-    case DType::Q4_1: return gemm<Q4Format<true>>(a);
-    default: return gemm<Q8Format>(a);
+    case DType::Q4_0: return gemm<Q4_0>(a);
+    case DType::Q4_1: return gemm<Q4_1>(a);
+    default: return gemm<Q8_0>(a);
   }
 }
 

@@ -120,7 +120,7 @@ void gemm_float(const FloatGemmArgs& a) {
 
 }  // namespace
 
-extern const IsaKernels kScalarKernels = {&act_row_bytes,     &quantize_row,
+extern const IsaKernels kScalarKernels = {&act_row_bytes,     &quantize_row,      nullptr,
                                           &gemm_quant,        &gemm_float,
                                           &portable_attention_scores, &portable_attention_mix};
 
