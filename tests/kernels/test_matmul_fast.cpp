@@ -26,6 +26,7 @@
 #include "core/error.h"
 #include "core/kernels/kernel_isa.h"
 #include "core/kernels/matmul.h"
+#include "tests/kernels/isa_scope.h"
 #include "tests/kernels/kernel_test_util.h"
 
 namespace eaglerun {
@@ -33,23 +34,8 @@ namespace {
 
 constexpr double kUlp = 1.0 / (1 << 24);
 
-// Restores the ISA chosen at start-up when a test ends.
-class IsaScope {
- public:
-  explicit IsaScope(KernelIsa isa) : saved_(active_kernel_isa()) { set_kernel_isa(isa); }
-  ~IsaScope() { set_kernel_isa(saved_); }
-
- private:
-  KernelIsa saved_;
-};
-
-std::vector<KernelIsa> supported_isas() {
-  std::vector<KernelIsa> out;
-  for (KernelIsa isa : {KernelIsa::Scalar, KernelIsa::Avx2, KernelIsa::Avx512}) {
-    if (kernel_isa_supported(isa)) out.push_back(isa);
-  }
-  return out;
-}
+using test::IsaScope;
+using test::supported_isas;
 
 // An upper bound of |d q| + |m| for element i: the magnitude of the terms the kernels add for it.
 double term_magnitude(DType t, const std::byte* row, int64_t i) {
