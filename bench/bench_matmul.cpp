@@ -6,6 +6,7 @@
 
 #include "bench/synthetic_weights.h"
 #include "core/kernels/matmul.h"
+#include "core/kernels/packed_weights.h"
 
 namespace eaglerun::bench {
 namespace {
@@ -14,6 +15,8 @@ void run_matmul(benchmark::State& state, DType t, Precision precision) {
   const int64_t rows = state.range(0), k = state.range(1), n = state.range(2);
   ThreadPool pool(static_cast<int>(state.range(3)));
   const SyntheticTensor w = synthetic_weights(t, rows, k);
+  PackedWeights packed;  // as a loaded model has them (packed_weights.h)
+  if (precision == Precision::Fast) packed.add(w.view, pool);
   const std::vector<float> x = synthetic_activations(n, k);
   std::vector<float> y(static_cast<std::size_t>(n * rows));
   for (auto _ : state) {
@@ -35,7 +38,7 @@ void BM_MatmulReferenceQ4_1(benchmark::State& s) { run_matmul(s, DType::Q4_1, Pr
 void ffn_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"rows", "k", "n", "threads"});
   for (int threads : {1, 2}) {
-    for (int n : {1, 32, 128}) {
+    for (int n : {1, 4, 8, 16, 32, 128}) {
       b->Args({1536, 576, n, threads});  // gate / up
       b->Args({576, 1536, n, threads});  // down
     }
