@@ -25,6 +25,7 @@ DraftLmHead::DraftLmHead(const Model& target, std::vector<int32_t> vocabulary)
   head_.shape = {static_cast<int64_t>(vocabulary_.size()), full.cols()};
   head_.data = rows_.data();
   head_.nbytes = rows_.size();
+  if (target.precision() == Precision::Fast) packed_.add(head_, target.pool());
 }
 
 int64_t DraftLmHead::size() const {

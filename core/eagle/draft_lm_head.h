@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/kernels/packed_weights.h"
 #include "core/model/model.h"
 
 namespace eaglerun {
@@ -26,6 +27,7 @@ class DraftLmHead {
   std::vector<int32_t> vocabulary_;  // [N] sub-head row -> token id
   std::vector<std::byte> rows_;      // [N, row_bytes] copies of the target LM head's rows
   TensorView head_;                  // view of rows_
+  PackedWeights packed_;             // rows_ in the fast kernels' layout
 };
 
 // The first n ids of a frequency-ordered token list file (JSON array of ids, most frequent first).
