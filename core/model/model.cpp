@@ -45,6 +45,19 @@ Model::Model(std::shared_ptr<const WeightStore> store, ModelWeights weights, con
     require(w.wq.rows() == local_.q_dim() && w.wk.rows() == local_.kv_dim() && w.wo.cols() == local_.q_dim(),
             "layer " + std::to_string(l) + "'s attention weights do not match the shard's heads");
   }
+  if (precision_ == Precision::Fast) pack_matrices();
+}
+
+void Model::pack_matrices() {
+  auto add = [&](const TensorView& w) { packed_.add(w, pool_); };
+  for (int64_t l = shard_.layer_begin; l < shard_.layer_end; ++l) {
+    const LayerWeights& w = weights_.layers[l];
+    for (const TensorView* t : {&w.wq, &w.wk, &w.wv, &w.wo, &w.mlp.gate, &w.mlp.up, &w.mlp.down, &w.router}) add(*t);
+    for (const FeedForwardWeights& e : w.experts) {
+      for (const TensorView* t : {&e.gate, &e.up, &e.down}) add(*t);
+    }
+  }
+  add(weights_.lm_head);
 }
 
 KvCache Model::make_cache(int64_t capacity) const {

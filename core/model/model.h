@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/kernels/matmul.h"
+#include "core/kernels/packed_weights.h"
 #include "core/model/attention_mask.h"
 #include "core/model/kv_cache.h"
 #include "core/model/model_shard.h"
@@ -90,6 +91,8 @@ class Model {
   void embed(std::span<const int32_t> tokens, float* x) const;
 
  private:
+  // Packs every quantised matrix for the fast kernels (packed_weights.h).
+  void pack_matrices();
   // Throws Error for an empty step, positions outside the context or a mask/cache mismatch.
   void check_step(int64_t n, std::span<const int32_t> positions, const AttentionMask& mask, const KvCache& kv) const;
   // Checks every step (and that no two share a cache); returns the total row count.
@@ -103,6 +106,7 @@ class Model {
   ModelConfig local_;  // config_ with this shard's heads and layer count (attention, KV cache)
   ModelShard shard_;
   ModelWeights weights_;
+  PackedWeights packed_;  // the matrices in the fast kernels' layout (when they read packed rows)
   ThreadPool& pool_;
   Precision precision_;
 };
