@@ -238,12 +238,15 @@ void DraftHead::save(const std::string& dir, const std::string& dtype) const {
 }
 
 void DraftHead::quantize_for_inference() {
+  packed_ = PackedWeights();  // before the blocks it packs change
   for (const auto& [name, p] : params_) {
     if (p.shape.size() != 2 || p.shape[1] % 32 != 0) continue;  // norms, bias; rows off the block grid stay fp32
     std::vector<std::byte> blocks(storage_bytes(DType::Q8_0, static_cast<int64_t>(p.values.size())));
     quantize_q8_0(p.values.data(), static_cast<int64_t>(p.values.size()), blocks.data());
     quantized_[name] = std::move(blocks);
   }
+  ThreadPool inline_pool(1);
+  for (const auto& entry : quantized_) packed_.add(weight(entry.first), inline_pool);
 }
 
 TensorView DraftHead::weight(const std::string& name) const {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/config/model_config.h"
+#include "core/kernels/packed_weights.h"
 #include "core/kernels/thread_pool.h"
 #include "core/model/attention_mask.h"
 #include "core/model/kv_cache.h"
@@ -103,6 +104,7 @@ class DraftHead {
   DraftHeadConfig config_;
   std::map<std::string, Parameter> params_;  // released tensor names
   std::map<std::string, std::vector<std::byte>> quantized_;  // Q8_0 blocks of the 2-D parameters
+  PackedWeights packed_;  // quantized_ in the fast kernels' layout
 };
 
 // The released tensor names and shapes for a config.
