@@ -7,7 +7,9 @@
 //   max(weight bytes / bandwidth, n x MACs per token / int8 peak of all threads)
 // where weight bytes and MACs per token are counted from the loaded matmul weights (LM head
 // included; attention over the cache and elementwise work are left out), and the share of the
-// roofline reached (roofline / measured).
+// roofline reached (roofline / measured). "cpu ms" is the process's CPU time per forward (all
+// threads, the pool's spinning included): on a machine other work shares it shows the work done,
+// which wall time then does not.
 //   verify_roofline [--model PATH] [--threads N] [--prompt N] [--repeats N] [--isa avx2|avx512]
 //                   [--bandwidth-mib N] [--json]
 #include <fmt/core.h>
@@ -17,6 +19,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -40,6 +43,12 @@ constexpr const char* kPromptText =
     "can numbers be brought to the units that multiply them, and how many of those units fit on a chip? ";
 
 std::atomic<double> g_sink{0};
+
+double cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -223,22 +232,24 @@ int main(int argc, char** argv) {
 
     struct Row {
       int64_t n;
-      double median_s, min_s, memory_s, compute_s, roofline_s;
+      double median_s, min_s, memory_s, compute_s, roofline_s, cpu_s;
     };
     std::vector<Row> rows;
     for (int64_t n : ns) {
       const auto step = std::span(tokens).subspan(static_cast<std::size_t>(prompt), static_cast<std::size_t>(n));
       model.forward_causal(step, kv, LogitRows::All);  // warm-up
       kv.truncate(prompt);
-      std::vector<double> times;
+      std::vector<double> times, cpu_times;
       for (int64_t r = 0; r < repeats; ++r) {
         const auto start = std::chrono::steady_clock::now();
+        const double cpu_start = cpu_seconds();
         const ForwardOutput out = model.forward_causal(step, kv, LogitRows::All);
         times.push_back(seconds_since(start));
+        cpu_times.push_back(cpu_seconds() - cpu_start);
         g_sink = g_sink + out.logits.back();
         kv.truncate(prompt);
       }
-      Row row{n, median(times), *std::min_element(times.begin(), times.end()), 0, 0, 0};
+      Row row{n, median(times), *std::min_element(times.begin(), times.end()), 0, 0, 0, median(cpu_times)};
       row.memory_s = wc.bytes / (bandwidth_gbps * 1e9);
       row.compute_s = static_cast<double>(n) * wc.macs_per_token / int8.all_threads;
       row.roofline_s = std::max(row.memory_s, row.compute_s);
@@ -253,9 +264,9 @@ int main(int argc, char** argv) {
         points += fmt::format(
             "{}{{\"tokens\":{},\"median_seconds\":{:.6g},\"min_seconds\":{:.6g},\"memory_bound_seconds\":{:.6g},"
             "\"compute_bound_seconds\":{:.6g},\"roofline_seconds\":{:.6g},\"share_of_roofline\":{:.4f},"
-            "\"ratio_to_n1\":{:.4f}}}",
+            "\"ratio_to_n1\":{:.4f},\"median_cpu_seconds\":{:.6g}}}",
             points.empty() ? "" : ",", r.n, r.median_s, r.min_s, r.memory_s, r.compute_s, r.roofline_s,
-            r.roofline_s / r.median_s, r.median_s / one);
+            r.roofline_s / r.median_s, r.median_s / one, r.cpu_s);
       }
       fmt::print(
           "{{\"model\":\"{}\",\"threads\":{},\"kernel_isa\":\"{}\",\"prompt_tokens\":{},\"repeats\":{},"
@@ -281,12 +292,13 @@ int main(int argc, char** argv) {
                wc.matrices, wc.bytes / 1e6, wc.macs_per_token / 1e6);
     fmt::print("roofline(n) = max({:.3f} ms memory, n x {:.3f} ms compute at the int8 peak of all threads)\n\n",
                rows.front().memory_s * 1e3, wc.macs_per_token / int8.all_threads * 1e3);
-    fmt::print("{:>4} {:>10} {:>10} {:>10} {:>11} {:>8} {:>7} {:>11}\n", "n", "median ms", "min ms", "ms/token",
-               "roofline ms", "bound", "share", "vs n=1");
+    fmt::print("{:>4} {:>10} {:>10} {:>10} {:>11} {:>8} {:>7} {:>11} {:>9} {:>11}\n", "n", "median ms", "min ms", "ms/token",
+               "roofline ms", "bound", "share", "vs n=1", "cpu ms", "cpu vs n=1");
     for (const Row& r : rows) {
-      fmt::print("{:>4} {:>10.3f} {:>10.3f} {:>10.3f} {:>11.3f} {:>8} {:>6.1f}% {:>10.2f}x\n", r.n, r.median_s * 1e3,
+      fmt::print("{:>4} {:>10.3f} {:>10.3f} {:>10.3f} {:>11.3f} {:>8} {:>6.1f}% {:>10.2f}x {:>9.3f} {:>10.2f}x\n", r.n, r.median_s * 1e3,
                  r.min_s * 1e3, r.median_s * 1e3 / static_cast<double>(r.n), r.roofline_s * 1e3,
-                 r.compute_s > r.memory_s ? "compute" : "memory", 100.0 * r.roofline_s / r.median_s, r.median_s / one);
+                 r.compute_s > r.memory_s ? "compute" : "memory", 100.0 * r.roofline_s / r.median_s, r.median_s / one,
+                 r.cpu_s * 1e3, r.cpu_s / rows.front().cpu_s);
     }
     return 0;
   } catch (const std::exception& e) {
