@@ -260,7 +260,7 @@ TensorView DraftHead::weight(const std::string& name) const {
 }
 
 KvCache DraftHead::make_cache(int64_t capacity) const {
-  return KvCache(1, config_.n_kv_heads * config_.head_dim, capacity);
+  return KvCache(1, config_.n_kv_heads, config_.head_dim, capacity);
 }
 
 void DraftHead::forward(const float* emb, const float* features, int64_t m, std::span<const int32_t> positions,
@@ -285,14 +285,14 @@ void DraftHead::forward(const float* emb, const float* features, int64_t m, std:
   // x += attention(x): no input norm in the head's only layer
   std::vector<float> q(static_cast<std::size_t>(m * Q)), attn(static_cast<std::size_t>(m * Q));
   std::vector<float> delta(static_cast<std::size_t>(m * H));
-  float* k_new = kv.keys(0) + past * K;
-  float* v_new = kv.values(0) + past * K;
+  std::vector<float> k_new(static_cast<std::size_t>(m * K)), v_new(static_cast<std::size_t>(m * K));  // [m, K]
   matmul(weight(kQ), out, m, q.data(), P, pool);
-  matmul(weight(kK), out, m, k_new, P, pool);
-  matmul(weight(kV), out, m, v_new, P, pool);
+  matmul(weight(kK), out, m, k_new.data(), P, pool);
+  matmul(weight(kV), out, m, v_new.data(), P, pool);
   rope(q.data(), positions.data(), m, c.n_heads, c.head_dim, c.rope_theta, c.rope_pairing);
-  rope(k_new, positions.data(), m, c.n_kv_heads, c.head_dim, c.rope_theta, c.rope_pairing);
-  masked_attention(q.data(), kv.keys(0), kv.values(0), mask, c, attn.data(), pool);
+  rope(k_new.data(), positions.data(), m, c.n_kv_heads, c.head_dim, c.rope_theta, c.rope_pairing);
+  kv.write(0, past, k_new.data(), v_new.data(), m);
+  masked_attention(q.data(), kv.layer(0), mask, c, attn.data(), pool);
   matmul(weight(kO), attn.data(), m, delta.data(), P, pool);
   add_inplace(out, delta.data(), m * H);
   kv.commit(m);

@@ -87,6 +87,7 @@ class DraftHead {
   void forward(const float* emb, const float* features, int64_t m, std::span<const int32_t> positions,
                const AttentionMask& mask, KvCache& kv, float* out, ThreadPool& pool) const;
 
+  // fp32 rows on every path: one layer, a small share of the target's cache, and training reads it.
   KvCache make_cache(int64_t capacity) const;
 
   // Q8_0 copies of the matrices for decoding: forward() then reads those instead of the fp32

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/kernels/isa_kernels.h"
+#include "core/kernels/matmul.h"
 
 namespace eaglerun {
 namespace kernels {
@@ -18,11 +20,21 @@ static float combine_sum(float* acc) {
   return acc[0];
 }
 
+// Cache row j (d elements of kv_type at element j * stride of base) as fp32: a pointer into an
+// fp32 cache, or the fp16 row widened into widened[d].
+static const float* cached_row(const AttentionHeadsArgs& a, const void* base, int64_t j, float* widened) {
+  if (a.kv_type == DType::F32) return static_cast<const float*>(base) + j * a.stride;
+  const uint16_t* row = static_cast<const uint16_t*>(base) + j * a.stride;
+  for (int64_t i = 0; i < a.d; ++i) widened[i] = fp16_to_fp32(row[i]);
+  return widened;
+}
+
 // Portable versions: lane l of a dot product sums elements i with i % 16 == l, then the lanes
 // combine by halving, the order the AVX-512 kernel uses.
 void portable_attention_scores(const AttentionHeadsArgs& a) {
+  std::vector<float> widened(static_cast<std::size_t>(a.d));
   for (int64_t t = 0; t < a.n; ++t) {
-    const float* k = a.keys + a.visible[t] * a.stride;
+    const float* k = cached_row(a, a.keys, a.visible[t], widened.data());
     for (int64_t g = 0; g < a.G; ++g) {
       const float* q = a.q + g * a.d;
       float acc[kLanes] = {};
@@ -33,9 +45,10 @@ void portable_attention_scores(const AttentionHeadsArgs& a) {
 }
 
 void portable_attention_mix(const AttentionHeadsArgs& a) {
+  std::vector<float> widened(static_cast<std::size_t>(a.d));
   for (int64_t i = 0; i < a.G * a.d; ++i) a.out[i] = 0.f;
   for (int64_t t = 0; t < a.n; ++t) {
-    const float* v = a.values + a.visible[t] * a.stride;
+    const float* v = cached_row(a, a.values, a.visible[t], widened.data());
     for (int64_t g = 0; g < a.G; ++g) {
       const float p = a.scores[g * a.n + t];
       float* o = a.out + g * a.d;

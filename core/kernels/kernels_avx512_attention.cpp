@@ -1,6 +1,7 @@
 // AVX-512 attention loops (attention_kernels.h) for head_dim a multiple of 16, up to 256; other
 // sizes take the portable loops. Keys and values are walked in blocks that stay in L1 while every
-// head of the group reads them.
+// head of the group reads them; an fp16 block is widened once (vcvtph2ps, exact) into an fp32
+// buffer that all the heads then read.
 #include <immintrin.h>
 
 #include "core/kernels/kernels_avx512.h"
@@ -22,18 +23,39 @@ inline float lane_sum(__m512 v) {
 
 bool supported(const AttentionHeadsArgs& a) { return a.d % 16 == 0 && a.d / 16 <= kMaxVectors; }
 
+// rows[t - t0] <- cache row visible[t] as fp32, for t in [t0, t1): pointers into an fp32 cache, or
+// the fp16 rows widened into widened[kBlock, d].
+void block_rows(const AttentionHeadsArgs& a, const void* base, int64_t t0, int64_t t1, float* widened,
+                const float** rows) {
+  if (a.kv_type == DType::F32) {
+    for (int64_t t = t0; t < t1; ++t) rows[t - t0] = static_cast<const float*>(base) + a.visible[t] * a.stride;
+    return;
+  }
+  for (int64_t t = t0; t < t1; ++t) {
+    const uint16_t* src = static_cast<const uint16_t*>(base) + a.visible[t] * a.stride;
+    float* dst = widened + (t - t0) * a.d;
+    for (int64_t i = 0; i < a.d; i += 16) {
+      _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
+    }
+    rows[t - t0] = dst;
+  }
+}
+
 }  // namespace
 
 void attention_scores(const AttentionHeadsArgs& a) {
   if (!supported(a)) return portable_attention_scores(a);
   const int64_t nv = a.d / 16;
+  alignas(64) float widened[kBlock * 16 * kMaxVectors];
+  const float* rows[kBlock];
   for (int64_t t0 = 0; t0 < a.n; t0 += kBlock) {
     const int64_t t1 = t0 + kBlock < a.n ? t0 + kBlock : a.n;
+    block_rows(a, a.keys, t0, t1, widened, rows);
     for (int64_t g = 0; g < a.G; ++g) {
       __m512 q[kMaxVectors];
       for (int64_t v = 0; v < nv; ++v) q[v] = _mm512_loadu_ps(a.q + g * a.d + 16 * v);
       for (int64_t t = t0; t < t1; ++t) {
-        const float* k = a.keys + a.visible[t] * a.stride;
+        const float* k = rows[t - t0];
         __m512 acc = _mm512_mul_ps(q[0], _mm512_loadu_ps(k));
         for (int64_t v = 1; v < nv; ++v) acc = _mm512_fmadd_ps(q[v], _mm512_loadu_ps(k + 16 * v), acc);
         a.scores[g * a.n + t] = lane_sum(acc) * a.scale;
@@ -45,15 +67,18 @@ void attention_scores(const AttentionHeadsArgs& a) {
 void attention_mix(const AttentionHeadsArgs& a) {
   if (!supported(a)) return portable_attention_mix(a);
   const int64_t nv = a.d / 16;
+  alignas(64) float widened[kBlock * 16 * kMaxVectors];
+  const float* rows[kBlock];
   for (int64_t i = 0; i < a.G * a.d; ++i) a.out[i] = 0.f;
   for (int64_t t0 = 0; t0 < a.n; t0 += kBlock) {
     const int64_t t1 = t0 + kBlock < a.n ? t0 + kBlock : a.n;
+    block_rows(a, a.values, t0, t1, widened, rows);
     for (int64_t g = 0; g < a.G; ++g) {
       float* o = a.out + g * a.d;
       __m512 acc[kMaxVectors];
       for (int64_t v = 0; v < nv; ++v) acc[v] = _mm512_loadu_ps(o + 16 * v);
       for (int64_t t = t0; t < t1; ++t) {
-        const float* x = a.values + a.visible[t] * a.stride;
+        const float* x = rows[t - t0];
         const __m512 p = _mm512_set1_ps(a.scores[g * a.n + t]);
         for (int64_t v = 0; v < nv; ++v) acc[v] = _mm512_fmadd_ps(p, _mm512_loadu_ps(x + 16 * v), acc[v]);
       }

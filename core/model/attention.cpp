@@ -22,17 +22,22 @@ void visible_keys(const AttentionMask& mask, int64_t i, std::vector<int64_t>& vi
   visible.resize(static_cast<std::size_t>(n));
 }
 
+// The first element of a KV head's columns: `offset` elements after the start of a cache row.
+const void* head_rows(const void* rows, DType dtype, int64_t offset) {
+  return static_cast<const std::byte*>(rows) + storage_bytes(dtype, offset);
+}
+
 }  // namespace
 
-void masked_attention(const float* q, const float* keys, const float* values, const AttentionMask& mask,
-                      const ModelConfig& c, float* out, ThreadPool& pool) {
-  const AttentionSegment segment{q, keys, values, &mask, out};
+void masked_attention(const float* q, const KvRows& kv, const AttentionMask& mask, const ModelConfig& c,
+                      float* out, ThreadPool& pool) {
+  const AttentionSegment segment{q, kv, &mask, out};
   masked_attention(std::span(&segment, 1), c, pool);
 }
 
 void masked_attention(std::span<const AttentionSegment> segments, const ModelConfig& c, ThreadPool& pool) {
   const int64_t D = c.head_dim, n_heads = c.n_heads, group = c.group_size();
-  const int64_t q_stride = c.q_dim(), kv_stride = c.kv_dim();
+  const int64_t q_stride = c.q_dim();
   const float scale = 1.f / std::sqrt(static_cast<float>(D));
   // Items are (segment, new token, query head), numbered across the segments in order; first[s] is
   // segment s's first item. A thread takes a contiguous range and runs it in runs of heads that
@@ -56,8 +61,19 @@ void masked_attention(std::span<const AttentionSegment> segments, const ModelCon
       const int64_t G = std::min(end - item, (kv_head + 1) * group - h);  // heads in this run
       if (i != listed_row) visible_keys(*seg.mask, i, visible), listed_row = i;
       const int64_t n = static_cast<int64_t>(visible.size());
-      const AttentionHeadsArgs args{seg.q + i * q_stride + h * D, G, seg.keys + kv_head * D, seg.values + kv_head * D,
-                                    visible.data(), n, kv_stride, D, scale, scores.data(), seg.out + i * q_stride + h * D};
+      const KvRows& kv = seg.kv;
+      const AttentionHeadsArgs args{seg.q + i * q_stride + h * D,
+                                    G,
+                                    head_rows(kv.keys, kv.dtype, kv_head * kv.head_stride),
+                                    head_rows(kv.values, kv.dtype, kv_head * kv.head_stride),
+                                    kv.dtype,
+                                    visible.data(),
+                                    n,
+                                    kv.row_stride,
+                                    D,
+                                    scale,
+                                    scores.data(),
+                                    seg.out + i * q_stride + h * D};
       attention_scores(args);
       for (int64_t g = 0; g < G; ++g) attention_softmax(scores.data() + g * n, n);
       attention_mix(args);

@@ -5,20 +5,21 @@
 #include "core/config/model_config.h"
 #include "core/kernels/thread_pool.h"
 #include "core/model/attention_mask.h"
+#include "core/model/kv_cache.h"
 
 namespace eaglerun {
 
 // For each new token i and query head h (KV head g = h / group_size):
 //   out[i, h] = sum_j p_j * V[j, g],  p = softmax_j(q[i, h] . K[j, g] / sqrt(head_dim)) over j with mask(i, j).
-// q, out: [n_new, Q]; keys, values: [mask.width(), K] (cached rows first, then the new tokens' rows).
-void masked_attention(const float* q, const float* keys, const float* values, const AttentionMask& mask,
-                      const ModelConfig& config, float* out, ThreadPool& pool);
+// q, out: [n_new, Q] fp32; kv: mask.width() rows of keys and values for every KV head (cached rows
+// first, then the new tokens' rows), F32 or F16, read as they are stored.
+void masked_attention(const float* q, const KvRows& kv, const AttentionMask& mask, const ModelConfig& config,
+                      float* out, ThreadPool& pool);
 
 // One sequence of a batched forward: its new tokens' queries and outputs, its own cache and mask.
 struct AttentionSegment {
   const float* q;  // [mask->n_new, Q]
-  const float* keys;
-  const float* values;
+  KvRows kv;       // mask->width() rows of every KV head
   const AttentionMask* mask;
   float* out;  // [mask->n_new, Q]
 };

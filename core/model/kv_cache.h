@@ -1,31 +1,55 @@
 #pragma once
 // Keys and values of every cached token, per layer, preallocated to a fixed capacity.
-//   keys(l), values(l): [capacity, kv_dim] fp32; rows [0, size()) are valid.
+//   layer(l).keys, layer(l).values: [n_kv_heads, capacity, head_dim] elements of dtype(); rows
+//   [0, size()) of each KV head are valid. Head-major, so attention over one KV head streams through
+//   contiguous memory.
+// dtype() is F32, or F16 where the fast path keeps its cache (Model::make_cache): a row written as
+// fp32 is rounded to the nearest fp16 (ties to even) once, when it enters the cache.
 // A forward pass over n new tokens writes rows [size(), size() + n) and then commit(n)s them.
 // After tree verification, keep(indices) compacts the accepted path; truncate(n) rolls back.
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
 
 #include "core/config/model_config.h"
+#include "core/tensor/dtype.h"
 
 namespace eaglerun {
 
+// One layer of a cache as attention reads it: the key of row j for KV head g is head_dim elements of
+// dtype at element g * head_stride + j * row_stride of keys; likewise values.
+struct KvRows {
+  const void* keys;
+  const void* values;
+  DType dtype;  // F32 or F16
+  int64_t row_stride;
+  int64_t head_stride;
+};
+
 class KvCache {
  public:
-  // n_layers layers of kv_dim floats per token; throws Error if capacity < 1.
-  KvCache(int64_t n_layers, int64_t kv_dim, int64_t capacity);
-  KvCache(const ModelConfig& config, int64_t capacity) : KvCache(config.n_layers, config.kv_dim(), capacity) {}
+  // n_layers layers of n_kv_heads x head_dim elements of dtype (F32 or F16) per token; throws Error
+  // if capacity < 1.
+  KvCache(int64_t n_layers, int64_t n_kv_heads, int64_t head_dim, int64_t capacity, DType dtype = DType::F32);
+  KvCache(const ModelConfig& config, int64_t capacity, DType dtype = DType::F32)
+      : KvCache(config.n_layers, config.n_kv_heads, config.head_dim, capacity, dtype) {}
 
   int64_t size() const { return size_; }
   int64_t capacity() const { return capacity_; }
-  int64_t kv_dim() const { return kv_dim_; }
+  int64_t kv_dim() const { return n_kv_heads_ * head_dim_; }
   int64_t n_layers() const { return static_cast<int64_t>(keys_.size()); }
+  DType dtype() const { return dtype_; }
+  // Bytes of one token's keys and values over every layer.
+  int64_t bytes_per_token() const;
 
-  float* keys(int64_t layer) { return keys_[layer].data(); }
-  float* values(int64_t layer) { return values_[layer].data(); }
-  const float* keys(int64_t layer) const { return keys_[layer].data(); }
-  const float* values(int64_t layer) const { return values_[layer].data(); }
+  KvRows layer(int64_t l) const {
+    return {keys_[l].data(), values_[l].data(), dtype_, head_dim_, capacity_ * head_dim_};
+  }
+  // Rows [first, first + n) of layer l <- k, v: [n, kv_dim] fp32, rounded to dtype().
+  void write(int64_t l, int64_t first, const float* k, const float* v, int64_t n);
+  // Row r of layer l widened to fp32: k, v: [kv_dim].
+  void read(int64_t l, int64_t r, float* k, float* v) const;
 
   // Throws Error when size() + n exceeds the capacity.
   void reserve_rows(int64_t n) const;
@@ -37,11 +61,18 @@ class KvCache {
   void truncate(int64_t n);
 
  private:
-  int64_t kv_dim_;
+  // Bytes of one KV head's part of a row.
+  std::size_t head_row_bytes() const;
+  // Byte offset of KV head g's part of row r in a layer.
+  std::size_t offset(int64_t g, int64_t r) const;
+
+  int64_t n_kv_heads_;
+  int64_t head_dim_;
   int64_t capacity_;
   int64_t size_ = 0;
-  std::vector<std::vector<float>> keys_;    // [n_layers][capacity * kv_dim]
-  std::vector<std::vector<float>> values_;  // [n_layers][capacity * kv_dim]
+  DType dtype_;
+  std::vector<std::vector<std::byte>> keys_;    // [n_layers][n_kv_heads, capacity, head_dim] of dtype_
+  std::vector<std::vector<std::byte>> values_;  // [n_layers][n_kv_heads, capacity, head_dim] of dtype_
 };
 
 }  // namespace eaglerun

@@ -64,7 +64,7 @@ KvCache Model::make_cache(int64_t capacity) const {
   require(capacity <= config_.max_position,
           "requested " + std::to_string(capacity) + " tokens but the model's context is " +
               std::to_string(config_.max_position) + " tokens");
-  return KvCache(local_, capacity);
+  return KvCache(local_, capacity, precision_ == Precision::Fast ? DType::F16 : DType::F32);
 }
 
 void Model::embed(std::span<const int32_t> tokens, float* x) const {
@@ -98,28 +98,21 @@ void Model::layer_forward(int64_t l, float* x, int64_t n, std::span<const int32_
   std::vector<float> attn(static_cast<std::size_t>(n * Q)), delta(static_cast<std::size_t>(n * H));
 
   rmsnorm(x, w.attn_norm.data(), n, H, eps, h.data());
-  // One sequence writes its new keys and values straight into its cache's rows [past, past + n);
-  // several compute them together in k, v and copy each sequence's rows to its cache.
-  const bool one = steps.size() == 1;
-  std::vector<float> k(one ? 0 : static_cast<std::size_t>(n * K)), v(one ? 0 : static_cast<std::size_t>(n * K));
-  float* k_new = one ? steps[0].kv->keys(cl) + steps[0].kv->size() * K : k.data();  // [n, K]
-  float* v_new = one ? steps[0].kv->values(cl) + steps[0].kv->size() * K : v.data();
+  // The new tokens' keys and values in fp32; each sequence's rows then enter its own cache (rounded
+  // to the cache's type) after its cached rows [0, past), and attention reads them from there.
+  std::vector<float> k(static_cast<std::size_t>(n * K)), v(static_cast<std::size_t>(n * K));  // [n, K]
   matmul(w.wq, h.data(), n, q.data(), precision_, pool_);
-  matmul(w.wk, h.data(), n, k_new, precision_, pool_);
-  matmul(w.wv, h.data(), n, v_new, precision_, pool_);
+  matmul(w.wk, h.data(), n, k.data(), precision_, pool_);
+  matmul(w.wv, h.data(), n, v.data(), precision_, pool_);
   rope(q.data(), positions.data(), n, c.n_heads, c.head_dim, c.rope_theta, c.rope_pairing);
-  rope(k_new, positions.data(), n, c.n_kv_heads, c.head_dim, c.rope_theta, c.rope_pairing);
+  rope(k.data(), positions.data(), n, c.n_kv_heads, c.head_dim, c.rope_theta, c.rope_pairing);
   std::vector<AttentionSegment> segments;
   segments.reserve(steps.size());
   int64_t row = 0;
   for (const SequenceStep& s : steps) {
     const auto m = static_cast<int64_t>(s.tokens.size());
-    KvCache& kv = *s.kv;
-    if (!one) {
-      std::copy_n(k.data() + row * K, m * K, kv.keys(cl) + kv.size() * K);
-      std::copy_n(v.data() + row * K, m * K, kv.values(cl) + kv.size() * K);
-    }
-    segments.push_back({q.data() + row * Q, kv.keys(cl), kv.values(cl), s.mask, attn.data() + row * Q});
+    s.kv->write(cl, s.kv->size(), k.data() + row * K, v.data() + row * K, m);
+    segments.push_back({q.data() + row * Q, s.kv->layer(cl), s.mask, attn.data() + row * Q});
     row += m;
   }
   masked_attention(segments, c, pool_);

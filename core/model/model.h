@@ -61,7 +61,9 @@ class Model {
   ThreadPool& pool() const { return pool_; }
 
   // A cache of this shard's layers and KV heads for up to `capacity` tokens; throws Error when that
-  // exceeds the model's context.
+  // exceeds the model's context. Its rows are fp16 on the fast path (half the bytes attention reads
+  // at long contexts; error bound in tests/model/attention_test.cpp) and fp32 on the reference path.
+  // The type is fixed here: a cache keeps it if set_precision() changes the precision later.
   KvCache make_cache(int64_t capacity) const;
 
   // tokens, positions: [n]; mask: n_past == kv.size(), n_new == n. Appends n rows to kv.

@@ -1,6 +1,7 @@
 // Tiny random LlamaForCausalLM / MixtralForCausalLM checkpoints written by transformers
 // (data/fixtures/make_tiny_fixtures.py): our forward pass must match its logits within 1e-4 in the
-// fp32 reference path, through a plain pass, a KV-cached pass, and a tree-masked pass.
+// fp32 reference path, through a plain pass, a KV-cached pass, and a tree-masked pass; the fast path
+// too with an fp32 cache, and within kF16CacheTolerance with the fp16 cache it uses by default.
 #include <gtest/gtest.h>
 
 #include <numeric>
@@ -14,10 +15,15 @@ namespace eaglerun {
 namespace {
 
 constexpr double kTolerance = 1e-4;  // fp32 vs fp32 with a different summation order
+// An fp16 cache rounds every key and value by up to 2^-11 of itself; through two layers that moves
+// these logits (up to 6.2 in magnitude) by at most 6.1e-3 (measured over the three fixtures; the
+// attention-level bound is in attention_test.cpp). Bound 1.5e-2.
+constexpr double kF16CacheTolerance = 1.5e-2;
 
 struct TinyCase {
   std::string dir;
   Precision precision;
+  DType cache;  // the KV cache's type
   double tolerance;
 };
 
@@ -28,6 +34,7 @@ class TinyModel : public ::testing::TestWithParam<TinyCase> {
     expected_ = test::read_json(dir + "/expected.json");
     model_ = std::make_unique<Model>(std::shared_ptr<const WeightStore>(open_model(dir)), pool_, GetParam().precision);
   }
+  KvCache make_cache(int64_t capacity) const { return KvCache(model_->config(), capacity, GetParam().cache); }
   ThreadPool pool_{2};
   nlohmann::json expected_;
   std::unique_ptr<Model> model_;
@@ -36,7 +43,7 @@ class TinyModel : public ::testing::TestWithParam<TinyCase> {
 TEST_P(TinyModel, LogitsAndFeaturesMatchTransformersAtEveryPosition) {
   for (const auto& seq : expected_["sequences"]) {
     const auto ids = seq["ids"].get<std::vector<int32_t>>();
-    KvCache kv = model_->make_cache(static_cast<int64_t>(ids.size()));
+    KvCache kv = make_cache(static_cast<int64_t>(ids.size()));
     const ForwardOutput out = model_->forward_causal(ids, kv, LogitRows::All);
     EXPECT_LE(test::max_abs_diff(out.logits.data(), test::flatten(seq["logits"])), GetParam().tolerance);
     EXPECT_LE(test::max_abs_diff(out.hidden.data(), test::flatten(seq["hidden_final_norm"])), GetParam().tolerance);
@@ -48,7 +55,7 @@ TEST_P(TinyModel, CachedStepsMatchOnePass) {
   const auto& seq = expected_["sequences"][check["sequence"].get<int>()];
   const auto ids = seq["ids"].get<std::vector<int32_t>>();
   const int prefill = check["prefill"], step = check["step"];
-  KvCache kv = model_->make_cache(prefill + step);
+  KvCache kv = make_cache(prefill + step);
   model_->forward_causal(std::span(ids).first(prefill), kv, LogitRows::None);
   const ForwardOutput out = model_->forward_causal(std::span(ids).subspan(prefill, step), kv, LogitRows::All);
   const std::vector<float> all = test::flatten(seq["logits"]);
@@ -64,7 +71,7 @@ TEST_P(TinyModel, TreeMaskedPassMatchesPerPathForward) {
   const auto positions = tree["positions"].get<std::vector<int32_t>>();
   const auto rows = tree["mask"].get<std::vector<std::vector<int>>>();
   const auto n = static_cast<int64_t>(tokens.size()), past = static_cast<int64_t>(prefix.size());
-  KvCache kv = model_->make_cache(past + n);
+  KvCache kv = make_cache(past + n);
   model_->forward_causal(prefix, kv, LogitRows::None);
   AttentionMask mask = AttentionMask::prefix_only(past, n);
   for (int64_t i = 0; i < n; ++i) {
@@ -75,17 +82,31 @@ TEST_P(TinyModel, TreeMaskedPassMatchesPerPathForward) {
 }
 
 // The fast path on fp32/bf16 weights converts on the fly and accumulates in fp32 with a different
-// blocking; it stays within a few ulps of the reference at these magnitudes.
-INSTANTIATE_TEST_SUITE_P(Fixtures, TinyModel,
-                         ::testing::Values(TinyCase{"tiny_llama", Precision::Reference, kTolerance},
-                                           TinyCase{"tiny_llama_bf16", Precision::Reference, kTolerance},
-                                           TinyCase{"tiny_mixtral", Precision::Reference, kTolerance},
-                                           TinyCase{"tiny_llama", Precision::Fast, kTolerance},
-                                           TinyCase{"tiny_llama_bf16", Precision::Fast, kTolerance},
-                                           TinyCase{"tiny_mixtral", Precision::Fast, kTolerance}),
-                         [](const auto& info) {
-                           return info.param.dir + (info.param.precision == Precision::Fast ? "_fast" : "_reference");
-                         });
+// blocking; it stays within a few ulps of the reference at these magnitudes. Its default cache is
+// fp16 (Model::make_cache).
+INSTANTIATE_TEST_SUITE_P(
+    Fixtures, TinyModel,
+    ::testing::Values(TinyCase{"tiny_llama", Precision::Reference, DType::F32, kTolerance},
+                      TinyCase{"tiny_llama_bf16", Precision::Reference, DType::F32, kTolerance},
+                      TinyCase{"tiny_mixtral", Precision::Reference, DType::F32, kTolerance},
+                      TinyCase{"tiny_llama", Precision::Fast, DType::F32, kTolerance},
+                      TinyCase{"tiny_llama_bf16", Precision::Fast, DType::F32, kTolerance},
+                      TinyCase{"tiny_mixtral", Precision::Fast, DType::F32, kTolerance},
+                      TinyCase{"tiny_llama", Precision::Fast, DType::F16, kF16CacheTolerance},
+                      TinyCase{"tiny_llama_bf16", Precision::Fast, DType::F16, kF16CacheTolerance},
+                      TinyCase{"tiny_mixtral", Precision::Fast, DType::F16, kF16CacheTolerance}),
+    [](const auto& info) {
+      return info.param.dir + (info.param.precision == Precision::Fast ? "_fast" : "_reference") + "_" +
+             std::string(dtype_info(info.param.cache).name) + "_cache";
+    });
+
+// The fast path keeps fp16 rows, the reference path fp32.
+TEST(ModelCache, FastPathCachesFp16AndReferenceFp32) {
+  ThreadPool pool(1);
+  const auto store = std::shared_ptr<const WeightStore>(open_model(test::fixture("tiny_llama")));
+  EXPECT_EQ(Model(store, pool, Precision::Fast).make_cache(4).dtype(), DType::F16);
+  EXPECT_EQ(Model(store, pool, Precision::Reference).make_cache(4).dtype(), DType::F32);
+}
 
 }  // namespace
 }  // namespace eaglerun
