@@ -58,6 +58,25 @@ uint16_t fp32_to_fp16(float f) {
   return static_cast<uint16_t>(sign | r);
 }
 
+// fp32_to_fp16 without branches, so that the loop vectorises in baseline x86-64 code: both the
+// normal and the subnormal results are computed and the right one (or inf / nan) selected.
+//   normal (|x| >= 2^-14): rebias the exponent and round the 13 dropped mantissa bits to nearest
+//     even by adding 0xFFF plus the kept mantissa's lowest bit (a carry may bump the exponent, up
+//     to inf for |x| >= 65520);
+//   subnormal or zero: |x| + 0.5 has its ulp at 2^-24, so the float adder rounds |x| / 2^-24 to the
+//     nearest even integer, which the mantissa bits then hold.
+void fp32_to_fp16_row(const float* x, int64_t n, uint16_t* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    const uint32_t u = bits_of(x[i]);
+    const auto abs = static_cast<int32_t>(u & 0x7FFFFFFFu);
+    const uint32_t normal = (static_cast<uint32_t>(abs) - 0x38000000u + 0xFFFu + ((u >> 13) & 1u)) >> 13;
+    const uint32_t subnormal = bits_of(float_of(static_cast<uint32_t>(abs)) + 0.5f) - 0x3F000000u;
+    const uint32_t special = abs > 0x7F800000 ? 0x7E00u : 0x7C00u;  // nan (quiet) or inf
+    const uint32_t h = abs >= 0x47800000 ? special : abs < 0x38800000 ? subnormal : normal;
+    out[i] = static_cast<uint16_t>(((u >> 16) & 0x8000u) | h);
+  }
+}
+
 float bf16_to_fp32(uint16_t h) { return float_of(static_cast<uint32_t>(h) << 16); }
 
 uint16_t fp32_to_bf16(float f) {

@@ -51,6 +51,8 @@ void dequantize_row(const TensorView& w, int64_t row, float* out);
 
 float fp16_to_fp32(uint16_t h);
 uint16_t fp32_to_fp16(float f);
+// out[i] = fp32_to_fp16(x[i]) for i < n, in a loop the compiler vectorises.
+void fp32_to_fp16_row(const float* x, int64_t n, uint16_t* out);
 float bf16_to_fp32(uint16_t h);
 uint16_t fp32_to_bf16(float f);  // round to nearest even
 

@@ -82,9 +82,16 @@ void encode(DType type, const float* x, int64_t n, std::byte* out) {
   switch (type) {
     case DType::F32: std::memcpy(out, x, static_cast<std::size_t>(n) * 4); return;
     case DType::F16:
+      for (int64_t i = 0; i < n; i += 256) {  // through an aligned buffer: out may be unaligned
+        uint16_t h[256];
+        const int64_t m = n - i < 256 ? n - i : 256;
+        fp32_to_fp16_row(x + i, m, h);
+        std::memcpy(out + 2 * i, h, static_cast<std::size_t>(m) * 2);
+      }
+      return;
     case DType::BF16:
       for (int64_t i = 0; i < n; ++i) {
-        const uint16_t h = type == DType::F16 ? fp32_to_fp16(x[i]) : fp32_to_bf16(x[i]);
+        const uint16_t h = fp32_to_bf16(x[i]);
         std::memcpy(out + 2 * i, &h, 2);
       }
       return;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "core/kernels/matmul.h"
 #include "tests/kernels/kernel_test_util.h"
@@ -76,6 +77,27 @@ TEST(Half, OverflowUnderflowAndSpecials) {
   const uint16_t nan = fp32_to_fp16(std::numeric_limits<float>::quiet_NaN());
   EXPECT_EQ(nan & 0x7C00, 0x7C00);
   EXPECT_NE(nan & 0x03FF, 0);
+}
+
+// fp32_to_fp16_row (branch-free, vectorised) gives fp32_to_fp16's bits: on every midpoint between
+// neighbouring halves and its two neighbours, both signs, and on floats spread over the whole range
+// (every 4099th bit pattern: all exponents, nan and inf included).
+TEST(Half, RowConversionEqualsTheScalarOne) {
+  std::vector<float> x;
+  for (uint32_t h = 0; h < 0x7C00; ++h) {
+    const float mid = static_cast<float>((test::half_value(static_cast<uint16_t>(h)) +
+                                          test::half_value(static_cast<uint16_t>(h + 1))) / 2);
+    for (float f : {mid, std::nextafter(mid, 0.0f), std::nextafter(mid, 1e9f)}) x.insert(x.end(), {f, -f});
+  }
+  for (uint64_t u = 0; u <= 0xFFFFFFFFu; u += 4099) x.push_back(from_bits(static_cast<uint32_t>(u)));
+  for (uint32_t u : {0x7F800000u, 0xFF800000u, 0x7FC00000u, 0x7F800001u, 0x477FF000u, 0x477FEFFFu, 0x38800000u,
+                     0x387FFFFFu, 0x33000000u, 0x33000001u, 0x32FFFFFFu, 0u, 0x80000000u})
+    x.push_back(from_bits(u));
+  std::vector<uint16_t> got(x.size());
+  fp32_to_fp16_row(x.data(), static_cast<int64_t>(x.size()), got.data());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    ASSERT_EQ(got[i], fp32_to_fp16(x[i])) << "float bits 0x" << std::hex << bits(x[i]);
+  }
 }
 
 TEST(BFloat16, DecodesUpperBits) {
