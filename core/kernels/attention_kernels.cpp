@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/kernels/exp_kernels.h"
 #include "core/kernels/isa_kernels.h"
 #include "core/kernels/matmul.h"
 
@@ -61,14 +62,21 @@ void portable_attention_mix(const AttentionHeadsArgs& a) {
 
 void attention_scores(const AttentionHeadsArgs& a) { kernels::active_isa_kernels().attention_scores(a); }
 
+// exp_shifted returns std::exp's bits in vector lanes; the lane sums below are the same additions
+// in the same order whether or not the compiler vectorises the loop.
 void attention_softmax(float* scores, int64_t n) {
   using kernels::kLanes;
   float max_score = -INFINITY;
   for (int64_t t = 0; t < n; ++t) max_score = std::max(max_score, scores[t]);
+  exp_shifted(scores, max_score, scores, n);
   float acc[kLanes] = {};
-  for (int64_t t = 0; t < n; ++t) acc[t % kLanes] += (scores[t] = std::exp(scores[t] - max_score));
+  int64_t t = 0;
+  for (; t + kLanes <= n; t += kLanes) {
+    for (int l = 0; l < kLanes; ++l) acc[l] += scores[t + l];
+  }
+  for (; t < n; ++t) acc[t % kLanes] += scores[t];
   const float inv = 1.f / kernels::combine_sum(acc);
-  for (int64_t t = 0; t < n; ++t) scores[t] *= inv;
+  for (t = 0; t < n; ++t) scores[t] *= inv;
 }
 void attention_mix(const AttentionHeadsArgs& a) { kernels::active_isa_kernels().attention_mix(a); }
 
