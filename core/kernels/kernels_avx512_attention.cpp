@@ -21,6 +21,36 @@ inline float lane_sum(__m512 v) {
   return _mm_cvtss_f32(h1);
 }
 
+// lane_sum of 16 vectors at once: lane j of the result is lane_sum(a[j]), the same additions in the
+// same order (halving 8, 4, 2, 1), done on pairs of vectors shuffled together.
+inline __m512 lane_sums16(const __m512* a) {
+  __m512 b[8], c[4], d[2];
+  for (int j = 0; j < 8; ++j) {  // x[i] + x[i + 8]: a[2j]'s in lanes 0-7, a[2j + 1]'s in lanes 8-15
+    b[j] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * j], a[2 * j + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_f32x4(a[2 * j], a[2 * j + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  for (int j = 0; j < 4; ++j) {  // + 4: quad k of c[j] belongs to a[4j + k]
+    c[j] = _mm512_add_ps(_mm512_shuffle_f32x4(b[2 * j], b[2 * j + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_f32x4(b[2 * j], b[2 * j + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+  }
+  for (int j = 0; j < 2; ++j) {  // + 2: in quad k, lanes 0-1 belong to a[8j + k], lanes 2-3 to a[8j + 4 + k]
+    d[j] = _mm512_add_ps(_mm512_shuffle_ps(c[2 * j], c[2 * j + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_ps(c[2 * j], c[2 * j + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  // + 1: lane 4k + m holds a[4m + k]'s sum; transpose it to lane 4m + k.
+  const __m512 e = _mm512_add_ps(_mm512_shuffle_ps(d[0], d[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm512_shuffle_ps(d[0], d[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  return _mm512_permutexvar_ps(order, e);
+}
+
+// The 16 lanes of q . k: lane l sums the elements i with i % 16 == l (v = 0 a product, then FMAs).
+inline __m512 dot_lanes(const __m512* q, const float* k, int64_t nv) {
+  __m512 acc = _mm512_mul_ps(q[0], _mm512_loadu_ps(k));
+  for (int64_t v = 1; v < nv; ++v) acc = _mm512_fmadd_ps(q[v], _mm512_loadu_ps(k + 16 * v), acc);
+  return acc;
+}
+
 bool supported(const AttentionHeadsArgs& a) { return a.d % 16 == 0 && a.d / 16 <= kMaxVectors; }
 
 // rows[t - t0] <- cache row visible[t] as fp32, for t in [t0, t1): pointers into an fp32 cache, or
@@ -54,35 +84,42 @@ void attention_scores(const AttentionHeadsArgs& a) {
     for (int64_t g = 0; g < a.G; ++g) {
       __m512 q[kMaxVectors];
       for (int64_t v = 0; v < nv; ++v) q[v] = _mm512_loadu_ps(a.q + g * a.d + 16 * v);
-      for (int64_t t = t0; t < t1; ++t) {
-        const float* k = rows[t - t0];
-        __m512 acc = _mm512_mul_ps(q[0], _mm512_loadu_ps(k));
-        for (int64_t v = 1; v < nv; ++v) acc = _mm512_fmadd_ps(q[v], _mm512_loadu_ps(k + 16 * v), acc);
-        a.scores[g * a.n + t] = lane_sum(acc) * a.scale;
+      float* scores = a.scores + g * a.n;
+      int64_t t = t0;
+      for (; t + 16 <= t1; t += 16) {
+        __m512 acc[16];
+        for (int64_t j = 0; j < 16; ++j) acc[j] = dot_lanes(q, rows[t - t0 + j], nv);
+        _mm512_storeu_ps(scores + t, _mm512_mul_ps(lane_sums16(acc), _mm512_set1_ps(a.scale)));
       }
+      for (; t < t1; ++t) scores[t] = lane_sum(dot_lanes(q, rows[t - t0], nv)) * a.scale;
     }
   }
 }
 
+// Heads are taken together in runs of up to kMaxVectors / nv (independent FMA chains over the same
+// value rows); each head's output still adds its terms in t order, whatever run it is in.
 void attention_mix(const AttentionHeadsArgs& a) {
   if (!supported(a)) return portable_attention_mix(a);
-  const int64_t nv = a.d / 16;
+  const int64_t nv = a.d / 16, run = kMaxVectors / nv;
   alignas(64) float widened[kBlock * 16 * kMaxVectors];
   const float* rows[kBlock];
   for (int64_t i = 0; i < a.G * a.d; ++i) a.out[i] = 0.f;
   for (int64_t t0 = 0; t0 < a.n; t0 += kBlock) {
     const int64_t t1 = t0 + kBlock < a.n ? t0 + kBlock : a.n;
     block_rows(a, a.values, t0, t1, widened, rows);
-    for (int64_t g = 0; g < a.G; ++g) {
-      float* o = a.out + g * a.d;
-      __m512 acc[kMaxVectors];
-      for (int64_t v = 0; v < nv; ++v) acc[v] = _mm512_loadu_ps(o + 16 * v);
+    for (int64_t g0 = 0; g0 < a.G; g0 += run) {
+      const int64_t heads = a.G - g0 < run ? a.G - g0 : run;
+      float* o = a.out + g0 * a.d;
+      __m512 acc[kMaxVectors];  // [heads, nv]
+      for (int64_t v = 0; v < heads * nv; ++v) acc[v] = _mm512_loadu_ps(o + 16 * v);
       for (int64_t t = t0; t < t1; ++t) {
         const float* x = rows[t - t0];
-        const __m512 p = _mm512_set1_ps(a.scores[g * a.n + t]);
-        for (int64_t v = 0; v < nv; ++v) acc[v] = _mm512_fmadd_ps(p, _mm512_loadu_ps(x + 16 * v), acc[v]);
+        for (int64_t h = 0; h < heads; ++h) {
+          const __m512 p = _mm512_set1_ps(a.scores[(g0 + h) * a.n + t]);
+          for (int64_t v = 0; v < nv; ++v) acc[h * nv + v] = _mm512_fmadd_ps(p, _mm512_loadu_ps(x + 16 * v), acc[h * nv + v]);
+        }
       }
-      for (int64_t v = 0; v < nv; ++v) _mm512_storeu_ps(o + 16 * v, acc[v]);
+      for (int64_t v = 0; v < heads * nv; ++v) _mm512_storeu_ps(o + 16 * v, acc[v]);
     }
   }
 }
