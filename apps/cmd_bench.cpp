@@ -26,6 +26,8 @@ struct BenchResult {
   double prefill_tokens_per_second = 0, decode_tokens_per_second = 0;
   double bandwidth_gbps = 0;
   int64_t bytes_per_token = 0;
+  int64_t kv_bytes_per_row = 0;   // one token's keys and values over every layer
+  std::string kv_type;            // the cache's element type: f16 (fast) or f32 (reference)
 };
 
 }  // namespace
@@ -48,6 +50,8 @@ BenchResult run_bench(Engine& engine, const BenchOptions& o) {
   BenchResult r;
   for (int64_t rep = 0; rep < o.repeats; ++rep) {
     KvCache kv = model.make_cache(o.prompt_tokens + o.decode_tokens + 1);
+    r.kv_bytes_per_row = kv.bytes_per_token();
+    r.kv_type = dtype_info(kv.dtype()).name;
     auto start = std::chrono::steady_clock::now();
     ForwardOutput out = model.forward_causal(prompt, kv, LogitRows::Last);
     r.prefill_tokens_per_second = std::max(r.prefill_tokens_per_second, o.prompt_tokens / seconds_since(start));
@@ -63,6 +67,10 @@ BenchResult run_bench(Engine& engine, const BenchOptions& o) {
   return r;
 }
 
+// Cached rows a decode step reads, averaged over the decoded tokens: the prompt, the tokens decoded
+// before it and itself.
+int64_t mean_context(const BenchOptions& o) { return o.prompt_tokens + (o.decode_tokens + 1) / 2; }
+
 void print_text(const BenchOptions& o, const Engine& e, const BenchResult& r) {
   const double achieved = r.bytes_per_token * r.decode_tokens_per_second / 1e9;
   std::cout << fmt::format("model        {} ({} threads, {} precision)\n", o.engine.model_path, o.engine.threads,
@@ -70,6 +78,8 @@ void print_text(const BenchOptions& o, const Engine& e, const BenchResult& r) {
             << fmt::format("prefill      {:.1f} tokens/s ({} tokens)\n", r.prefill_tokens_per_second, o.prompt_tokens)
             << fmt::format("decode       {:.1f} tokens/s ({} tokens)\n", r.decode_tokens_per_second, o.decode_tokens)
             << fmt::format("weights read {:.1f} MB per decoded token\n", r.bytes_per_token / 1e6)
+            << fmt::format("kv cache     {:.1f} MB read per decoded token at the mean context of {} tokens ({} rows)\n",
+                           r.kv_bytes_per_row * mean_context(o) / 1e6, mean_context(o), r.kv_type)
             << fmt::format("achieved     {:.2f} GB/s of {:.2f} GB/s measured streaming read ({:.0f}%)\n", achieved,
                            r.bandwidth_gbps, 100 * achieved / r.bandwidth_gbps);
 }
@@ -84,6 +94,8 @@ nlohmann::json result_json(const BenchOptions& o, const BenchResult& r) {
           {"prefill_tokens_per_second", r.prefill_tokens_per_second},
           {"decode_tokens_per_second", r.decode_tokens_per_second},
           {"weight_bytes_per_token", r.bytes_per_token},
+          {"kv_type", r.kv_type},
+          {"kv_bytes_per_context_token", r.kv_bytes_per_row},
           {"achieved_gbps", achieved},
           {"measured_bandwidth_gbps", r.bandwidth_gbps},
           {"bandwidth_share", achieved / r.bandwidth_gbps}};
