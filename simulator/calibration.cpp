@@ -40,15 +40,10 @@ CalibrationRow calibrate_cell(const CellMeasurement& cell, const std::string& tr
 }  // namespace
 
 CalibrationSummary run_calibration(const std::string& path) {
-  const nlohmann::json j = read_json_file(path);
-  StrictObject top(j, path);
-  top.allow("notes");
-  const std::string base = std::filesystem::path(path).parent_path().string();
-  StrictObject defaults_object = top.object("defaults");
-  const SimulationInputs defaults = read_inputs(defaults_object, base, SimulationInputs{});
-  defaults_object.finish();
-  const nlohmann::json& cells = top.raw("cells");
-  top.finish();
+  const InputsFile file = read_inputs_file(path, "cells");
+  const std::string& base = file.base_dir;
+  const SimulationInputs& defaults = file.defaults;
+  const nlohmann::json& cells = file.entries;
   CalibrationSummary s;
   double plain_sum = 0, speedup_sum = 0;
   int plain_n = 0;

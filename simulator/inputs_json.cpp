@@ -76,4 +76,19 @@ SimulationInputs read_inputs(StrictObject& o, const std::string& base_dir, const
   return in;
 }
 
+InputsFile read_inputs_file(const std::string& path, const std::string& list_key) {
+  const nlohmann::json j = read_json_file(path);
+  StrictObject top(j, path);
+  top.allow("notes");
+  InputsFile f;
+  f.base_dir = std::filesystem::path(path).parent_path().string();
+  StrictObject defaults = top.object("defaults");
+  f.defaults = read_inputs(defaults, f.base_dir, SimulationInputs{});
+  defaults.finish();
+  f.entries = top.raw(list_key);
+  top.finish();
+  if (!f.entries.is_array()) throw Error(path + ": '" + list_key + "' must be a list");
+  return f;
+}
+
 }  // namespace eaglerun::sim

@@ -27,16 +27,10 @@ double predict(const SimulationInputs& inputs, const std::string& quantity) {
 }
 
 std::vector<ValidationRow> run_validation(const std::string& path) {
-  const nlohmann::json j = read_json_file(path);
-  StrictObject top(j, path);
-  top.allow("notes");
-  const std::string base = std::filesystem::path(path).parent_path().string();
-  StrictObject defaults_object = top.object("defaults");
-  const SimulationInputs defaults = read_inputs(defaults_object, base, SimulationInputs{});
-  defaults_object.finish();
-  const nlohmann::json& rows = top.raw("rows");
-  top.finish();
-  if (!rows.is_array()) throw Error(path + ": 'rows' must be a list");
+  const InputsFile file = read_inputs_file(path, "rows");
+  const std::string& base = file.base_dir;
+  const SimulationInputs& defaults = file.defaults;
+  const nlohmann::json& rows = file.entries;
   std::vector<ValidationRow> out;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     StrictObject o(rows[i], path + ": rows[" + std::to_string(i) + "]");
