@@ -245,6 +245,9 @@ TEST_F(ExtractionTest, BadOptionsGiveClearErrors) {
   o = options_for(o.out_dir);
   o.skip = -1;
   EXPECT_THROW(run_extraction(*engine_, test::default_model_path(), o, {}), Error);
+  o = options_for(o.out_dir);
+  o.regeneration.batch = 0;
+  EXPECT_THROW(run_extraction(*engine_, test::default_model_path(), o, {}), Error);
   EXPECT_THROW(parse_data_source("ultrachat"), Error);
   EXPECT_THROW(Hdf5TrainingDataSource(test::fresh_temp_dir("extract_empty")), Error);
 }
