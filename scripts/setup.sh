@@ -7,7 +7,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 packages=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
-  libboost-program-options-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libpcre2-dev
+  libboost-program-options-dev libboost-context-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libpcre2-dev
   libsentencepiece-dev libgtest-dev libgmock-dev libbenchmark-dev libhdf5-dev python3 python3-venv
   python3-h5py python3-numpy python3-pandas python3-matplotlib python3-pytest
   libopenmpi-dev openmpi-bin slurm-wlm munge)
