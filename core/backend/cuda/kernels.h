@@ -1,0 +1,65 @@
+#pragma once
+// Host launchers of the CUDA kernels. Each computes exactly what the CPU reference op named beside it
+// computes (up to the rounding stated there); tests/cuda compares them op by op.
+// Every pointer is a device pointer; every launcher enqueues on `stream` and returns (under the host
+// emulation, tests/cuda, it runs to completion first). Sizes must be positive: bad sizes throw
+// eaglerun::Error before anything is launched. Values behind device pointers (tokens, positions,
+// indices) cannot be checked on the host: the caller validates them, as the CPU path does.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "core/config/model_config.h"
+#include "core/tensor/dtype.h"
+
+namespace eaglerun::cuda {
+
+// core/kernels/ops.h rmsnorm: out[i, :] = x[i, :] / sqrt(mean(x[i, :]^2) + eps) * weight.
+// x, out: [n, dim] (may alias); weight: [dim]. Sum of squares in double, as on the CPU.
+void rmsnorm(const float* x, const float* weight, int64_t n, int64_t dim, float eps, float* out,
+             cudaStream_t stream);
+
+// core/kernels/ops.h rope: rotates each head of x in place. x: [n, n_heads * head_dim];
+// positions: [n], each >= 0. cos/sin of position * theta^(-2j/head_dim) in double, rounded to float.
+void rope(float* x, const int32_t* positions, int64_t n, int64_t n_heads, int64_t head_dim, double theta,
+          RopePairing pairing, cudaStream_t stream);
+
+// core/kernels/ops.h silu_mul: out[i] = silu(gate[i]) * up[i]. gate, up, out: [n]; out may alias gate.
+void silu_mul(const float* gate, const float* up, int64_t n, float* out, cudaStream_t stream);
+
+// core/kernels/ops.h add_inplace: out[i] += x[i]. out, x: [n].
+void add_inplace(float* out, const float* x, int64_t n, cudaStream_t stream);
+
+// core/kernels/matmul.h dequantize_row for n rows: out[i, :] = row tokens[i] of table, as fp32.
+// table: [rows, cols] of dtype in its file layout (cols a multiple of the block size); tokens: [n];
+// out: [n, cols]. A token outside [0, rows) stops the kernel (__trap): the launch fails.
+void embed_rows(DType dtype, const void* table, int64_t rows, int64_t cols, const int32_t* tokens, int64_t n,
+                float* out, cudaStream_t stream);
+
+// core/kernels/ops.h argmax of each row: out_index[i] = argmax(x[i, :]), the lowest index among
+// equal maxima; 0 when no value exceeds -inf (all -inf or NaN). x: [n, cols]; out_index: [n].
+void argmax_rows(const float* x, int64_t n, int64_t cols, int32_t* out_index, cudaStream_t stream);
+
+// core/kernels/ops.h softmax of each row, in place: x: [n, cols]. Normaliser summed in double.
+void softmax_rows(float* x, int64_t n, int64_t cols, cudaStream_t stream);
+
+// One layer of a KV cache as core/model/kv_cache.h stores it: keys and values each
+// [n_kv_heads, capacity, head_dim] elements of dtype (F32, or F16 rounded to nearest even).
+struct KvLayer {
+  void* keys;
+  void* values;
+  DType dtype;
+  int64_t n_kv_heads;
+  int64_t capacity;
+  int64_t head_dim;
+};
+
+// KvCache::write: rows [first, first + n) of the layer <- k, v: [n, n_kv_heads * head_dim] fp32.
+void kv_write(const KvLayer& layer, int64_t first, const float* k, const float* v, int64_t n, cudaStream_t stream);
+
+// KvCache::keep's compaction of one layer: row i <- row indices[i] for i < count, in every KV head
+// of keys and values. indices: [count], strictly increasing, each < the cache's size (so
+// indices[i] >= i: the rows overlap, and each element column is copied in row order).
+void kv_gather(const KvLayer& layer, const int64_t* indices, int64_t count, cudaStream_t stream);
+
+}  // namespace eaglerun::cuda
