@@ -62,4 +62,14 @@ void kv_write(const KvLayer& layer, int64_t first, const float* k, const float* 
 // indices[i] >= i: the rows overlap, and each element column is copied in row order).
 void kv_gather(const KvLayer& layer, const int64_t* indices, int64_t count, cudaStream_t stream);
 
+// core/model/attention.h masked_attention over one layer: for new token i and query head h (KV head
+// g = h / (n_heads / n_kv_heads)):
+//   out[i, h] = sum_j p_j * V[j, g],  p = softmax_j(q[i, h] . K[j, g] / sqrt(head_dim)) over j < width
+//   with mask[i, j] != 0,
+// in fp32 (an online softmax: the same formula as the CPU's, summed in another order).
+// q, out: [n_new, n_heads * head_dim]; mask: [n_new, width] (cached rows first, then the new tokens'),
+// width <= capacity; head_dim <= 256. A token that sees no key gets zeros.
+void masked_attention(const float* q, const KvLayer& layer, const uint8_t* mask, int64_t n_new, int64_t width,
+                      int64_t n_heads, float* out, cudaStream_t stream);
+
 }  // namespace eaglerun::cuda

@@ -2,12 +2,22 @@
 
 #include <algorithm>
 #include <numeric>
-#include <random>
+#include <utility>
 
 namespace eaglerun::cuda::emulation {
 
 namespace {
+
 thread_local Schedule current{};
+
+// splitmix64: a cheap generator (a launch draws one permutation per round of every block).
+uint64_t next_random(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
 }  // namespace
 
 std::string Schedule::name() const {
@@ -38,8 +48,11 @@ std::vector<uint32_t> visiting_order(const Schedule& schedule, uint32_t count, u
   if (schedule.order == Order::Reverse) {
     std::reverse(order.begin(), order.end());
   } else if (schedule.order == Order::Shuffled) {
-    std::mt19937_64 random(schedule.seed * 0x9E3779B97F4A7C15ull + stream);
-    std::shuffle(order.begin(), order.end(), random);
+    uint64_t state = schedule.seed * 0xD1B54A32D192ED03ull ^ stream;
+    for (uint32_t i = count; i > 1; --i) {  // Fisher-Yates
+      const auto j = static_cast<uint32_t>(next_random(state) % i);
+      std::swap(order[i - 1], order[j]);
+    }
   }
   return order;
 }
