@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: set up, run every ctest test of the release build (and fail if the MPI, Slurm,
-# SentencePiece or Python tests are missing from it), then the file-parser tests again under
-# AddressSanitizer + UBSan, then each libFuzzer target for a short time.
+# SentencePiece or Python tests are missing from it), then the file-parser tests and the emulated CUDA
+# kernels (cuda-emu) again under AddressSanitizer + UBSan, then each libFuzzer target for a short time.
 #   FUZZ_SECONDS (default 20) sets the fuzzing time per target.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,10 +13,19 @@ ctest --preset release -j "$(nproc)"
 # MPI, Slurm, SentencePiece and Python tests are only registered when their dependency is found.
 ./scripts/check_test_labels.sh build/release
 
-echo "== parser tests under AddressSanitizer + UBSan"
+echo "== parser and emulated CUDA kernel tests under AddressSanitizer + UBSan"
 cmake --preset asan >/dev/null
-cmake --build --preset asan -j "$(nproc)" --target test_weights test_tokenizer
-ctest --test-dir build/asan -L parsers -j "$(nproc)" --output-on-failure --no-tests=error
+asan_targets=(test_weights test_tokenizer)
+asan_labels="parsers"
+# The emulated CUDA kernels need the CUDA headers (docs/CUDA.md); without them CMake leaves them out.
+if cmake --build --preset asan --target help | grep -q '^test_cuda_emulated:'; then
+  asan_targets+=(test_cuda_emulated)
+  asan_labels="parsers|cuda-emu"
+else
+  echo "(no CUDA headers: the cuda-emu tests are not built)"
+fi
+cmake --build --preset asan -j "$(nproc)" --target "${asan_targets[@]}"
+ctest --test-dir build/asan -L "$asan_labels" -j "$(nproc)" --output-on-failure --no-tests=error
 
 echo "== fuzzing the file parsers"
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
