@@ -72,4 +72,10 @@ void kv_gather(const KvLayer& layer, const int64_t* indices, int64_t count, cuda
 void masked_attention(const float* q, const KvLayer& layer, const uint8_t* mask, int64_t n_new, int64_t width,
                       int64_t n_heads, float* out, cudaStream_t stream);
 
+// core/kernels/matmul.h matmul (Precision::Reference): y[n, out] = x[n, in] · W[out, in]^T, the weight
+// in its file layout (any DType; in a multiple of its block size), dequantised exactly and summed in
+// fp32 (in another order than the CPU's). Meant for few rows of x (decode, verification: 1..64).
+void matmul(DType dtype, const void* w, int64_t out, int64_t in, const float* x, int64_t n, float* y,
+            cudaStream_t stream);
+
 }  // namespace eaglerun::cuda
