@@ -2,8 +2,9 @@
 // One emulated GPU thread's execution context: a Boost.Context fcontext on its own stack.
 // Fibers switch only with the scheduler, on one OS thread: the scheduler resume()s a fiber, which
 // runs until it suspend()s (at a meeting point: a barrier, a shuffle) or its body returns.
-// A fiber that never finishes (a kernel stopped by an emulation error) is simply abandoned: nothing
-// on its stack is unwound, and its stack is reused by the next fiber started on it.
+// A fiber that never finishes (a thread left waiting at a barrier when its launch stops with an error)
+// is simply abandoned: nothing on its stack is unwound (the emulation's meeting points hold nothing
+// that owns memory there), and its stack is reused by the next fiber started on it.
 #include <cstddef>
 
 #include <boost/context/detail/fcontext.hpp>

@@ -137,14 +137,11 @@ class BlockRun {
     return t.meeting.result;
   }
 
-  // Fiber side: stops the launch.
+  // Fiber side: stops the launch. The thread's stack unwinds to thread_main (so the kernel's and the
+  // caller's temporaries are destroyed), which returns to the scheduler; the scheduler then throws.
   [[noreturn]] void fail(ThreadContext& t, const std::string& message) {
-    ThreadSlot& slot = slot_of(t);
     error_ = "thread " + dim_text(t.thread_idx) + ": " + message;
-    slot.state = ThreadState::Stopped;
-    slot.fiber.suspend();
-    std::fprintf(stderr, "CUDA emulation: a stopped thread was resumed\n");
-    std::abort();
+    throw ThreadStopped{};
   }
 
  private:
@@ -154,11 +151,16 @@ class BlockRun {
     ThreadState state = ThreadState::Runnable;
   };
 
+  struct ThreadStopped {};
+
   static void thread_main(void* argument) {
     auto* slot = static_cast<ThreadSlot*>(argument);
     BlockRun* block = slot->context.block;
     try {
       block->body_();
+    } catch (const ThreadStopped&) {
+      slot->state = ThreadState::Stopped;
+      return;
     } catch (const std::exception& e) {
       block->error_ = "thread " + dim_text(slot->context.thread_idx) + " threw: " + e.what();
     } catch (...) {

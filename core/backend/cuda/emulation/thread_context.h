@@ -45,10 +45,11 @@ ThreadContext& current_thread();
 
 // Waits at `meeting` until every thread it names has arrived, then returns its result. A misuse
 // (a lane outside its own mask, a barrier some threads never reach) stops the launch with an
-// EmulationError; the call then never returns.
+// EmulationError, and the call never returns.
 uint64_t meet(const Meeting& meeting);
 
-// Stops the launch with an EmulationError carrying `message` (__trap(), bad arguments to a warp op).
+// Stops the launch with an EmulationError carrying `message` (__trap(), bad arguments to a warp op):
+// unwinds the calling thread's stack with an internal exception the kernel must not catch.
 [[noreturn]] void fail_launch(const std::string& message);
 
 // The launch's dynamic shared memory for the running thread's block (poisoned with 0xFF bytes
