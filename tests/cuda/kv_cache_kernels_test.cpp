@@ -8,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include "core/backend/cuda/emulation/grid_runner.h"
 #include "core/backend/cuda/kernels.h"
 #include "core/error.h"
 #include "core/kernels/matmul.h"
@@ -143,6 +144,11 @@ TEST(CudaKvCacheKernels, RefuseBadLayersAndRows) {
   const std::vector<int64_t> indices{0, 1, 2, 3, 4};
   EXPECT_THROW(kv_gather(layer, indices.data(), 0, nullptr), Error);
   EXPECT_THROW(kv_gather(layer, indices.data(), 5, nullptr), Error);  // more rows than the capacity
+  // Indices are device data: the kernel traps on one that would read an overwritten row or leave the cache.
+  const std::vector<int64_t> backwards{1, 0};
+  const std::vector<int64_t> outside{0, 4};
+  EXPECT_THROW(kv_gather(layer, backwards.data(), 2, nullptr), emulation::EmulationError);
+  EXPECT_THROW(kv_gather(layer, outside.data(), 2, nullptr), emulation::EmulationError);
 }
 
 }  // namespace

@@ -59,7 +59,8 @@ void kv_write(const KvLayer& layer, int64_t first, const float* k, const float* 
 
 // KvCache::keep's compaction of one layer: row i <- row indices[i] for i < count, in every KV head
 // of keys and values. indices: [count], strictly increasing, each < the cache's size (so
-// indices[i] >= i: the rows overlap, and each element column is copied in row order).
+// indices[i] >= i: the rows overlap, and each element column is copied in row order). An index below
+// its position or outside the capacity stops the kernel (__trap): the launch fails.
 void kv_gather(const KvLayer& layer, const int64_t* indices, int64_t count, cudaStream_t stream);
 
 // core/model/attention.h masked_attention over one layer: for new token i and query head h (KV head

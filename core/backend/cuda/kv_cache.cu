@@ -30,7 +30,8 @@ __global__ void kv_write_kernel(Element* keys, Element* values, int64_t n_kv_hea
   }
 }
 
-// keys, values: [n_kv_heads, capacity, head_dim] of Element; indices: [count], indices[i] >= i.
+// keys, values: [n_kv_heads, capacity, head_dim] of Element; indices: [count], i <= indices[i] < capacity
+// (else the kernel traps).
 // Row i <- row indices[i]. Rows overlap (a source row may be a later destination), so each thread
 // owns one element column (one of keys or values, one KV head, one d) and copies it in row order,
 // as the CPU copies whole rows in order: a source is always read before its row is overwritten.
@@ -46,6 +47,7 @@ __global__ void kv_gather_kernel(Element* keys, Element* values, int64_t n_kv_he
   Element* base = tensor + g * capacity * head_dim + column % head_dim;
   for (int64_t i = 0; i < count; ++i) {
     const int64_t from = indices[i];
+    if (from < i || from >= capacity) __trap();  // would read a row already overwritten, or outside the cache
     if (from != i) base[i * head_dim] = base[from * head_dim];
   }
 }
