@@ -6,7 +6,7 @@
 // -128 sum q for Q8_0, 0 for Q4_1) and runs over the superblock's registers, so it ends at the
 // exact integer dot of its part of one block. Then, once per superblock and lane:
 //   acc = fma(float(dot), d_w * d_x, acc)        and for Q4_1   acc = fma(m_w, d_x * sum q, acc).
-// At the end the 16 lanes are summed (reduce4, one fixed tree).
+// At the end the 16 lanes are summed by one fixed tree (reduce4's; avx512_common.h).
 //
 // Why a row's bits do not depend on n or on the thread split: an output y[c][r] is computed from
 // weight row r and activation row c alone, by the sequence above, whose order is fixed by k: the
@@ -17,7 +17,10 @@
 // Register tile: R <= 4 weight rows x C <= 4 activation rows; a weight register is loaded (and
 // its nibbles split) once per tile and multiplied into C activation rows. Weights stream from
 // memory with software prefetch; for n > 4 a tile's weight rows are read again from L1 for each
-// further group of 4 activation rows.
+// further group of 4 activation rows. A superblock's R x C integer dots fill the registers, so a
+// tile of more than 8 outputs parks its float accumulators in L1 between superblocks, and the
+// tile's sums share their reduction's shuffles (reduce16 / reduce8: the same tree per output).
+// Every helper is force-inlined: arrays of vectors passed to an out-of-line call go through memory.
 #include <immintrin.h>
 
 #include "core/kernels/avx512_common.h"
@@ -28,8 +31,14 @@ namespace eaglerun::kernels::avx512 {
 
 namespace {
 
+// The kernel's helpers must be inlined into the tile (their arrays of vectors live in registers).
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
 // Software prefetch distance for the weight stream (1-2 KB measured best here).
 constexpr std::size_t kPrefetchBytes = 2048;
+// Tiles of at most this many outputs keep their accumulators in registers between superblocks;
+// larger ones park them in L1 (see superblock).
+constexpr int kMaxRegisterAccumulators = 8;
 
 struct Q4_0 {
   static constexpr bool kNibbles = true, kMin = false, kIntStart = true;
@@ -57,7 +66,7 @@ constexpr HalfIndex<kS> kHalfIndex{};
 
 // s fp16 values at p -> one fp32 per lane.
 template <int kS>
-inline __m512 lane_scales(const std::byte* p) {
+ALWAYS_INLINE __m512 lane_scales(const std::byte* p) {
   if constexpr (kS == 16) {
     return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   } else {
@@ -75,7 +84,7 @@ alignas(64) constexpr int16_t kShift1[32] = {0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4,
                                              0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
 // Registers i and i + 1 of weight elements (Q4, s >= 4): one 64-byte nibble chunk.
-inline void nibble_pair(const std::byte* chunk, __m512i& lo, __m512i& hi) {
+ALWAYS_INLINE void nibble_pair(const std::byte* chunk, __m512i& lo, __m512i& hi) {
   const __m512i v = _mm512_loadu_si512(chunk);
   const __m512i low4 = _mm512_set1_epi8(0x0F);
   lo = _mm512_and_si512(v, low4);
@@ -84,7 +93,7 @@ inline void nibble_pair(const std::byte* chunk, __m512i& lo, __m512i& hi) {
 
 // The only register of a Q4 superblock of s = 2 or 1 blocks.
 template <int kS>
-inline __m512i nibble_single(const std::byte* chunk) {
+ALWAYS_INLINE __m512i nibble_single(const std::byte* chunk) {
   __m512i v;
   if constexpr (kS == 2) {
     v = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(chunk)));
@@ -97,7 +106,7 @@ inline __m512i nibble_single(const std::byte* chunk) {
 
 // Register i of a Q8_0 superblock of s blocks.
 template <int kS>
-inline __m512i q8_register(const std::byte* elements, int i) {
+ALWAYS_INLINE __m512i q8_register(const std::byte* elements, int i) {
   if constexpr (kS == 1) {
     return _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(elements)));
   } else {
@@ -107,24 +116,24 @@ inline __m512i q8_register(const std::byte* elements, int i) {
 
 // dot[r][c] += W register (one per r) . x[c] register i.
 template <int R, int C>
-inline void dot_step(const __m512i (&w)[R], const std::byte* const (&x)[C], int i, __m512i (&dot)[R][C]) {
-#pragma GCC unroll 4
+ALWAYS_INLINE void dot_step(const __m512i (&w)[R], const std::byte* const (&x)[C], int i, __m512i (&dot)[R][C]) {
+#pragma GCC unroll 16
   for (int c = 0; c < C; ++c) {
     const __m512i xi = _mm512_load_si512(x[c] + 64 * i);
-#pragma GCC unroll 4
+#pragma GCC unroll 16
     for (int r = 0; r < R; ++r) dot[r][c] = _mm512_dpbusd_epi32(dot[r][c], w[r], xi);
   }
 }
 
-// acc[r][c] += superblock of s blocks of W[r] (at w[r]) . x[c] (at x[c]).
+// The exact integer dots of one superblock of s blocks: dot[r][c] = per lane, the activation's
+// start (Q4_0/Q8_0) plus sum over the superblock's registers of W[r] bytes x q[c] bytes.
 template <class F, int kS, int R, int C>
-inline void superblock(const std::byte* const (&w)[R], const std::byte* const (&x)[C], __m512 (&acc)[R][C]) {
+ALWAYS_INLINE void superblock_dots(const std::byte* const (&w)[R], const std::byte* const (&x)[C], __m512i (&dot)[R][C]) {
   constexpr int kRegs = kS >= 2 ? kS / 2 : 1;
   constexpr std::size_t kScaleBytes = (F::kMin ? 4 : 2) * kS;
-  __m512i dot[R][C];
-#pragma GCC unroll 4
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
+#pragma GCC unroll 16
     for (int c = 0; c < C; ++c) {
       dot[r][c] = F::kIntStart ? _mm512_load_si512(x[c] + 64 * kRegs + 64) : _mm512_setzero_si512();
     }
@@ -133,46 +142,105 @@ inline void superblock(const std::byte* const (&w)[R], const std::byte* const (&
 #pragma GCC unroll 8
     for (int i = 0; i < kRegs; i += 2) {
       __m512i lo[R], hi[R];
-#pragma GCC unroll 4
+#pragma GCC unroll 16
       for (int r = 0; r < R; ++r) nibble_pair(w[r] + kScaleBytes + 32 * i, lo[r], hi[r]);
       dot_step<R, C>(lo, x, i, dot);
       dot_step<R, C>(hi, x, i + 1, dot);
     }
   } else if constexpr (F::kNibbles) {
     __m512i v[R];
-#pragma GCC unroll 4
+#pragma GCC unroll 16
     for (int r = 0; r < R; ++r) v[r] = nibble_single<kS>(w[r] + kScaleBytes);
     dot_step<R, C>(v, x, 0, dot);
   } else {
 #pragma GCC unroll 8
     for (int i = 0; i < kRegs; ++i) {
       __m512i v[R];
-#pragma GCC unroll 4
+#pragma GCC unroll 16
       for (int r = 0; r < R; ++r) v[r] = q8_register<kS>(w[r] + kScaleBytes, i);
       dot_step<R, C>(v, x, i, dot);
     }
   }
-#pragma GCC unroll 4
+}
+
+// One superblock's float step for the R x C tile, per output and lane:
+//   acc = fma(float(dot), d_w * d_x, acc);  Q4_1 then  acc = fma(m_w, d_x * sum q, acc)
+// with acc = 0 before the first superblock. Between superblocks the accumulators wait in L1
+// (park[r][c]), which leaves the registers to the integer dots; after the last one they stay in
+// `out` for the reduction. Where a value waits never changes it.
+template <class F, int kS, int R, int C, bool kFirst, bool kLast>
+ALWAYS_INLINE void superblock(const std::byte* const (&w)[R], const std::byte* const (&x)[C], float* park,
+                       __m512 (&out)[R][C]) {
+  constexpr int kRegs = kS >= 2 ? kS / 2 : 1;
+  constexpr bool kPark = R * C > kMaxRegisterAccumulators;
+  __m512i dot[R][C];
+  superblock_dots<F, kS, R, C>(w, x, dot);
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
     const __m512 dw = lane_scales<kS>(w[r]);
-#pragma GCC unroll 4
+    __m512 mw;
+    if constexpr (F::kMin) mw = lane_scales<kS>(w[r] + 2 * kS);
+#pragma GCC unroll 16
     for (int c = 0; c < C; ++c) {
+      float* slot = park + 16 * (r * C + c);
       const __m512 scale = _mm512_mul_ps(dw, _mm512_load_ps(x[c] + 64 * kRegs));
-      acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[r][c]), scale, acc[r][c]);
-    }
-    if constexpr (F::kMin) {
-      const __m512 mw = lane_scales<kS>(w[r] + 2 * kS);
-#pragma GCC unroll 4
-      for (int c = 0; c < C; ++c) acc[r][c] = _mm512_fmadd_ps(mw, _mm512_load_ps(x[c] + 64 * kRegs + 64), acc[r][c]);
+      __m512 acc;
+      if constexpr (kFirst) {
+        acc = _mm512_setzero_ps();
+      } else if constexpr (kPark) {
+        acc = _mm512_load_ps(slot);
+      } else {
+        acc = out[r][c];
+      }
+      acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[r][c]), scale, acc);
+      if constexpr (F::kMin) acc = _mm512_fmadd_ps(mw, _mm512_load_ps(x[c] + 64 * kRegs + 64), acc);
+      if constexpr (kLast || !kPark) {
+        out[r][c] = acc;
+      } else {
+        _mm512_store_ps(slot, acc);
+      }
     }
   }
 }
 
 // Moves the R weight and C activation pointers past a superblock of s blocks.
 template <class F, int R, int C>
-inline void advance(int s, const std::byte* (&w)[R], const std::byte* (&x)[C]) {
+ALWAYS_INLINE void advance(int s, const std::byte* (&w)[R], const std::byte* (&x)[C]) {
   for (int r = 0; r < R; ++r) w[r] += F::kBlockBytes * static_cast<std::size_t>(s);
   for (int c = 0; c < C; ++c) x[c] += act_superblock_bytes(superblock_registers(s));
+}
+
+// The superblocks of the rest after the full ones (rest < 16 blocks): its binary digits, largest
+// first; kFirst: no superblock came before.
+template <class F, int R, int C, bool kFirst>
+ALWAYS_INLINE void rest_superblocks(int64_t rest, const std::byte* (&w)[R], const std::byte* (&x)[C], float* park,
+                             __m512 (&out)[R][C]) {
+  // Each digit is the last superblock when no lower digit is set.
+  if (rest & 8) {
+    if (rest & 7) {
+      superblock<F, 8, R, C, kFirst, false>(w, x, park, out);
+      advance<F, R, C>(8, w, x);
+      return rest_superblocks<F, R, C, false>(rest & 7, w, x, park, out);
+    }
+    return superblock<F, 8, R, C, kFirst, true>(w, x, park, out);
+  }
+  if (rest & 4) {
+    if (rest & 3) {
+      superblock<F, 4, R, C, kFirst, false>(w, x, park, out);
+      advance<F, R, C>(4, w, x);
+      return rest_superblocks<F, R, C, false>(rest & 3, w, x, park, out);
+    }
+    return superblock<F, 4, R, C, kFirst, true>(w, x, park, out);
+  }
+  if (rest & 2) {
+    if (rest & 1) {
+      superblock<F, 2, R, C, kFirst, false>(w, x, park, out);
+      advance<F, R, C>(2, w, x);
+      return superblock<F, 1, R, C, false, true>(w, x, park, out);
+    }
+    return superblock<F, 2, R, C, kFirst, true>(w, x, park, out);
+  }
+  superblock<F, 1, R, C, kFirst, true>(w, x, park, out);
 }
 
 // y[c][r] for the R x C tile at weight row r0, activation row c0: full superblocks of 16, then
@@ -183,26 +251,51 @@ void tile(const QuantGemmArgs& a, int64_t r0, int64_t c0) {
   const std::byte* x[C];
   for (int r = 0; r < R; ++r) w[r] = a.w + static_cast<std::size_t>(r0 + r) * a.w_stride;
   for (int c = 0; c < C; ++c) x[c] = a.act + static_cast<std::size_t>(c0 + c) * a.act_stride;
+  alignas(64) float park[16 * R * C];
   __m512 acc[R][C];
-  for (int r = 0; r < R; ++r) {
-    for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
-  }
   const int64_t blocks = a.k / 32;
-  int64_t b = 0;
-  for (; b + 16 <= blocks; b += 16) {
-    superblock<F, 16, R, C>(w, x, acc);
+  const int64_t full = blocks / 16, rest = blocks % 16;
+  if (full == 0) {
+    rest_superblocks<F, R, C, true>(rest, w, x, park, acc);
+  } else if (full == 1 && rest == 0) {
+    superblock<F, 16, R, C, true, true>(w, x, park, acc);
+  } else {
+    superblock<F, 16, R, C, true, false>(w, x, park, acc);
     advance<F, R, C>(16, w, x);
+    for (int64_t b = 1; b + 1 < full; ++b) {
+      superblock<F, 16, R, C, false, false>(w, x, park, acc);
+      advance<F, R, C>(16, w, x);
+    }
+    if (rest == 0) {
+      superblock<F, 16, R, C, false, true>(w, x, park, acc);
+    } else {
+      if (full > 1) {
+        superblock<F, 16, R, C, false, false>(w, x, park, acc);
+        advance<F, R, C>(16, w, x);
+      }
+      rest_superblocks<F, R, C, false>(rest, w, x, park, acc);
+    }
   }
-  const int64_t rest = blocks - b;
-  if (rest & 8) superblock<F, 8, R, C>(w, x, acc), advance<F, R, C>(8, w, x);
-  if (rest & 4) superblock<F, 4, R, C>(w, x, acc), advance<F, R, C>(4, w, x);
-  if (rest & 2) superblock<F, 2, R, C>(w, x, acc), advance<F, R, C>(2, w, x);
-  if (rest & 1) superblock<F, 1, R, C>(w, x, acc);
+  // One fixed tree per output (reduce4's, whichever of reduce4/8/16 runs it: avx512_common.h).
+  // Output o = c * R + r.
+  constexpr int kOut = R * C;
+  constexpr int kWidth = kOut <= 4 ? 4 : kOut <= 8 ? 8 : 16;
+  static_assert(kOut <= 16, "a tile has at most 16 outputs");
+  alignas(64) float sums[kWidth];
+  {
+    __m512 v[kWidth];
+#pragma GCC unroll 16
+    for (int o = 0; o < kWidth; ++o) v[o] = o < kOut ? acc[o % R][o / R] : _mm512_setzero_ps();
+    if constexpr (kWidth == 16) {
+      reduce16(v, sums);
+    } else if constexpr (kWidth == 8) {
+      reduce8(v, sums);
+    } else {
+      _mm_store_ps(sums, reduce4(v[0], v[1], v[2], v[3]));
+    }
+  }
   for (int c = 0; c < C; ++c) {
-    auto lanes = [&](int r) { return r < R ? acc[r < R ? r : 0][c] : _mm512_setzero_ps(); };
-    alignas(16) float sums[4];
-    _mm_store_ps(sums, reduce4(lanes(0), lanes(1), lanes(2), lanes(3)));  // each sum alone: same bits for any R
-    for (int r = 0; r < R; ++r) a.y[(c0 + c) * a.ldy + r0 + r] = sums[r];
+    for (int r = 0; r < R; ++r) a.y[(c0 + c) * a.ldy + r0 + r] = sums[c * R + r];
   }
 }
 
