@@ -83,6 +83,16 @@ VectorLoop checked_loop(KernelIsa isa) {
 
 bool exp_shifted_vectorised() { return checked_loop(active_kernel_isa()) != nullptr; }
 
+int64_t silu_mul_vectorised(const float* gate, const float* up, int64_t n, float* out) {
+#if defined(EAGLERUN_X86_KERNELS)
+  // The same exp lanes as exp_shifted's AVX-512 loop, so only where that loop passed its check.
+  if (active_kernel_isa() == KernelIsa::Avx512 && checked_loop(KernelIsa::Avx512) != nullptr) {
+    return kernels::silu_mul_avx512(gate, up, n, out);
+  }
+#endif
+  return 0;
+}
+
 void exp_shifted(const float* x, float shift, float* y, int64_t n) {
   int64_t done = 0;
   if (const VectorLoop loop = checked_loop(active_kernel_isa())) done = loop(x, shift, y, n);

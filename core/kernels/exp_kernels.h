@@ -15,6 +15,11 @@ namespace eaglerun {
 // y[i] = std::exp(x[i] - shift), the subtraction in float; x and y may be the same array.
 void exp_shifted(const float* x, float shift, float* y, int64_t n);
 
+// out[i] = gate[i] / (1 + std::exp(-gate[i])) * up[i] for a prefix of the n elements, in vector
+// lanes (exp as exp_shifted's, the rest the same float operations in the same order); returns how
+// many it did (0 without a checked vector path), the caller does the rest.
+int64_t silu_mul_vectorised(const float* gate, const float* up, int64_t n, float* out);
+
 // Whether exp_shifted uses a vector path (the active ISA has one and it passed the start-up check).
 bool exp_shifted_vectorised();
 
@@ -23,6 +28,8 @@ namespace kernels {
 // many elements they did (a multiple of their width), the caller does the tail with std::exp.
 int64_t exp_shifted_avx2(const float* x, float shift, float* y, int64_t n);
 int64_t exp_shifted_avx512(const float* x, float shift, float* y, int64_t n);
+// silu_mul_vectorised's AVX-512 loop: whole 16-lane vectors only.
+int64_t silu_mul_avx512(const float* gate, const float* up, int64_t n, float* out);
 // glibc's table: asuint64(2^(i/32)) - (i << 47).
 extern const uint64_t kExp2fTable[32];
 }  // namespace kernels

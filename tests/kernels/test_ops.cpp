@@ -3,12 +3,15 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
 
 #include "core/error.h"
+#include "tests/kernels/isa_scope.h"
 
 namespace eaglerun {
 namespace {
@@ -39,6 +42,29 @@ TEST(Ops, RmsNorm) {
   std::vector<float> inplace = x;  // out may alias x
   rmsnorm(inplace.data(), w.data(), n, dim, 1e-5f, inplace.data());
   EXPECT_EQ(inplace, out);
+}
+
+// rmsnorm's rows are normalised several at a time (side by side, each its own chain of double
+// additions): every row has the bits of the plain one-row loop, whatever n and the row's place.
+TEST(Ops, RmsNormRowsHaveTheBitsOfTheOneRowLoop) {
+  const int64_t dim = 576;
+  const std::vector<float> x = random_values(19 * dim, 11, 3.0f);
+  const std::vector<float> w = random_values(dim, 12);
+  for (int64_t n : {1, 2, 7, 8, 9, 16, 19}) {
+    std::vector<float> out(n * dim);
+    rmsnorm(x.data(), w.data(), n, dim, 1e-5f, out.data());
+    for (int64_t i = 0; i < n; ++i) {
+      const float* row = x.data() + i * dim;
+      double sum_sq = 0.0;
+      for (int64_t j = 0; j < dim; ++j) sum_sq += static_cast<double>(row[j]) * row[j];
+      const float mean_sq = static_cast<float>(sum_sq / static_cast<double>(dim));
+      const float scale = 1.0f / std::sqrt(mean_sq + 1e-5f);
+      for (int64_t j = 0; j < dim; ++j) {
+        ASSERT_EQ(std::bit_cast<uint32_t>(out[i * dim + j]), std::bit_cast<uint32_t>(w[j] * (row[j] * scale)))
+            << "n " << n << " row " << i << " col " << j;
+      }
+    }
+  }
 }
 
 // rope vs the rotation formula in double, for both pairings.
@@ -104,6 +130,34 @@ TEST(Ops, SiluMul) {
   EXPECT_NEAR(o[0], 0.0f, 1e-30);
   EXPECT_EQ(o[1], 100.0f);
   EXPECT_EQ(o[2], 0.0f);
+}
+
+// silu_mul takes exp(-g) from exp_shifted (vector lanes): on every ISA each output has the bits of
+// g / (1 + std::exp(-g)) * up, over the whole range where exp over- and underflows, and signed zeros.
+TEST(Ops, SiluMulHasTheBitsOfTheScalarFormulaOnEveryIsa) {
+  std::vector<float> g = random_values(3001, 13, 6.0f), u = random_values(3001, 14);
+  for (float v = -110.0f; v <= 110.0f; v += 0.37f) {
+    g.push_back(v);
+    u.push_back(0.5f);
+  }
+  for (float v : {0.0f, -0.0f, 88.7f, -88.8f, 104.0f, -104.0f, 1e-30f, -1e-30f}) {
+    g.push_back(v);
+    u.push_back(-3.0f);
+  }
+  const auto n = static_cast<int64_t>(g.size());
+  for (KernelIsa isa : test::supported_isas()) {
+    test::IsaScope scope(isa);
+    std::vector<float> out(g.size());
+    silu_mul(g.data(), u.data(), n, out.data());
+    for (int64_t i = 0; i < n; ++i) {
+      const float want = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+      ASSERT_EQ(std::bit_cast<uint32_t>(out[i]), std::bit_cast<uint32_t>(want))
+          << kernel_isa_name(isa) << " g " << g[i] << " up " << u[i];
+    }
+    std::vector<float> inplace = g;  // out may alias gate
+    silu_mul(inplace.data(), u.data(), n, inplace.data());
+    EXPECT_EQ(0, std::memcmp(inplace.data(), out.data(), out.size() * sizeof(float)));
+  }
 }
 
 TEST(Ops, Softmax) {
