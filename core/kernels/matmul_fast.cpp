@@ -56,21 +56,54 @@ struct QuantisedX {
   std::size_t stride;
 };
 
+// At most one quantised copy per weight dtype (Q4_0, Q4_1, Q8_0).
+constexpr std::size_t kMaxQuantTypes = 3;
+// Row ranges handled without a heap allocation (a call has 1 to 3: q/k/v, gate/up).
+constexpr std::size_t kInlineRanges = 8;
+
+// A small array on the stack, on the heap past its inline capacity: a matmul call (a decode step
+// makes ~200) should cost no allocation.
+template <class T>
+class SmallArray {
+ public:
+  explicit SmallArray(std::size_t n) : n_(n) {
+    if (n > kInlineRanges) heap_.resize(n);
+  }
+  T& operator[](std::size_t i) { return n_ > kInlineRanges ? heap_[i] : inline_[i]; }
+  const T& operator[](std::size_t i) const { return n_ > kInlineRanges ? heap_[i] : inline_[i]; }
+
+ private:
+  std::size_t n_;
+  T inline_[kInlineRanges] = {};
+  std::vector<T> heap_;
+};
+
+struct Quantised {
+  QuantisedX x[kMaxQuantTypes];
+  std::size_t count = 0;
+  const QuantisedX& of(DType t) const {
+    std::size_t i = 0;
+    while (x[i].wtype != t) ++i;
+    return x[i];
+  }
+};
+
 // Quantises x once for every distinct quantised dtype among the ranges.
-std::vector<QuantisedX> quantise_activations(const IsaKernels& isa, std::span<const RowRange> ranges,
-                                             const float* x, int64_t n, int64_t k, ThreadPool& pool) {
-  std::vector<QuantisedX> out;
+Quantised quantise_activations(const IsaKernels& isa, std::span<const RowRange> ranges, const float* x, int64_t n,
+                               int64_t k, ThreadPool& pool) {
+  Quantised out;
   for (const RowRange& r : ranges) {
     const DType t = r.w->dtype;
     if (!is_quantised(t)) continue;
-    if (std::none_of(out.begin(), out.end(), [&](const QuantisedX& q) { return q.wtype == t; })) {
-      out.push_back({t, nullptr, isa.act_row_bytes(t, k)});
+    if (std::none_of(out.x, out.x + out.count, [&](const QuantisedX& q) { return q.wtype == t; })) {
+      out.x[out.count++] = {t, nullptr, isa.act_row_bytes(t, k)};
     }
   }
   std::size_t total = 0;
-  for (const QuantisedX& q : out) total += static_cast<std::size_t>(n) * q.stride;
+  for (std::size_t i = 0; i < out.count; ++i) total += static_cast<std::size_t>(n) * out.x[i].stride;
   std::byte* buffer = thread_buffer<Use::Activations>(total);
-  for (QuantisedX& q : out) {
+  for (std::size_t i = 0; i < out.count; ++i) {
+    QuantisedX& q = out.x[i];
     std::byte* act = buffer;
     buffer += static_cast<std::size_t>(n) * q.stride;
     auto rows = [&](int64_t begin, int64_t end) {
@@ -86,20 +119,9 @@ std::vector<QuantisedX> quantise_activations(const IsaKernels& isa, std::span<co
   return out;
 }
 
-// The rows the quantised kernels read for each range: the packed copy when the ISA packs and one
-// exists, else null (pack on the fly, or the file's blocks when the ISA does not pack).
-std::vector<const std::byte*> packed_copies(const IsaKernels& isa, std::span<const RowRange> ranges) {
-  std::vector<const std::byte*> out(ranges.size(), nullptr);
-  if (isa.pack_rows == nullptr) return out;
-  for (std::size_t i = 0; i < ranges.size(); ++i) {
-    if (is_quantised(ranges[i].w->dtype)) out[i] = kernels::find_packed(*ranges[i].w, isa.pack_rows);
-  }
-  return out;
-}
-
 // Runs rows [begin, end) of one range (relative to range.row_begin); `packed`: its packed copy or null.
 void run_rows(const IsaKernels& isa, const RowRange& range, const std::byte* packed, int64_t begin, int64_t end,
-              const float* x, int64_t n, const std::vector<QuantisedX>& quantised) {
+              const float* x, int64_t n, const Quantised& quantised) {
   const TensorView& w = *range.w;
   const int64_t row = range.row_begin + begin;
   float* y = range.y + begin;
@@ -107,8 +129,7 @@ void run_rows(const IsaKernels& isa, const RowRange& range, const std::byte* pac
     isa.gemm_float({w.dtype, w.row(row), w.row_bytes(), end - begin, w.cols(), x, n, y, range.ldy});
     return;
   }
-  const QuantisedX& q = *std::find_if(quantised.begin(), quantised.end(),
-                                      [&](const QuantisedX& e) { return e.wtype == w.dtype; });
+  const QuantisedX& q = quantised.of(w.dtype);
   const std::size_t stride = w.row_bytes();
   if (packed != nullptr || isa.pack_rows == nullptr) {
     const std::byte* first = packed != nullptr ? packed + static_cast<std::size_t>(row) * stride : w.row(row);
@@ -123,27 +144,48 @@ void run_rows(const IsaKernels& isa, const RowRange& range, const std::byte* pac
   }
 }
 
-}  // namespace
+// One call's work, shared by the threads.
+struct Job {
+  const IsaKernels& isa;
+  std::span<const RowRange> ranges;
+  const SmallArray<const std::byte*>& packed;  // each range's packed copy or null
+  const SmallArray<int64_t>& start;            // range i owns virtual rows [start[i], start[i + 1])
+  const float* x;
+  int64_t n;
+  const Quantised& quantised;
 
-void matmul_fast(std::span<const RowRange> ranges, const float* x, int64_t n, ThreadPool& pool) {
-  const IsaKernels& isa = active_isa_kernels();
-  const int64_t k = ranges.front().w->cols();
-  const std::vector<QuantisedX> quantised = quantise_activations(isa, ranges, x, n, k, pool);
-  const std::vector<const std::byte*> packed = packed_copies(isa, ranges);
-  std::vector<int64_t> start(ranges.size() + 1, 0);  // range i owns virtual rows [start[i], start[i + 1])
-  for (std::size_t i = 0; i < ranges.size(); ++i) start[i + 1] = start[i] + round_up(ranges[i].rows, kRowTile);
-  auto rows = [&](int64_t begin, int64_t end) {
+  void rows(int64_t begin, int64_t end) const {
     for (std::size_t i = 0; i < ranges.size(); ++i) {
       const int64_t lo = std::max(begin, start[i]) - start[i];
       const int64_t hi = std::min({end, start[i + 1], start[i] + ranges[i].rows}) - start[i];
       if (lo < hi) run_rows(isa, ranges[i], packed[i], lo, hi, x, n, quantised);
     }
-  };
+  }
+};
+
+}  // namespace
+
+void matmul_fast(std::span<const RowRange> ranges, const float* x, int64_t n, ThreadPool& pool) {
+  const IsaKernels& isa = active_isa_kernels();
+  const int64_t k = ranges.front().w->cols();
+  const Quantised quantised = quantise_activations(isa, ranges, x, n, k, pool);
+  // The rows the quantised kernels read for each range: the packed copy when the ISA packs and one
+  // exists, else null (pack on the fly, or the file's blocks when the ISA does not pack).
+  SmallArray<const std::byte*> packed(ranges.size());
+  SmallArray<int64_t> start(ranges.size() + 1);
+  for (std::size_t i = 0; i < ranges.size(); ++i) {
+    const TensorView& w = *ranges[i].w;
+    packed[i] = isa.pack_rows != nullptr && is_quantised(w.dtype) ? kernels::find_packed(w, isa.pack_rows) : nullptr;
+    start[i + 1] = start[i] + round_up(ranges[i].rows, kRowTile);
+  }
+  const Job job{isa, ranges, packed, start, x, n, quantised};
+  const int64_t total = start[ranges.size()];
   // Even shares (in whole row tiles) for the pool, or all on this thread when the job is small.
-  if (start.back() * k * n < kMinParallelMacs) {
-    rows(0, start.back());
+  if (total * k * n < kMinParallelMacs) {
+    job.rows(0, total);
   } else {
-    pool.parallel_for(start.back(), rows, kRowTile);
+    // A one-pointer capture: std::function holds it without allocating.
+    pool.parallel_for(total, [&job](int64_t begin, int64_t end) { job.rows(begin, end); }, kRowTile);
   }
 }
 
