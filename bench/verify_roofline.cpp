@@ -11,7 +11,9 @@
 // threads, the pool's spinning included): on a machine other work shares it shows the work done,
 // which wall time then does not.
 //   verify_roofline [--model PATH] [--threads N] [--prompt N] [--repeats N] [--isa avx2|avx512]
-//                   [--bandwidth-mib N] [--json]
+//                   [--bandwidth-mib N] [--json] [--profile N [--seconds S]]
+// --profile N skips the peaks and the table and runs only the n-token forward, back to back, for S
+// seconds (default 10), then prints its median: a steady loop to sample with `perf record`.
 #include <fmt/core.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -147,6 +149,39 @@ int64_t int_arg(int argc, char** argv, int& i) {
   return std::stoll(argv[++i]);
 }
 
+// Tokens [0, count) of the prompt text repeated.
+std::vector<int32_t> prompt_tokens(const Engine& engine, int64_t count) {
+  std::vector<int32_t> tokens;
+  const std::vector<int32_t> chunk = engine.tokenizer().encode(kPromptText);
+  if (chunk.empty()) throw std::runtime_error("the tokenizer gave no tokens for the prompt text");
+  while (static_cast<int64_t>(tokens.size()) < count) tokens.insert(tokens.end(), chunk.begin(), chunk.end());
+  tokens.resize(static_cast<std::size_t>(count));
+  return tokens;
+}
+
+// --profile: the n-token forward after the prompt, back to back for `seconds`.
+int profile(const Engine& engine, int64_t prompt, int64_t n, double seconds) {
+  const Model& model = engine.model();
+  const std::vector<int32_t> tokens = prompt_tokens(engine, prompt + n);
+  KvCache kv = model.make_cache(prompt + n);
+  model.forward_causal(std::span(tokens).first(static_cast<std::size_t>(prompt)), kv, LogitRows::None);
+  const auto step = std::span(tokens).subspan(static_cast<std::size_t>(prompt), static_cast<std::size_t>(n));
+  std::vector<double> times, cpu_times;
+  const auto begin = std::chrono::steady_clock::now();
+  while (seconds_since(begin) < seconds) {
+    const auto start = std::chrono::steady_clock::now();
+    const double cpu_start = cpu_seconds();
+    const ForwardOutput out = model.forward_causal(step, kv, LogitRows::All);
+    times.push_back(seconds_since(start));
+    cpu_times.push_back(cpu_seconds() - cpu_start);
+    g_sink = g_sink + out.logits.back();
+    kv.truncate(prompt);
+  }
+  fmt::print("n = {}: {} forwards, median {:.3f} ms, min {:.3f} ms, cpu {:.3f} ms\n", n, times.size(),
+             median(times) * 1e3, *std::min_element(times.begin(), times.end()) * 1e3, median(cpu_times) * 1e3);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -155,6 +190,8 @@ int main(int argc, char** argv) {
     eo.threads = 2;
     int64_t prompt = 64, repeats = 9, bandwidth_mib = 1024;
     bool json = false;
+    int64_t profile_n = 0;
+    double profile_seconds = 10;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
       if (a == "--model" && i + 1 < argc) {
@@ -176,22 +213,30 @@ int main(int argc, char** argv) {
         } else {
           throw std::runtime_error("--isa takes avx2 or avx512");
         }
+      } else if (a == "--profile") {
+        profile_n = int_arg(argc, argv, i);
+      } else if (a == "--seconds" && i + 1 < argc) {
+        profile_seconds = std::stod(argv[++i]);
       } else if (a == "--json") {
         json = true;
       } else {
         fmt::print(stderr,
                    "usage: verify_roofline [--model PATH] [--threads N] [--prompt N] [--repeats N] "
-                   "[--isa avx2|avx512] [--bandwidth-mib N] [--json]\n");
+                   "[--isa avx2|avx512] [--bandwidth-mib N] [--json] [--profile N [--seconds S]]\n");
         return a == "--help" || a == "-h" ? 0 : 2;
       }
     }
-    if (eo.threads < 1 || prompt < 1 || repeats < 1 || bandwidth_mib < 1) throw std::runtime_error("values must be >= 1");
+    if (eo.threads < 1 || prompt < 1 || repeats < 1 || bandwidth_mib < 1 || profile_n < 0) {
+      throw std::runtime_error("values must be >= 1");
+    }
     if (eo.model_path.empty()) eo.model_path = default_model_path();
     const std::string load_before = load_average();
 
     Engine engine(eo);
     ThreadPool& pool = engine.pool();
     const KernelIsa isa = active_kernel_isa();
+
+    if (profile_n > 0) return profile(engine, prompt, profile_n, profile_seconds);
 
     // 1. Peaks.
     PeakLoop int8_loop, bf16_loop;
@@ -222,11 +267,7 @@ int main(int argc, char** argv) {
     const WeightCount wc = count_weights(model.weights());
     const std::vector<int64_t> ns = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32};
     const int64_t max_n = ns.back();
-    std::vector<int32_t> tokens;
-    const std::vector<int32_t> chunk = engine.tokenizer().encode(kPromptText);
-    if (chunk.empty()) throw std::runtime_error("the tokenizer gave no tokens for the prompt text");
-    while (static_cast<int64_t>(tokens.size()) < prompt + max_n) tokens.insert(tokens.end(), chunk.begin(), chunk.end());
-    tokens.resize(static_cast<std::size_t>(prompt + max_n));
+    const std::vector<int32_t> tokens = prompt_tokens(engine, prompt + max_n);
     KvCache kv = model.make_cache(prompt + max_n);
     model.forward_causal(std::span(tokens).first(static_cast<std::size_t>(prompt)), kv, LogitRows::None);
 
