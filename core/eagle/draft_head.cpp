@@ -11,7 +11,6 @@
 #include "core/error.h"
 #include "core/kernels/matmul.h"
 #include "core/kernels/ops.h"
-#include "core/model/attention.h"
 #include "core/weights/pytorch_file.h"
 #include "core/weights/safetensors_file.h"
 #include "core/weights/safetensors_writer.h"
@@ -259,52 +258,61 @@ TensorView DraftHead::weight(const std::string& name) const {
   return v;
 }
 
-KvCache DraftHead::make_cache(int64_t capacity) const {
-  return KvCache(1, config_.n_kv_heads, config_.head_dim, capacity);
+KvCache DraftHead::make_cache(int64_t capacity, std::shared_ptr<Backend> backend) const {
+  return KvCache(1, config_.n_kv_heads, config_.head_dim, capacity, DType::F32, std::move(backend));
 }
 
 void DraftHead::forward(const float* emb, const float* features, int64_t m, std::span<const int32_t> positions,
                         const AttentionMask& mask, KvCache& kv, float* out, ThreadPool& pool) const {
+  // fp32 weights: exact up to the order of summation; Q8_0 copies: see quantize_for_inference
+  CpuBackend cpu(pool, Precision::Fast);
+  forward(emb, features, m, positions, mask, kv, out, cpu);
+}
+
+void DraftHead::forward(const float* emb, const float* features, int64_t m, std::span<const int32_t> positions,
+                        const AttentionMask& mask, KvCache& kv, float* out, Backend& b) const {
   const ModelConfig c = config_.layer_config();
   const int64_t H = c.hidden_size, Q = c.q_dim(), K = c.kv_dim(), I = c.intermediate_size, past = kv.size();
-  const auto P = Precision::Fast;  // fp32 weights: exact up to the order of summation; Q8_0 copies: see quantize_for_inference
   const auto& p = params_;
   kv.reserve_rows(m);
-  // x = fc([emb, f]) (+ bias)
-  std::vector<float> cat(static_cast<std::size_t>(m * 2 * H));
+  // x = fc([emb, f]) (+ bias); the input the variant does not use stays zero
+  const DeviceBuffer cat = allocate_floats(b, m * 2 * H);  // [m, 2H]
+  b.zero(cat.data(), cat.bytes());
   const bool use_emb = config_.inputs != DraftInputs::FeatureOnly;
   const bool use_features = config_.inputs != DraftInputs::TokenOnly;
   for (int64_t i = 0; i < m; ++i) {
-    if (use_emb) std::copy_n(emb + i * H, H, cat.begin() + i * 2 * H);
-    if (use_features) std::copy_n(features + i * H, H, cat.begin() + i * 2 * H + H);
+    if (use_emb) b.copy(cat.as<float>() + i * 2 * H, emb + i * H, H * 4);
+    if (use_features) b.copy(cat.as<float>() + i * 2 * H + H, features + i * H, H * 4);
   }
-  matmul(weight(kFc), cat.data(), m, out, P, pool);
+  b.matmul(weight(kFc), cat.as<float>(), m, out);
   if (config_.bias) {
-    for (int64_t i = 0; i < m; ++i) add_inplace(out + i * H, p.at(kFcBias).values.data(), H);
+    const std::vector<float>& bias = p.at(kFcBias).values;
+    const DeviceBuffer bias_rows = allocate_floats(b, H);
+    b.upload(bias_rows.data(), bias.data(), bias_rows.bytes());
+    for (int64_t i = 0; i < m; ++i) b.add(out + i * H, bias_rows.as<float>(), H);
   }
   // x += attention(x): no input norm in the head's only layer
-  std::vector<float> q(static_cast<std::size_t>(m * Q)), attn(static_cast<std::size_t>(m * Q));
-  std::vector<float> delta(static_cast<std::size_t>(m * H));
-  std::vector<float> k_new(static_cast<std::size_t>(m * K)), v_new(static_cast<std::size_t>(m * K));  // [m, K]
-  matmul(weight(kQ), out, m, q.data(), P, pool);
-  matmul(weight(kK), out, m, k_new.data(), P, pool);
-  matmul(weight(kV), out, m, v_new.data(), P, pool);
-  rope(q.data(), positions.data(), m, c.n_heads, c.head_dim, c.rope_theta, c.rope_pairing);
-  rope(k_new.data(), positions.data(), m, c.n_kv_heads, c.head_dim, c.rope_theta, c.rope_pairing);
-  kv.write(0, past, k_new.data(), v_new.data(), m);
-  masked_attention(q.data(), kv.layer(0), mask, c, attn.data(), pool);
-  matmul(weight(kO), attn.data(), m, delta.data(), P, pool);
-  add_inplace(out, delta.data(), m * H);
+  const DeviceBuffer q = allocate_floats(b, m * Q), attn = allocate_floats(b, m * Q), delta = allocate_floats(b, m * H);
+  const DeviceBuffer k_new = allocate_floats(b, m * K), v_new = allocate_floats(b, m * K);  // [m, K]
+  b.matmul(weight(kQ), out, m, q.as<float>());
+  b.matmul(weight(kK), out, m, k_new.as<float>());
+  b.matmul(weight(kV), out, m, v_new.as<float>());
+  b.rope(q.as<float>(), positions, c.n_heads, c.head_dim, c.rope_theta, c.rope_pairing);
+  b.rope(k_new.as<float>(), positions, c.n_kv_heads, c.head_dim, c.rope_theta, c.rope_pairing);
+  kv.write(0, past, k_new.as<float>(), v_new.as<float>(), m);
+  const AttentionSegment segment{q.as<float>(), kv.layer(0), &mask, attn.as<float>()};
+  b.attention(std::span(&segment, 1), c);
+  b.matmul(weight(kO), attn.as<float>(), m, delta.as<float>());
+  b.add(out, delta.as<float>(), m * H);
   kv.commit(m);
   // x += mlp(post_attention_layernorm(x))
-  std::vector<float> h(static_cast<std::size_t>(m * H)), gate(static_cast<std::size_t>(m * I)),
-      up(static_cast<std::size_t>(m * I));
-  rmsnorm(out, p.at(kNorm).values.data(), m, H, static_cast<float>(c.rms_norm_eps), h.data());
-  matmul(weight(kGate), h.data(), m, gate.data(), P, pool);
-  matmul(weight(kUp), h.data(), m, up.data(), P, pool);
-  silu_mul(gate.data(), up.data(), m * I, gate.data());
-  matmul(weight(kDown), gate.data(), m, delta.data(), P, pool);
-  add_inplace(out, delta.data(), m * H);
+  const DeviceBuffer h = allocate_floats(b, m * H), gate = allocate_floats(b, m * I), up = allocate_floats(b, m * I);
+  b.rmsnorm(out, p.at(kNorm).values, m, static_cast<float>(c.rms_norm_eps), h.as<float>());
+  b.matmul(weight(kGate), h.as<float>(), m, gate.as<float>());
+  b.matmul(weight(kUp), h.as<float>(), m, up.as<float>());
+  b.silu_mul(gate.as<float>(), up.as<float>(), m * I, gate.as<float>());
+  b.matmul(weight(kDown), gate.as<float>(), m, delta.as<float>());
+  b.add(out, delta.as<float>(), m * H);
 }
 
 }  // namespace eaglerun

@@ -14,10 +14,12 @@
 #include <string_view>
 #include <vector>
 
+#include "core/backend/backend.h"
+#include "core/backend/cpu_backend.h"
 #include "core/config/model_config.h"
 #include "core/kernels/packed_weights.h"
 #include "core/kernels/thread_pool.h"
-#include "core/model/attention_mask.h"
+#include "core/backend/attention_mask.h"
 #include "core/model/kv_cache.h"
 #include "core/tensor/tensor_view.h"
 
@@ -84,11 +86,17 @@ class DraftHead {
   // out[m, H] = the head on (token embeddings emb[m, H], features f[m, H]) at `positions`, with
   // the mask over kv's rows + these m; appends m rows to kv. The input config().inputs does not
   // use is read as zeros (emb for FeatureOnly, features for TokenOnly; either may then be null).
+  // emb, features and out are host memory, the kernels the CPU's fast ones, split over `pool`.
   void forward(const float* emb, const float* features, int64_t m, std::span<const int32_t> positions,
                const AttentionMask& mask, KvCache& kv, float* out, ThreadPool& pool) const;
+  // The same on `backend` (the target's): emb, features and out are its device pointers, and kv a
+  // cache in its memory (make_cache(capacity, backend)).
+  void forward(const float* emb, const float* features, int64_t m, std::span<const int32_t> positions,
+               const AttentionMask& mask, KvCache& kv, float* out, Backend& backend) const;
 
   // fp32 rows on every path: one layer, a small share of the target's cache, and training reads it.
-  KvCache make_cache(int64_t capacity) const;
+  // In host memory, or in `backend`'s.
+  KvCache make_cache(int64_t capacity, std::shared_ptr<Backend> backend = host_backend()) const;
 
   // Q8_0 copies of the matrices for decoding: forward() then reads those instead of the fp32
   // values, a quarter of the bytes (one draft level on a CPU is bound by reading the head's

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/eagle/drafter.h"
-#include "core/model/attention_mask.h"
+#include "core/backend/attention_mask.h"
 
 namespace eaglerun {
 

@@ -4,7 +4,7 @@
 #include <numeric>
 #include <vector>
 
-#include "core/kernels/ops.h"
+#include "core/kernels/ops.h"  // softmax of the router logits
 
 namespace eaglerun {
 namespace {
@@ -35,35 +35,36 @@ std::vector<std::vector<Route>> route_tokens(const float* router_logits, int64_t
 
 }  // namespace
 
-void swiglu(const FeedForwardWeights& w, const float* x, int64_t n, float* out, Precision precision, ThreadPool& pool) {
+void swiglu(const FeedForwardWeights& w, const float* x, int64_t n, float* out, Backend& backend) {
   const int64_t I = w.gate.rows();
-  std::vector<float> gate(static_cast<std::size_t>(n * I)), up(static_cast<std::size_t>(n * I));
-  matmul(w.gate, x, n, gate.data(), precision, pool);
-  matmul(w.up, x, n, up.data(), precision, pool);
-  silu_mul(gate.data(), up.data(), n * I, gate.data());
-  matmul(w.down, gate.data(), n, out, precision, pool);
+  const DeviceBuffer gate = allocate_floats(backend, n * I), up = allocate_floats(backend, n * I);
+  backend.matmul(w.gate, x, n, gate.as<float>());
+  backend.matmul(w.up, x, n, up.as<float>());
+  backend.silu_mul(gate.as<float>(), up.as<float>(), n * I, gate.as<float>());
+  backend.matmul(w.down, gate.as<float>(), n, out);
 }
 
-void sparse_moe(const LayerWeights& w, const ModelConfig& c, const float* x, int64_t n, float* out,
-                Precision precision, ThreadPool& pool) {
+void sparse_moe(const LayerWeights& w, const ModelConfig& c, const float* x, int64_t n, float* out, Backend& backend) {
   const int64_t H = c.hidden_size, E = c.n_experts;
-  std::vector<float> router_logits(static_cast<std::size_t>(n * E));
-  matmul(w.router, x, n, router_logits.data(), precision, pool);
+  const DeviceBuffer router = allocate_floats(backend, n * E);
+  backend.matmul(w.router, x, n, router.as<float>());
+  std::vector<float> router_logits(static_cast<std::size_t>(n * E));  // [n, E] on the host: routing is a few values
+  backend.download(router_logits.data(), router.data(), router.bytes());
   const auto routes = route_tokens(router_logits.data(), n, E, c.n_experts_per_token);
-  std::fill(out, out + n * H, 0.f);
-  std::vector<float> xs, ys;
+  backend.zero(out, n * H * static_cast<int64_t>(sizeof(float)));
+  std::vector<int64_t> tokens;
+  std::vector<float> weights;
   for (int64_t e = 0; e < E; ++e) {
     const auto& r = routes[e];
     if (r.empty() || w.experts[e].gate.data == nullptr) continue;  // unrouted, or held by another rank
     const auto m = static_cast<int64_t>(r.size());
-    xs.resize(static_cast<std::size_t>(m * H));
-    ys.resize(static_cast<std::size_t>(m * H));
-    for (int64_t i = 0; i < m; ++i) std::copy_n(x + r[i].token * H, H, xs.begin() + i * H);
-    swiglu(w.experts[e], xs.data(), m, ys.data(), precision, pool);
-    for (int64_t i = 0; i < m; ++i) {
-      float* o = out + r[i].token * H;
-      for (int64_t d = 0; d < H; ++d) o[d] += r[i].weight * ys[i * H + d];
-    }
+    tokens.clear();
+    weights.clear();
+    for (const Route& route : r) tokens.push_back(route.token), weights.push_back(route.weight);
+    const DeviceBuffer xs = allocate_floats(backend, m * H), ys = allocate_floats(backend, m * H);
+    backend.gather_rows(x, tokens, H, xs.as<float>());
+    swiglu(w.experts[e], xs.as<float>(), m, ys.as<float>(), backend);
+    backend.add_weighted_rows(out, tokens, weights, ys.as<float>(), H);
   }
 }
 

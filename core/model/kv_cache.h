@@ -5,35 +5,32 @@
 //   contiguous memory.
 // dtype() is F32, or F16 where the fast path keeps its cache (Model::make_cache): a row written as
 // fp32 is rounded to the nearest fp16 (ties to even) once, when it enters the cache.
+// The rows live in a backend's memory (the model's device; host memory by default) and are
+// written and compacted by its ops.
 // A forward pass over n new tokens writes rows [size(), size() + n) and then commit(n)s them.
 // After tree verification, keep(indices) compacts the accepted path; truncate(n) rolls back.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
+#include "core/backend/backend.h"
+#include "core/backend/cpu_backend.h"
 #include "core/config/model_config.h"
 #include "core/tensor/dtype.h"
 
 namespace eaglerun {
 
-// One layer of a cache as attention reads it: the key of row j for KV head g is head_dim elements of
-// dtype at element g * head_stride + j * row_stride of keys; likewise values.
-struct KvRows {
-  const void* keys;
-  const void* values;
-  DType dtype;  // F32 or F16
-  int64_t row_stride;
-  int64_t head_stride;
-};
-
 class KvCache {
  public:
-  // n_layers layers of n_kv_heads x head_dim elements of dtype (F32 or F16) per token; throws Error
-  // if capacity < 1.
-  KvCache(int64_t n_layers, int64_t n_kv_heads, int64_t head_dim, int64_t capacity, DType dtype = DType::F32);
-  KvCache(const ModelConfig& config, int64_t capacity, DType dtype = DType::F32)
-      : KvCache(config.n_layers, config.n_kv_heads, config.head_dim, capacity, dtype) {}
+  // n_layers layers of n_kv_heads x head_dim elements of dtype (F32 or F16) per token in `backend`'s
+  // memory (host memory by default); throws Error if capacity < 1.
+  KvCache(int64_t n_layers, int64_t n_kv_heads, int64_t head_dim, int64_t capacity, DType dtype = DType::F32,
+          std::shared_ptr<Backend> backend = host_backend());
+  KvCache(const ModelConfig& config, int64_t capacity, DType dtype = DType::F32,
+          std::shared_ptr<Backend> backend = host_backend())
+      : KvCache(config.n_layers, config.n_kv_heads, config.head_dim, capacity, dtype, backend) {}
 
   int64_t size() const { return size_; }
   int64_t capacity() const { return capacity_; }
@@ -43,12 +40,10 @@ class KvCache {
   // Bytes of one token's keys and values over every layer.
   int64_t bytes_per_token() const;
 
-  KvRows layer(int64_t l) const {
-    return {keys_[l].data(), values_[l].data(), dtype_, head_dim_, capacity_ * head_dim_};
-  }
-  // Rows [first, first + n) of layer l <- k, v: [n, kv_dim] fp32, rounded to dtype().
+  KvRows layer(int64_t l) const { return storage(l).rows(); }
+  // Rows [first, first + n) of layer l <- k, v: [n, kv_dim] fp32 in the backend's memory, rounded to dtype().
   void write(int64_t l, int64_t first, const float* k, const float* v, int64_t n);
-  // Row r of layer l widened to fp32: k, v: [kv_dim].
+  // Row r of layer l widened to fp32 on the host: k, v: [kv_dim].
   void read(int64_t l, int64_t r, float* k, float* v) const;
 
   // Throws Error when size() + n exceeds the capacity.
@@ -65,14 +60,16 @@ class KvCache {
   std::size_t head_row_bytes() const;
   // Byte offset of KV head g's part of row r in a layer.
   std::size_t offset(int64_t g, int64_t r) const;
+  KvLayer storage(int64_t l) const;
 
   int64_t n_kv_heads_;
   int64_t head_dim_;
   int64_t capacity_;
   int64_t size_ = 0;
   DType dtype_;
-  std::vector<std::vector<std::byte>> keys_;    // [n_layers][n_kv_heads, capacity, head_dim] of dtype_
-  std::vector<std::vector<std::byte>> values_;  // [n_layers][n_kv_heads, capacity, head_dim] of dtype_
+  std::shared_ptr<Backend> backend_;
+  std::vector<DeviceBuffer> keys_;    // [n_layers][n_kv_heads, capacity, head_dim] of dtype_
+  std::vector<DeviceBuffer> values_;  // [n_layers][n_kv_heads, capacity, head_dim] of dtype_
 };
 
 }  // namespace eaglerun

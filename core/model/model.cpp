@@ -4,9 +4,8 @@
 #include <numeric>
 #include <string>
 
+#include "core/backend/cpu_backend.h"
 #include "core/error.h"
-#include "core/kernels/ops.h"
-#include "core/model/attention.h"
 #include "core/model/feed_forward.h"
 
 namespace eaglerun {
@@ -33,56 +32,69 @@ Model::Model(std::shared_ptr<const WeightStore> store, ThreadPool& pool, Precisi
 
 Model::Model(std::shared_ptr<const WeightStore> store, ModelWeights weights, const ModelShard& shard,
              ThreadPool& pool, Precision precision)
+    : Model(std::move(store), std::move(weights), shard, std::make_shared<CpuBackend>(pool, precision), pool,
+            precision) {}
+
+Model::Model(std::shared_ptr<const WeightStore> store, ModelWeights weights, const ModelShard& shard,
+             std::shared_ptr<Backend> backend, ThreadPool& pool, Precision precision)
     : store_(std::move(store)),
       config_(store_->config()),
       local_(local_config(config_, shard)),
       shard_(shard),
       weights_(std::move(weights)),
       pool_(pool),
-      precision_(precision) {
+      precision_(precision),
+      backend_(std::move(backend)) {
   for (int64_t l = shard_.layer_begin; l < shard_.layer_end; ++l) {
     const LayerWeights& w = weights_.layers[l];
     require(w.wq.rows() == local_.q_dim() && w.wk.rows() == local_.kv_dim() && w.wo.cols() == local_.q_dim(),
             "layer " + std::to_string(l) + "'s attention weights do not match the shard's heads");
   }
-  if (precision_ == Precision::Fast) pack_matrices();
+  prepare_weights();
 }
 
-void Model::pack_matrices() {
-  auto add = [&](const TensorView& w) { packed_.add(w, pool_); };
+Model::~Model() { backend_->release_weights(); }
+
+void Model::prepare_weights() {
+  Backend& b = *backend_;
+  auto add = [&](const TensorView& w) {
+    if (w.data != nullptr) b.prepare(w);
+  };
   for (int64_t l = shard_.layer_begin; l < shard_.layer_end; ++l) {
     const LayerWeights& w = weights_.layers[l];
     for (const TensorView* t : {&w.wq, &w.wk, &w.wv, &w.wo, &w.mlp.gate, &w.mlp.up, &w.mlp.down, &w.router}) add(*t);
     for (const FeedForwardWeights& e : w.experts) {
       for (const TensorView* t : {&e.gate, &e.up, &e.down}) add(*t);
     }
+    b.prepare(w.attn_norm);
+    b.prepare(w.ffn_norm);
   }
+  add(weights_.embedding);
   add(weights_.lm_head);
+  b.prepare(weights_.final_norm);
 }
 
 KvCache Model::make_cache(int64_t capacity) const {
   require(capacity <= config_.max_position,
           "requested " + std::to_string(capacity) + " tokens but the model's context is " +
               std::to_string(config_.max_position) + " tokens");
-  return KvCache(local_, capacity, precision_ == Precision::Fast ? DType::F16 : DType::F32);
+  return KvCache(local_, capacity, precision_ == Precision::Fast ? DType::F16 : DType::F32, backend_);
 }
 
 void Model::embed(std::span<const int32_t> tokens, float* x) const {
-  const int64_t H = config_.hidden_size;
-  for (std::size_t i = 0; i < tokens.size(); ++i) {
-    require(tokens[i] >= 0 && tokens[i] < config_.vocab_size,
-            "token id " + std::to_string(tokens[i]) + " is outside the vocabulary of " +
-                std::to_string(config_.vocab_size));
-    dequantize_row(weights_.embedding, tokens[i], x + static_cast<int64_t>(i) * H);
+  for (int32_t t : tokens) {
+    require(t >= 0 && t < config_.vocab_size,
+            "token id " + std::to_string(t) + " is outside the vocabulary of " + std::to_string(config_.vocab_size));
   }
+  backend_->embed(weights_.embedding, tokens, x);
 }
 
 void Model::final_norm(float* x, int64_t n) const {
-  rmsnorm(x, weights_.final_norm.data(), n, config_.hidden_size, static_cast<float>(config_.rms_norm_eps), x);
+  backend_->rmsnorm(x, weights_.final_norm, n, static_cast<float>(config_.rms_norm_eps), x);
 }
 
 void Model::lm_head(const float* hidden, int64_t n, float* logits) const {
-  matmul(weights_.lm_head, hidden, n, logits, precision_, pool_);
+  backend_->matmul(weights_.lm_head, hidden, n, logits);
 }
 
 // x[n, H] <- x + attention(norm(x)); x <- x + mlp(norm(x)). The rows are the steps' new tokens in
@@ -91,44 +103,45 @@ void Model::layer_forward(int64_t l, float* x, int64_t n, std::span<const int32_
                           std::span<const SequenceStep> steps) const {
   const LayerWeights& w = weights_.layers[l];
   const ModelConfig& c = local_;
+  Backend& b = *backend_;
   const int64_t H = c.hidden_size, Q = c.q_dim(), K = c.kv_dim();
   const int64_t cl = l - shard_.layer_begin;  // the layer's slot in this shard's cache
   const auto eps = static_cast<float>(c.rms_norm_eps);
-  std::vector<float> h(static_cast<std::size_t>(n * H)), q(static_cast<std::size_t>(n * Q));
-  std::vector<float> attn(static_cast<std::size_t>(n * Q)), delta(static_cast<std::size_t>(n * H));
+  const DeviceBuffer h = allocate_floats(b, n * H), q = allocate_floats(b, n * Q);
+  const DeviceBuffer attn = allocate_floats(b, n * Q), delta = allocate_floats(b, n * H);
 
-  rmsnorm(x, w.attn_norm.data(), n, H, eps, h.data());
+  b.rmsnorm(x, w.attn_norm, n, eps, h.as<float>());
   // The new tokens' keys and values in fp32; each sequence's rows then enter its own cache (rounded
   // to the cache's type) after its cached rows [0, past), and attention reads them from there.
-  std::vector<float> k(static_cast<std::size_t>(n * K)), v(static_cast<std::size_t>(n * K));  // [n, K]
-  matmul(w.wq, h.data(), n, q.data(), precision_, pool_);
-  matmul(w.wk, h.data(), n, k.data(), precision_, pool_);
-  matmul(w.wv, h.data(), n, v.data(), precision_, pool_);
-  rope(q.data(), positions.data(), n, c.n_heads, c.head_dim, c.rope_theta, c.rope_pairing);
-  rope(k.data(), positions.data(), n, c.n_kv_heads, c.head_dim, c.rope_theta, c.rope_pairing);
+  const DeviceBuffer k = allocate_floats(b, n * K), v = allocate_floats(b, n * K);  // [n, K]
+  b.matmul(w.wq, h.as<float>(), n, q.as<float>());
+  b.matmul(w.wk, h.as<float>(), n, k.as<float>());
+  b.matmul(w.wv, h.as<float>(), n, v.as<float>());
+  b.rope(q.as<float>(), positions, c.n_heads, c.head_dim, c.rope_theta, c.rope_pairing);
+  b.rope(k.as<float>(), positions, c.n_kv_heads, c.head_dim, c.rope_theta, c.rope_pairing);
   std::vector<AttentionSegment> segments;
   segments.reserve(steps.size());
   int64_t row = 0;
   for (const SequenceStep& s : steps) {
     const auto m = static_cast<int64_t>(s.tokens.size());
-    s.kv->write(cl, s.kv->size(), k.data() + row * K, v.data() + row * K, m);
-    segments.push_back({q.data() + row * Q, s.kv->layer(cl), s.mask, attn.data() + row * Q});
+    s.kv->write(cl, s.kv->size(), k.as<float>() + row * K, v.as<float>() + row * K, m);
+    segments.push_back({q.as<float>() + row * Q, s.kv->layer(cl), s.mask, attn.as<float>() + row * Q});
     row += m;
   }
-  masked_attention(segments, c, pool_);
-  matmul(w.wo, attn.data(), n, delta.data(), precision_, pool_);
-  if (shard_.tensor_group) shard_.tensor_group->all_reduce_sum(delta.data(), n * H);  // o_proj split by input
-  add_inplace(x, delta.data(), n * H);
+  b.attention(segments, c);
+  b.matmul(w.wo, attn.as<float>(), n, delta.as<float>());
+  if (shard_.tensor_group) shard_.tensor_group->all_reduce_sum(delta.as<float>(), n * H);  // o_proj split by input
+  b.add(x, delta.as<float>(), n * H);
 
-  rmsnorm(x, w.ffn_norm.data(), n, H, eps, h.data());
+  b.rmsnorm(x, w.ffn_norm, n, eps, h.as<float>());
   if (c.is_moe()) {
-    sparse_moe(w, c, h.data(), n, delta.data(), precision_, pool_);
-    if (shard_.expert_group) shard_.expert_group->all_reduce_sum(delta.data(), n * H);
+    sparse_moe(w, c, h.as<float>(), n, delta.as<float>(), b);
+    if (shard_.expert_group) shard_.expert_group->all_reduce_sum(delta.as<float>(), n * H);
   } else {
-    swiglu(w.mlp, h.data(), n, delta.data(), precision_, pool_);
-    if (shard_.tensor_group) shard_.tensor_group->all_reduce_sum(delta.data(), n * H);  // down_proj split by input
+    swiglu(w.mlp, h.as<float>(), n, delta.as<float>(), b);
+    if (shard_.tensor_group) shard_.tensor_group->all_reduce_sum(delta.as<float>(), n * H);  // down_proj split by input
   }
-  add_inplace(x, delta.data(), n * H);
+  b.add(x, delta.as<float>(), n * H);
 }
 
 void Model::check_step(int64_t n, std::span<const int32_t> positions, const AttentionMask& mask,
@@ -186,7 +199,8 @@ std::vector<ForwardOutput> Model::forward(std::span<const SequenceStep> steps) c
   const int64_t n = check_steps(steps);
 
   std::vector<float> hidden(static_cast<std::size_t>(n * H));
-  float* x = hidden.data();  // the residual stream [n, H], normed in place at the end
+  HostResult hidden_out(*backend_, hidden);
+  float* x = hidden_out.data();  // the residual stream [n, H], normed in place at the end
   int64_t row = 0;
   for (const SequenceStep& s : steps) {
     embed(s.tokens, x + row * H);
@@ -210,14 +224,17 @@ std::vector<ForwardOutput> Model::forward(std::span<const SequenceStep> steps) c
   const auto R = static_cast<int64_t>(logit_rows.size());
   std::vector<float> logits(static_cast<std::size_t>(R * V));
   if (R > 0) {
+    HostResult logits_out(*backend_, logits);
     const bool contiguous = logit_rows.back() - logit_rows.front() == R - 1;
-    std::vector<float> gathered;
+    DeviceBuffer gathered;
     if (!contiguous) {
-      gathered.resize(static_cast<std::size_t>(R * H));
-      for (int64_t r = 0; r < R; ++r) std::copy_n(x + logit_rows[r] * H, H, gathered.begin() + r * H);
+      gathered = allocate_floats(*backend_, R * H);
+      backend_->gather_rows(x, logit_rows, H, gathered.as<float>());
     }
-    lm_head(contiguous ? x + logit_rows.front() * H : gathered.data(), R, logits.data());
+    lm_head(contiguous ? x + logit_rows.front() * H : gathered.as<float>(), R, logits_out.data());
+    logits_out.download();
   }
+  hidden_out.download();
 
   std::vector<ForwardOutput> out(steps.size());
   if (steps.size() == 1) {
@@ -230,13 +247,14 @@ std::vector<ForwardOutput> Model::forward(std::span<const SequenceStep> steps) c
   for (std::size_t s = 0; s < steps.size(); ++s) {
     const auto m = static_cast<int64_t>(steps[s].tokens.size());
     const int64_t k = steps[s].rows == LogitRows::All ? m : steps[s].rows == LogitRows::Last ? 1 : 0;
-    out[s].hidden.assign(x + row * H, x + (row + m) * H);
+    out[s].hidden.assign(hidden.begin() + row * H, hidden.begin() + (row + m) * H);
     out[s].logits.assign(logits.begin() + r * V, logits.begin() + (r + k) * V);
     row += m;
     r += k;
   }
   return out;
 }
+
 ForwardOutput Model::forward_causal(std::span<const int32_t> tokens, KvCache& kv, LogitRows rows) const {
   const auto n = static_cast<int64_t>(tokens.size());
   std::vector<int32_t> positions(static_cast<std::size_t>(n));

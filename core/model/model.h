@@ -12,6 +12,11 @@
 // each sequence's hidden states and logits are bit-identical to forward() on it alone; the
 // single-sequence forward() is this pass with one sequence.
 //
+// Every op runs on the model's Backend (core/backend/backend.h): the CPU kernels by default, a GPU
+// when one is given. Inputs (tokens, positions, masks) and outputs (ForwardOutput) are host memory;
+// the activations and the KV cache live on the backend's device. forward_layers(), final_norm() and
+// lm_head() take device pointers.
+//
 // A rank that holds only a shard of the model (ModelShard: some heads, layers or experts; the
 // weights already narrowed by parallel/) runs the pieces forward() is made of: embed(),
 // forward_layers(), final_norm(), lm_head().
@@ -20,9 +25,9 @@
 #include <span>
 #include <vector>
 
+#include "core/backend/attention_mask.h"
+#include "core/backend/backend.h"
 #include "core/kernels/matmul.h"
-#include "core/kernels/packed_weights.h"
-#include "core/model/attention_mask.h"
 #include "core/model/kv_cache.h"
 #include "core/model/model_shard.h"
 #include "core/model/model_weights.h"
@@ -47,23 +52,29 @@ struct SequenceStep {
 
 class Model {
  public:
-  // Keeps `store` alive: the weights are views into its memory mapping.
+  // Keeps `store` alive: the weights are views into its memory mapping. Runs on the CPU backend
+  // with `pool` and `precision`.
   Model(std::shared_ptr<const WeightStore> store, ThreadPool& pool, Precision precision = Precision::Fast);
   // A shard: `weights` narrowed to `shard` by the caller. Throws Error when they disagree.
   Model(std::shared_ptr<const WeightStore> store, ModelWeights weights, const ModelShard& shard, ThreadPool& pool,
         Precision precision);
+  // The same on `backend` (`pool` and `precision` still serve the CPU-side work: the draft head).
+  Model(std::shared_ptr<const WeightStore> store, ModelWeights weights, const ModelShard& shard,
+        std::shared_ptr<Backend> backend, ThreadPool& pool, Precision precision);
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
 
   const ModelConfig& config() const { return config_; }
   const ModelShard& shard() const { return shard_; }
   const ModelWeights& weights() const { return weights_; }
   Precision precision() const { return precision_; }
-  void set_precision(Precision p) { precision_ = p; }
   ThreadPool& pool() const { return pool_; }
+  Backend& backend() const { return *backend_; }
 
   // A cache of this shard's layers and KV heads for up to `capacity` tokens; throws Error when that
   // exceeds the model's context. Its rows are fp16 on the fast path (half the bytes attention reads
   // at long contexts; error bound in tests/model/attention_test.cpp) and fp32 on the reference path.
-  // The type is fixed here: a cache keeps it if set_precision() changes the precision later.
   KvCache make_cache(int64_t capacity) const;
 
   // tokens, positions: [n]; mask: n_past == kv.size(), n_new == n. Appends n rows to kv.
@@ -78,23 +89,23 @@ class Model {
   // Plain causal forward of `tokens` after the cache: positions kv.size() ... kv.size() + n - 1.
   ForwardOutput forward_causal(std::span<const int32_t> tokens, KvCache& kv, LogitRows rows = LogitRows::Last) const;
 
-  // x[n, H]: the residual stream after the layers before this shard's; runs layers
+  // x[n, H] (device): the residual stream after the layers before this shard's; runs layers
   // [shard.layer_begin, shard.layer_end) in place and appends n rows to kv (shapes as forward()).
   void forward_layers(float* x, int64_t n, std::span<const int32_t> positions, const AttentionMask& mask,
                       KvCache& kv) const;
-  // The same for several sequences: x[sum of n, H], the steps' rows in order (their tokens unused).
+  // The same for several sequences: x[sum of n, H] (device), the steps' rows in order (their tokens unused).
   void forward_layers(float* x, std::span<const SequenceStep> steps) const;
-  // x[n, H] <- the final RMSNorm of x.
+  // x[n, H] (device) <- the final RMSNorm of x.
   void final_norm(float* x, int64_t n) const;
-  // logits[n, V'] = LM head applied to hidden[n, H] (already final-normed); V' = the LM head rows
-  // held here (V for a whole model).
+  // logits[n, V'] = LM head applied to hidden[n, H] (already final-normed; both device); V' = the LM
+  // head rows held here (V for a whole model).
   void lm_head(const float* hidden, int64_t n, float* logits) const;
-  // x[n, H] = embedding rows of tokens.
+  // x[n, H] (device) = embedding rows of tokens; throws Error for ids outside the vocabulary.
   void embed(std::span<const int32_t> tokens, float* x) const;
 
  private:
-  // Packs every quantised matrix for the fast kernels (packed_weights.h).
-  void pack_matrices();
+  // Gives the backend every weight this shard reads (prepare()).
+  void prepare_weights();
   // Throws Error for an empty step, positions outside the context or a mask/cache mismatch.
   void check_step(int64_t n, std::span<const int32_t> positions, const AttentionMask& mask, const KvCache& kv) const;
   // Checks every step (and that no two share a cache); returns the total row count.
@@ -108,9 +119,9 @@ class Model {
   ModelConfig local_;  // config_ with this shard's heads and layer count (attention, KV cache)
   ModelShard shard_;
   ModelWeights weights_;
-  PackedWeights packed_;  // the matrices in the fast kernels' layout (when they read packed rows)
   ThreadPool& pool_;
   Precision precision_;
+  std::shared_ptr<Backend> backend_;  // holds copies of weights_ until ~Model releases them
 };
 
 }  // namespace eaglerun

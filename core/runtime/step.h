@@ -5,7 +5,7 @@
 #include <span>
 #include <vector>
 
-#include "core/model/attention_mask.h"
+#include "core/backend/attention_mask.h"
 #include "core/model/model.h"
 
 namespace eaglerun {

@@ -6,7 +6,7 @@
 #include <random>
 
 #include "core/eagle/draft_head.h"
-#include "core/model/attention_mask.h"
+#include "core/backend/attention_mask.h"
 
 namespace eaglerun {
 namespace {

@@ -13,7 +13,7 @@
 //   E = (e^(2 delta) - 1) sum_t p_t ((1 + u) |v_t| + eta) + sum_t p_t (u |v_t| + eta),
 // on top of the fp32 kernels' own rounding (the 2e-5 the fp32 test allows). The test asserts that
 // bound against the formula in double over the unrounded rows.
-#include "core/model/attention.h"
+#include "core/backend/masked_attention.h"
 
 #include <gtest/gtest.h>
 

@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 #include "core/kernels/matmul.h"
-#include "core/model/attention_mask.h"
+#include "core/backend/attention_mask.h"
 
 namespace eaglerun {
 namespace {

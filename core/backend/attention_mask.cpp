@@ -1,4 +1,4 @@
-#include "core/model/attention_mask.h"
+#include "core/backend/attention_mask.h"
 
 namespace eaglerun {
 

@@ -2,10 +2,10 @@
 // Grouped-query attention of new tokens over the KV cache, under an explicit mask.
 #include <span>
 
+#include "core/backend/attention_mask.h"
+#include "core/backend/backend.h"
 #include "core/config/model_config.h"
 #include "core/kernels/thread_pool.h"
-#include "core/model/attention_mask.h"
-#include "core/model/kv_cache.h"
 
 namespace eaglerun {
 
@@ -15,14 +15,6 @@ namespace eaglerun {
 // first, then the new tokens' rows), F32 or F16, read as they are stored.
 void masked_attention(const float* q, const KvRows& kv, const AttentionMask& mask, const ModelConfig& config,
                       float* out, ThreadPool& pool);
-
-// One sequence of a batched forward: its new tokens' queries and outputs, its own cache and mask.
-struct AttentionSegment {
-  const float* q;  // [mask->n_new, Q]
-  KvRows kv;       // mask->width() rows of every KV head
-  const AttentionMask* mask;
-  float* out;  // [mask->n_new, Q]
-};
 
 // masked_attention() of every segment, in one parallel loop over all their (token, head) items.
 // Each row is computed exactly as it is alone: the sums depend on its visible keys only.

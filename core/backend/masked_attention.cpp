@@ -1,4 +1,4 @@
-#include "core/model/attention.h"
+#include "core/backend/masked_attention.h"
 
 #include <algorithm>
 #include <cmath>
