@@ -1,4 +1,4 @@
-// masked_attention (emulated) against the CPU's (core/model/attention.h): GQA, causal and tree masks,
+// masked_attention (emulated) against the CPU's (core/backend/masked_attention.h): GQA, causal and tree masks,
 // F32 and F16 caches, odd head sizes.
 // Tolerance: |gpu - cpu| <= (head_dim + width) * 2^-21 * max|v| per output element. Both evaluate the
 // same fp32 formula in different orders (the GPU sums each dot product across lanes and runs an
@@ -16,7 +16,7 @@
 #include "core/backend/cuda/kernels.h"
 #include "core/error.h"
 #include "core/kernels/thread_pool.h"
-#include "core/model/attention.h"
+#include "core/backend/masked_attention.h"
 #include "core/model/kv_cache.h"
 #include "tests/cuda/compare.h"
 #include "tests/cuda/schedules.h"
@@ -74,8 +74,8 @@ void check_attention(const Heads& heads, DType dtype, int64_t n_past, int64_t n_
   for (const float x : v) max_v = std::max(max_v, std::fabs(x));
   const float bound = std::ldexp(static_cast<float>(heads.head_dim + width) * max_v, -21);
   const KvRows rows = cache.layer(0);
-  const KvLayer layer{const_cast<void*>(rows.keys), const_cast<void*>(rows.values), dtype, heads.n_kv_heads,
-                      capacity, heads.head_dim};
+  const KvLayer layer{const_cast<void*>(rows.keys), const_cast<void*>(rows.values), heads.n_kv_heads, capacity,
+                      heads.head_dim, dtype};
   in_every_schedule([&] {
     std::vector<float> out(n_new * q_dim, -9.0f);
     masked_attention(q.data(), layer, mask.allowed.data(), n_new, width, heads.n_heads, out.data(), nullptr);
@@ -105,7 +105,7 @@ TEST(CudaMaskedAttention, RefusesBadShapes) {
   std::vector<float> buffer(4 * 8 * 16);
   std::vector<float> q(64);
   std::vector<uint8_t> mask(64, 1);
-  const KvLayer layer{buffer.data(), buffer.data(), DType::F32, 2, 8, 16};
+  const KvLayer layer{buffer.data(), buffer.data(), 2, 8, 16, DType::F32};
   EXPECT_THROW(masked_attention(q.data(), layer, mask.data(), 0, 4, 4, q.data(), nullptr), Error);
   EXPECT_THROW(masked_attention(q.data(), layer, mask.data(), 5, 4, 4, q.data(), nullptr), Error);   // n_new > width
   EXPECT_THROW(masked_attention(q.data(), layer, mask.data(), 1, 9, 4, q.data(), nullptr), Error);   // > capacity

@@ -86,7 +86,7 @@ TEST(CudaKvWrite, WritesTheBytesKvCacheWrites) {
         in_every_schedule([&] {
           std::vector<std::byte> keys = before;
           std::vector<std::byte> values = before;
-          kv_write(KvLayer{keys.data(), values.data(), dtype, s.n_kv_heads, s.capacity, s.head_dim}, first, k.data(),
+          kv_write(KvLayer{keys.data(), values.data(), s.n_kv_heads, s.capacity, s.head_dim, dtype}, first, k.data(),
                    v.data(), n, nullptr);
           expect_same_rows(keys, layer_bytes(cache, false), dtype);
           expect_same_rows(values, layer_bytes(cache, true), dtype);
@@ -118,7 +118,7 @@ TEST(CudaKvGather, CompactsRowsAsKvCacheKeep) {
         in_every_schedule([&] {
           std::vector<std::byte> keys = keys_before;
           std::vector<std::byte> values = values_before;
-          kv_gather(KvLayer{keys.data(), values.data(), dtype, s.n_kv_heads, s.capacity, s.head_dim}, indices.data(),
+          kv_gather(KvLayer{keys.data(), values.data(), s.n_kv_heads, s.capacity, s.head_dim, dtype}, indices.data(),
                     static_cast<int64_t>(indices.size()), nullptr);
           ASSERT_EQ(keys, layer_bytes(cache, false));
           ASSERT_EQ(values, layer_bytes(cache, true));
@@ -131,7 +131,7 @@ TEST(CudaKvGather, CompactsRowsAsKvCacheKeep) {
 TEST(CudaKvCacheKernels, RefuseBadLayersAndRows) {
   std::vector<float> buffer(64);
   std::vector<float> kv(64);
-  const KvLayer layer{buffer.data(), buffer.data(), DType::F32, 2, 4, 8};
+  const KvLayer layer{buffer.data(), buffer.data(), 2, 4, 8, DType::F32};
   EXPECT_THROW(kv_write(layer, 0, kv.data(), kv.data(), 0, nullptr), Error);
   EXPECT_THROW(kv_write(layer, -1, kv.data(), kv.data(), 1, nullptr), Error);
   EXPECT_THROW(kv_write(layer, 3, kv.data(), kv.data(), 2, nullptr), Error);  // past the capacity

@@ -1,5 +1,5 @@
 // Grouped-query attention of new tokens over one layer of the KV cache, under an explicit mask
-// (core/model/attention.h semantics), one block per (query head, new token).
+// (core/backend/masked_attention.h semantics), one block per (query head, new token).
 #include <cmath>
 
 #include "core/backend/cuda/block_reduce.cuh"

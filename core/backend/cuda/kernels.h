@@ -9,6 +9,7 @@
 
 #include <cstdint>
 
+#include "core/backend/backend.h"  // KvLayer: one layer of a KV cache, [n_kv_heads, capacity, head_dim]
 #include "core/config/model_config.h"
 #include "core/tensor/dtype.h"
 
@@ -43,17 +44,6 @@ void argmax_rows(const float* x, int64_t n, int64_t cols, int32_t* out_index, cu
 // core/kernels/ops.h softmax of each row, in place: x: [n, cols]. Normaliser summed in double.
 void softmax_rows(float* x, int64_t n, int64_t cols, cudaStream_t stream);
 
-// One layer of a KV cache as core/model/kv_cache.h stores it: keys and values each
-// [n_kv_heads, capacity, head_dim] elements of dtype (F32, or F16 rounded to nearest even).
-struct KvLayer {
-  void* keys;
-  void* values;
-  DType dtype;
-  int64_t n_kv_heads;
-  int64_t capacity;
-  int64_t head_dim;
-};
-
 // KvCache::write: rows [first, first + n) of the layer <- k, v: [n, n_kv_heads * head_dim] fp32.
 void kv_write(const KvLayer& layer, int64_t first, const float* k, const float* v, int64_t n, cudaStream_t stream);
 
@@ -63,7 +53,7 @@ void kv_write(const KvLayer& layer, int64_t first, const float* k, const float* 
 // its position or outside the capacity stops the kernel (__trap): the launch fails.
 void kv_gather(const KvLayer& layer, const int64_t* indices, int64_t count, cudaStream_t stream);
 
-// core/model/attention.h masked_attention over one layer: for new token i and query head h (KV head
+// core/backend/masked_attention.h masked_attention over one layer: for new token i and query head h (KV head
 // g = h / (n_heads / n_kv_heads)):
 //   out[i, h] = sum_j p_j * V[j, g],  p = softmax_j(q[i, h] . K[j, g] / sqrt(head_dim)) over j < width
 //   with mask[i, j] != 0,
