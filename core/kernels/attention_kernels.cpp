@@ -66,11 +66,21 @@ void attention_scores(const AttentionHeadsArgs& a) { kernels::active_isa_kernels
 // in the same order whether or not the compiler vectorises the loop.
 void attention_softmax(float* scores, int64_t n) {
   using kernels::kLanes;
+  // The maximum in 16 lanes (a loop the compiler vectorises), then over the lanes. Only a zero
+  // maximum can come out with another sign than a left-to-right scan's, and s - (+0) and s - (-0)
+  // are the same number for every s (exp(+0) = exp(-0) = 1 where s is itself a zero).
+  float lane_max[kLanes];
+  for (int l = 0; l < kLanes; ++l) lane_max[l] = -INFINITY;
+  int64_t t = 0;
+  for (; t + kLanes <= n; t += kLanes) {
+    for (int l = 0; l < kLanes; ++l) lane_max[l] = lane_max[l] < scores[t + l] ? scores[t + l] : lane_max[l];
+  }
+  for (; t < n; ++t) lane_max[t % kLanes] = std::max(lane_max[t % kLanes], scores[t]);
   float max_score = -INFINITY;
-  for (int64_t t = 0; t < n; ++t) max_score = std::max(max_score, scores[t]);
+  for (int l = 0; l < kLanes; ++l) max_score = std::max(max_score, lane_max[l]);
   exp_shifted(scores, max_score, scores, n);
   float acc[kLanes] = {};
-  int64_t t = 0;
+  t = 0;
   for (; t + kLanes <= n; t += kLanes) {
     for (int l = 0; l < kLanes; ++l) acc[l] += scores[t + l];
   }

@@ -45,9 +45,11 @@ inline __m512 lane_sums16(const __m512* a) {
 }
 
 // The 16 lanes of q . k: lane l sums the elements i with i % 16 == l (v = 0 a product, then FMAs).
-inline __m512 dot_lanes(const __m512* q, const float* k, int64_t nv) {
+template <int NV>
+inline __attribute__((always_inline)) __m512 dot_lanes(const __m512 (&q)[NV], const float* k) {
   __m512 acc = _mm512_mul_ps(q[0], _mm512_loadu_ps(k));
-  for (int64_t v = 1; v < nv; ++v) acc = _mm512_fmadd_ps(q[v], _mm512_loadu_ps(k + 16 * v), acc);
+#pragma GCC unroll 16
+  for (int v = 1; v < NV; ++v) acc = _mm512_fmadd_ps(q[v], _mm512_loadu_ps(k + 16 * v), acc);
   return acc;
 }
 
@@ -71,57 +73,112 @@ void block_rows(const AttentionHeadsArgs& a, const void* base, int64_t t0, int64
   }
 }
 
-}  // namespace
-
-void attention_scores(const AttentionHeadsArgs& a) {
-  if (!supported(a)) return portable_attention_scores(a);
-  const int64_t nv = a.d / 16;
-  alignas(64) float widened[kBlock * 16 * kMaxVectors];
+// The kernels for head_dim = 16 NV, NV known at compile time so that every array of vectors below
+// lives in registers.
+template <int NV>
+void scores_nv(const AttentionHeadsArgs& a) {
+  alignas(64) float widened[kBlock * 16 * NV];
   const float* rows[kBlock];
+  const __m512 scale = _mm512_set1_ps(a.scale);
   for (int64_t t0 = 0; t0 < a.n; t0 += kBlock) {
     const int64_t t1 = t0 + kBlock < a.n ? t0 + kBlock : a.n;
     block_rows(a, a.keys, t0, t1, widened, rows);
     for (int64_t g = 0; g < a.G; ++g) {
-      __m512 q[kMaxVectors];
-      for (int64_t v = 0; v < nv; ++v) q[v] = _mm512_loadu_ps(a.q + g * a.d + 16 * v);
+      __m512 q[NV];
+#pragma GCC unroll 16
+      for (int v = 0; v < NV; ++v) q[v] = _mm512_loadu_ps(a.q + g * a.d + 16 * v);
       float* scores = a.scores + g * a.n;
       int64_t t = t0;
       for (; t + 16 <= t1; t += 16) {
         __m512 acc[16];
-        for (int64_t j = 0; j < 16; ++j) acc[j] = dot_lanes(q, rows[t - t0 + j], nv);
-        _mm512_storeu_ps(scores + t, _mm512_mul_ps(lane_sums16(acc), _mm512_set1_ps(a.scale)));
+#pragma GCC unroll 16
+        for (int j = 0; j < 16; ++j) acc[j] = dot_lanes<NV>(q, rows[t - t0 + j]);
+        _mm512_storeu_ps(scores + t, _mm512_mul_ps(lane_sums16(acc), scale));
       }
-      for (; t < t1; ++t) scores[t] = lane_sum(dot_lanes(q, rows[t - t0], nv)) * a.scale;
+      for (; t < t1; ++t) scores[t] = lane_sum(dot_lanes<NV>(q, rows[t - t0])) * a.scale;
     }
   }
 }
 
-// Heads are taken together in runs of up to kMaxVectors / nv (independent FMA chains over the same
+// Heads are taken together in runs of up to kMaxVectors / NV (independent FMA chains over the same
 // value rows); each head's output still adds its terms in t order, whatever run it is in.
-void attention_mix(const AttentionHeadsArgs& a) {
-  if (!supported(a)) return portable_attention_mix(a);
-  const int64_t nv = a.d / 16, run = kMaxVectors / nv;
-  alignas(64) float widened[kBlock * 16 * kMaxVectors];
+template <int NV>
+void mix_nv(const AttentionHeadsArgs& a) {
+  constexpr int kRun = kMaxVectors / NV;
+  alignas(64) float widened[kBlock * 16 * NV];
   const float* rows[kBlock];
   for (int64_t i = 0; i < a.G * a.d; ++i) a.out[i] = 0.f;
   for (int64_t t0 = 0; t0 < a.n; t0 += kBlock) {
     const int64_t t1 = t0 + kBlock < a.n ? t0 + kBlock : a.n;
     block_rows(a, a.values, t0, t1, widened, rows);
-    for (int64_t g0 = 0; g0 < a.G; g0 += run) {
-      const int64_t heads = a.G - g0 < run ? a.G - g0 : run;
+    for (int64_t g0 = 0; g0 < a.G; g0 += kRun) {
+      const int64_t heads = a.G - g0 < kRun ? a.G - g0 : kRun;
       float* o = a.out + g0 * a.d;
-      __m512 acc[kMaxVectors];  // [heads, nv]
-      for (int64_t v = 0; v < heads * nv; ++v) acc[v] = _mm512_loadu_ps(o + 16 * v);
+      const float* p = a.scores + g0 * a.n;
+      __m512 acc[kRun][NV];
+#pragma GCC unroll 16
+      for (int h = 0; h < kRun; ++h) {
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; ++v) acc[h][v] = h < heads ? _mm512_loadu_ps(o + h * a.d + 16 * v) : _mm512_setzero_ps();
+      }
       for (int64_t t = t0; t < t1; ++t) {
         const float* x = rows[t - t0];
-        for (int64_t h = 0; h < heads; ++h) {
-          const __m512 p = _mm512_set1_ps(a.scores[(g0 + h) * a.n + t]);
-          for (int64_t v = 0; v < nv; ++v) acc[h * nv + v] = _mm512_fmadd_ps(p, _mm512_loadu_ps(x + 16 * v), acc[h * nv + v]);
+        __m512 value[NV];
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; ++v) value[v] = _mm512_loadu_ps(x + 16 * v);
+#pragma GCC unroll 16
+        for (int h = 0; h < kRun; ++h) {
+          if (h < heads) {
+            const __m512 ph = _mm512_set1_ps(p[h * a.n + t]);
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; ++v) acc[h][v] = _mm512_fmadd_ps(ph, value[v], acc[h][v]);
+          }
         }
       }
-      for (int64_t v = 0; v < heads * nv; ++v) _mm512_storeu_ps(o + 16 * v, acc[v]);
+#pragma GCC unroll 16
+      for (int h = 0; h < kRun; ++h) {
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; ++v) {
+          if (h < heads) _mm512_storeu_ps(o + h * a.d + 16 * v, acc[h][v]);
+        }
+      }
     }
   }
+}
+
+// Calls f.template operator()<NV>() for the head size's NV = d / 16 (1..16).
+template <class F>
+void with_nv(int64_t nv, F&& f) {
+  switch (nv) {
+    case 1: return f.template operator()<1>();
+    case 2: return f.template operator()<2>();
+    case 3: return f.template operator()<3>();
+    case 4: return f.template operator()<4>();
+    case 5: return f.template operator()<5>();
+    case 6: return f.template operator()<6>();
+    case 7: return f.template operator()<7>();
+    case 8: return f.template operator()<8>();
+    case 9: return f.template operator()<9>();
+    case 10: return f.template operator()<10>();
+    case 11: return f.template operator()<11>();
+    case 12: return f.template operator()<12>();
+    case 13: return f.template operator()<13>();
+    case 14: return f.template operator()<14>();
+    case 15: return f.template operator()<15>();
+    default: return f.template operator()<16>();
+  }
+}
+
+}  // namespace
+
+void attention_scores(const AttentionHeadsArgs& a) {
+  if (!supported(a)) return portable_attention_scores(a);
+  with_nv(a.d / 16, [&]<int NV>() { scores_nv<NV>(a); });
+}
+
+void attention_mix(const AttentionHeadsArgs& a) {
+  if (!supported(a)) return portable_attention_mix(a);
+  with_nv(a.d / 16, [&]<int NV>() { mix_nv<NV>(a); });
 }
 
 }  // namespace eaglerun::kernels::avx512
