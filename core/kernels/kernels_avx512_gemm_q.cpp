@@ -55,26 +55,43 @@ struct Q8_0 {
   static constexpr std::size_t kBlockBytes = 34;
 };
 
-// Lane j of a superblock of s blocks reads half j / lanes_per_block(s).
+// Lane j of a superblock of s blocks reads half j / lanes_per_block(s): byte shuffles within each
+// 128-bit half of a broadcast of the s halves (in-lane shuffles, which leave the two ports of the
+// multiply-add units to the dot products; a cross-lane permute would not).
 template <int kS>
-struct HalfIndex {
-  alignas(64) int16_t v[16];
-  constexpr HalfIndex() : v{} {
-    for (int j = 0; j < 16; ++j) v[j] = static_cast<int16_t>(kS == 1 ? 0 : j / (16 / kS));
+struct HalfShuffle {
+  alignas(32) int8_t v[32];
+  constexpr HalfShuffle() : v{} {
+    for (int j = 0; j < 16; ++j) {
+      // Word j (in 128-bit half j / 8) takes half j / (16 / s); the broadcast puts the s halves at
+      // the start of each 128-bit half (s <= 8).
+      const int half = j / (16 / kS);
+      v[2 * j] = static_cast<int8_t>(2 * half);
+      v[2 * j + 1] = static_cast<int8_t>(2 * half + 1);
+    }
   }
 };
 template <int kS>
-constexpr HalfIndex<kS> kHalfIndex{};
+constexpr HalfShuffle<kS> kHalfShuffle{};
 
 // s fp16 values at p -> one fp32 per lane.
 template <int kS>
 ALWAYS_INLINE __m512 lane_scales(const std::byte* p) {
   if constexpr (kS == 16) {
     return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  } else if constexpr (kS == 1) {
+    return _mm512_cvtph_ps(_mm256_set1_epi16(static_cast<short>(_mm_cvtsi128_si32(_mm_loadu_si16(p)))));
   } else {
-    const __m128i h = _mm_maskz_loadu_epi16(static_cast<__mmask8>((1u << kS) - 1), p);
-    const __m256i idx = _mm256_load_si256(reinterpret_cast<const __m256i*>(kHalfIndex<kS>.v));
-    return _mm512_cvtph_ps(_mm256_permutexvar_epi16(idx, _mm256_castsi128_si256(h)));
+    __m256i h;
+    if constexpr (kS == 8) {
+      h = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    } else if constexpr (kS == 4) {
+      h = _mm256_broadcastq_epi64(_mm_loadu_si64(p));
+    } else {
+      h = _mm256_broadcastd_epi32(_mm_loadu_si32(p));
+    }
+    const __m256i shuffle = _mm256_load_si256(reinterpret_cast<const __m256i*>(kHalfShuffle<kS>.v));
+    return _mm512_cvtph_ps(_mm256_shuffle_epi8(h, shuffle));
   }
 }
 
