@@ -9,9 +9,14 @@
 // included; attention over the cache and elementwise work are left out), and the share of the
 // roofline reached (roofline / measured). "cpu ms" is the process's CPU time per forward (all
 // threads, the pool's spinning included): on a machine other work shares it shows the work done,
-// which wall time then does not.
+// which wall time then does not. In the same run, for the same weights and threads: prefill (a
+// forward of --prefill tokens into an empty cache, the last row's logits, as `eaglerun bench`
+// times it) with its multiply-add rate against the int8 peak, and greedy decoding (one token a
+// step after the prompt) with its share of the read bandwidth.
 //   verify_roofline [--model PATH] [--threads N] [--prompt N] [--repeats N] [--isa avx2|avx512]
-//                   [--bandwidth-mib N] [--json] [--profile N [--seconds S]]
+//                   [--bandwidth-mib N] [--json] [--tokens LIST] [--prefill N] [--decode N]
+//                   [--profile N [--seconds S]]
+// --tokens: the n to time, e.g. 1-32 or 1,2,4,8 (default 1,2,3,4,6,8,12,16,24,32).
 // --profile N skips the peaks and the table and runs only the n-token forward, back to back, for S
 // seconds (default 10), then prints its median: a steady loop to sample with `perf record`.
 #include <fmt/core.h>
@@ -149,6 +154,26 @@ int64_t int_arg(int argc, char** argv, int& i) {
   return std::stoll(argv[++i]);
 }
 
+// "1-32" or "1,2,4,8" (ranges allowed in the list) -> the values, each >= 1.
+std::vector<int64_t> parse_tokens(const std::string& text) {
+  std::vector<int64_t> out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t comma = std::min(text.find(',', at), text.size());
+    const std::string item = text.substr(at, comma - at);
+    const std::size_t dash = item.find('-');
+    const int64_t first = std::stoll(item.substr(0, dash));
+    const int64_t last = dash == std::string::npos ? first : std::stoll(item.substr(dash + 1));
+    if (first < 1 || last < first) throw std::runtime_error("--tokens: bad item '" + item + "'");
+    for (int64_t n = first; n <= last; ++n) out.push_back(n);
+    at = comma + 1;
+  }
+  if (out.empty()) throw std::runtime_error("--tokens needs at least one value");
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 // Tokens [0, count) of the prompt text repeated.
 std::vector<int32_t> prompt_tokens(const Engine& engine, int64_t count) {
   std::vector<int32_t> tokens;
@@ -190,6 +215,8 @@ int main(int argc, char** argv) {
     eo.threads = 2;
     int64_t prompt = 64, repeats = 9, bandwidth_mib = 1024;
     bool json = false;
+    std::vector<int64_t> ns = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32};
+    int64_t prefill_tokens = 128, decode_tokens = 64;
     int64_t profile_n = 0;
     double profile_seconds = 10;
     for (int i = 1; i < argc; ++i) {
@@ -213,6 +240,12 @@ int main(int argc, char** argv) {
         } else {
           throw std::runtime_error("--isa takes avx2 or avx512");
         }
+      } else if (a == "--tokens" && i + 1 < argc) {
+        ns = parse_tokens(argv[++i]);
+      } else if (a == "--prefill") {
+        prefill_tokens = int_arg(argc, argv, i);
+      } else if (a == "--decode") {
+        decode_tokens = int_arg(argc, argv, i);
       } else if (a == "--profile") {
         profile_n = int_arg(argc, argv, i);
       } else if (a == "--seconds" && i + 1 < argc) {
@@ -222,11 +255,13 @@ int main(int argc, char** argv) {
       } else {
         fmt::print(stderr,
                    "usage: verify_roofline [--model PATH] [--threads N] [--prompt N] [--repeats N] "
-                   "[--isa avx2|avx512] [--bandwidth-mib N] [--json] [--profile N [--seconds S]]\n");
+                   "[--isa avx2|avx512] [--bandwidth-mib N] [--json] [--tokens LIST] [--prefill N] [--decode N] "
+                   "[--profile N [--seconds S]]\n");
         return a == "--help" || a == "-h" ? 0 : 2;
       }
     }
-    if (eo.threads < 1 || prompt < 1 || repeats < 1 || bandwidth_mib < 1 || profile_n < 0) {
+    if (eo.threads < 1 || prompt < 1 || repeats < 1 || bandwidth_mib < 1 || profile_n < 0 || prefill_tokens < 1 ||
+        decode_tokens < 1) {
       throw std::runtime_error("values must be >= 1");
     }
     if (eo.model_path.empty()) eo.model_path = default_model_path();
@@ -265,7 +300,6 @@ int main(int argc, char** argv) {
     // 3. Verification forward of n tokens after the prompt, all rows' logits.
     const Model& model = engine.model();
     const WeightCount wc = count_weights(model.weights());
-    const std::vector<int64_t> ns = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32};
     const int64_t max_n = ns.back();
     const std::vector<int32_t> tokens = prompt_tokens(engine, prompt + max_n);
     KvCache kv = model.make_cache(prompt + max_n);
@@ -297,6 +331,43 @@ int main(int argc, char** argv) {
       rows.push_back(row);
     }
     const double one = rows.front().median_s;
+
+    // 4. Prefill: --prefill tokens into an empty cache, the last row's logits (median of repeats).
+    //    Its multiply-adds: every layer's matrices for every token, the LM head for one row.
+    const WeightCount layers_only = [&] {
+      WeightCount c = wc;
+      c.macs_per_token -= static_cast<double>(model.weights().lm_head.rows()) * static_cast<double>(model.weights().lm_head.cols());
+      return c;
+    }();
+    const std::vector<int32_t> prefill_ids = prompt_tokens(engine, prefill_tokens);
+    std::vector<double> prefill_times;
+    for (int64_t r = 0; r <= repeats; ++r) {  // the first is a warm-up
+      KvCache fresh = model.make_cache(prefill_tokens);
+      const auto start = std::chrono::steady_clock::now();
+      const ForwardOutput out = model.forward_causal(prefill_ids, fresh, LogitRows::Last);
+      if (r > 0) prefill_times.push_back(seconds_since(start));
+      g_sink = g_sink + out.logits.back();
+    }
+    const double prefill_s = median(prefill_times);
+    const double prefill_macs = static_cast<double>(prefill_tokens) * layers_only.macs_per_token +
+                                (wc.macs_per_token - layers_only.macs_per_token);
+    const double prefill_rate = prefill_macs / prefill_s;
+
+    // 5. Greedy decoding: --decode steps of one token after the prompt, each with the last row's
+    //    logits (median over steps).
+    std::vector<double> decode_times;
+    {
+      KvCache dkv = model.make_cache(prompt + decode_tokens + 1);
+      ForwardOutput out = model.forward_causal(std::span(tokens).first(static_cast<std::size_t>(prompt)), dkv, LogitRows::Last);
+      const int64_t V = model.config().vocab_size;
+      for (int64_t i = 0; i < decode_tokens; ++i) {
+        const auto next = static_cast<int32_t>(std::max_element(out.logits.begin(), out.logits.begin() + V) - out.logits.begin());
+        const auto start = std::chrono::steady_clock::now();
+        out = model.forward_causal(std::span(&next, 1), dkv, LogitRows::Last);
+        decode_times.push_back(seconds_since(start));
+      }
+    }
+    const double decode_s = median(decode_times);
     const std::string load_after = load_average();
 
     if (json) {
@@ -315,10 +386,16 @@ int main(int argc, char** argv) {
           "\"int8\":{{\"instruction\":\"{}\",\"one_core_macs_per_s\":{:.6g},\"all_threads_macs_per_s\":{:.6g}}},"
           "\"bf16\":{{\"instruction\":\"{}\",\"one_core_macs_per_s\":{:.6g},\"all_threads_macs_per_s\":{:.6g}}},"
           "\"read_bandwidth_gbps\":{:.6g},\"weight_bytes\":{:.0f},\"macs_per_token\":{:.0f},\"matrices\":{},"
+          "\"prefill\":{{\"tokens\":{},\"median_seconds\":{:.6g},\"tokens_per_second\":{:.6g},\"macs_per_second\":{:.6g},"
+          "\"share_of_int8_peak\":{:.4f}}},"
+          "\"decode\":{{\"tokens\":{},\"median_step_seconds\":{:.6g},\"tokens_per_second\":{:.6g},"
+          "\"share_of_bandwidth\":{:.4f}}},"
           "\"points\":[{}]}}\n",
           eo.model_path, eo.threads, kernel_isa_name(isa), prompt, repeats, load_before, load_after, int8_loop.name,
           int8.one_core, int8.all_threads, bf16_loop.name, bf16.one_core, bf16.all_threads, bandwidth_gbps, wc.bytes,
-          wc.macs_per_token, wc.matrices, points);
+          wc.macs_per_token, wc.matrices, prefill_tokens, prefill_s, static_cast<double>(prefill_tokens) / prefill_s,
+          prefill_rate, prefill_rate / int8.all_threads, decode_tokens, decode_s, 1.0 / decode_s,
+          wc.bytes / decode_s / (bandwidth_gbps * 1e9), points);
       return 0;
     }
     fmt::print("model        {}\n", eo.model_path);
@@ -331,6 +408,13 @@ int main(int argc, char** argv) {
     fmt::print("read bandwidth {:.1f} GB/s ({} MiB buffer)\n", bandwidth_gbps, bandwidth_mib);
     fmt::print("weights      {} matrices (LM head included): {:.1f} MB read per step, {:.1f} M MACs per token\n",
                wc.matrices, wc.bytes / 1e6, wc.macs_per_token / 1e6);
+    fmt::print("prefill      {} tokens: {:.1f} tokens/s, {:.1f} G MAC/s = {:.1f}% of the int8 peak ({:.1f} M MACs per token "
+               "in the layers, the LM head once)\n",
+               prefill_tokens, static_cast<double>(prefill_tokens) / prefill_s, prefill_rate / 1e9,
+               100.0 * prefill_rate / int8.all_threads, layers_only.macs_per_token / 1e6);
+    fmt::print("decode       {:.1f} tokens/s (median of {} steps after the prompt: {:.3f} ms), {:.1f}% of the read "
+               "bandwidth\n",
+               1.0 / decode_s, decode_tokens, decode_s * 1e3, 100.0 * wc.bytes / decode_s / (bandwidth_gbps * 1e9));
     fmt::print("roofline(n) = max({:.3f} ms memory, n x {:.3f} ms compute at the int8 peak of all threads)\n\n",
                rows.front().memory_s * 1e3, wc.macs_per_token / int8.all_threads * 1e3);
     fmt::print("{:>4} {:>10} {:>10} {:>10} {:>11} {:>8} {:>7} {:>11} {:>9} {:>11}\n", "n", "median ms", "min ms", "ms/token",
