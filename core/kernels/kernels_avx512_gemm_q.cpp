@@ -222,6 +222,49 @@ ALWAYS_INLINE void superblock(const std::byte* const (&w)[R], const std::byte* c
   }
 }
 
+// A superblock split in two: early, its integer dots converted to float and the scales d_w d_x,
+// parked in dots[] and scales[] (o = r C + c); late, after the superblocks before it, the two
+// fmas: acc = fma(dot, scale, acc), Q4_1 then acc = fma(m_w, d_x sum q, acc). The same operations
+// on the same values as superblock<...> (converting an exact integer and a product do not depend
+// on when they run), so the output's bits are those of the plain order; the early half only moves
+// the latency of the dots and the product off the tile's tail.
+template <class F, int kS, int R, int C>
+ALWAYS_INLINE void superblock_early(const std::byte* const (&w)[R], const std::byte* const (&x)[C], float* dots,
+                                    float* scales) {
+  constexpr int kRegs = kS >= 2 ? kS / 2 : 1;
+  __m512i dot[R][C];
+  superblock_dots<F, kS, R, C>(w, x, dot);
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    const __m512 dw = lane_scales<kS>(w[r]);
+#pragma GCC unroll 16
+    for (int c = 0; c < C; ++c) {
+      _mm512_store_ps(dots + 16 * (r * C + c), _mm512_cvtepi32_ps(dot[r][c]));
+      _mm512_store_ps(scales + 16 * (r * C + c), _mm512_mul_ps(dw, _mm512_load_ps(x[c] + 64 * kRegs)));
+    }
+  }
+}
+
+template <class F, int kS, int R, int C>
+ALWAYS_INLINE void superblock_late(const std::byte* const (&w)[R], const std::byte* const (&x)[C], const float* dots,
+                                   const float* scales, const float* park, __m512 (&out)[R][C]) {
+  constexpr int kRegs = kS >= 2 ? kS / 2 : 1;
+  constexpr bool kPark = R * C > kMaxRegisterAccumulators;
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    __m512 mw;
+    if constexpr (F::kMin) mw = lane_scales<kS>(w[r] + 2 * kS);
+#pragma GCC unroll 16
+    for (int c = 0; c < C; ++c) {
+      const int o = r * C + c;
+      __m512 acc = kPark ? _mm512_load_ps(park + 16 * o) : out[r][c];
+      acc = _mm512_fmadd_ps(_mm512_load_ps(dots + 16 * o), _mm512_load_ps(scales + 16 * o), acc);
+      if constexpr (F::kMin) acc = _mm512_fmadd_ps(mw, _mm512_load_ps(x[c] + 64 * kRegs + 64), acc);
+      out[r][c] = acc;
+    }
+  }
+}
+
 // Moves the R weight and C activation pointers past a superblock of s blocks.
 template <class F, int R, int C>
 ALWAYS_INLINE void advance(int s, const std::byte* (&w)[R], const std::byte* (&x)[C]) {
@@ -276,6 +319,19 @@ void tile(const QuantGemmArgs& a, int64_t r0, int64_t c0) {
   const int64_t full = blocks / 16, rest = blocks % 16;
   if (full == 0) {
     rest_superblocks<F, R, C, true>(rest, w, x, park, acc);
+  } else if (rest == 2 && C == 1) {  // e.g. k = 576, decoding: the 2-block superblock first
+    const std::byte* w2[R];
+    const std::byte* x2[C];
+    for (int r = 0; r < R; ++r) w2[r] = w[r] + F::kBlockBytes * static_cast<std::size_t>(16 * full);
+    for (int c = 0; c < C; ++c) x2[c] = x[c] + act_superblock_bytes(8) * static_cast<std::size_t>(full);
+    alignas(64) float dots2[16 * R * C], scales2[16 * R * C];
+    superblock_early<F, 2, R, C>(w2, x2, dots2, scales2);
+    superblock<F, 16, R, C, true, false>(w, x, park, acc);
+    for (int64_t b = 1; b < full; ++b) {
+      advance<F, R, C>(16, w, x);
+      superblock<F, 16, R, C, false, false>(w, x, park, acc);
+    }
+    superblock_late<F, 2, R, C>(w2, x2, dots2, scales2, park, acc);
   } else if (full == 1 && rest == 0) {
     superblock<F, 16, R, C, true, true>(w, x, park, acc);
   } else {
