@@ -35,6 +35,11 @@ void add_engine_options(po::options_description& desc, EngineOptions& options, s
        "auto, chatml, llama2, vicuna, mixtral or none");
 }
 
+void add_device_option(po::options_description& desc, EngineOptions& options) {
+  desc.add_options()("device", po::value(&options.device)->default_value("cpu"),
+                     "where the target runs: cpu, cuda (GPU 0) or cuda:N");
+}
+
 void finish_engine_options(EngineOptions& options, const std::string& precision) {
   if (options.model_path == "default") options.model_path = default_model_path();
   if (options.tokenizer_path == "default") options.tokenizer_path = default_model_path();

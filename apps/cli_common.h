@@ -13,6 +13,8 @@ namespace po = boost::program_options;
 // --model, --tokenizer, --threads, --precision, --chat-format into `options`.
 void add_engine_options(po::options_description& desc, EngineOptions& options, std::string& precision);
 // Resolves "default" paths and the precision name; throws Error for an unknown precision.
+// --device (generate, bench): EngineOptions::device.
+void add_device_option(po::options_description& desc, EngineOptions& options);
 void finish_engine_options(EngineOptions& options, const std::string& precision);
 
 // Parses argv of one subcommand. Returns false when --help was printed.

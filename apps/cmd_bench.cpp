@@ -144,6 +144,7 @@ int run_bench(int argc, char** argv) {
   std::string batch_text;
   po::options_description desc("bench options");
   add_engine_options(desc, o.engine, o.precision);
+  add_device_option(desc, o.engine);
   add_draft_options(desc, o.draft);
   add_parallel_options(desc, o.parallel);
   desc.add_options()

@@ -30,6 +30,7 @@ struct GenerateOptions {
 po::options_description generate_options(GenerateOptions& o) {
   po::options_description desc("generate options");
   add_engine_options(desc, o.engine, o.precision);
+  add_device_option(desc, o.engine);
   add_draft_options(desc, o.draft);
   add_parallel_options(desc, o.parallel);
   desc.add_options()

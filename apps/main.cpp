@@ -5,6 +5,7 @@
 #include <string>
 
 #include "apps/cli_common.h"
+#include "core/backend/device.h"
 #include "core/error.h"
 
 namespace eaglerun::cli {
@@ -35,6 +36,7 @@ void usage(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  eaglerun::register_cuda_backend();  // --device cuda, where this build has the CUDA backend
   using Command = int (*)(int, char**);
   const std::map<std::string, Command> commands = {
       {"generate", eaglerun::cli::run_generate},

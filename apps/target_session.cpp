@@ -28,6 +28,9 @@ std::unique_ptr<TargetSession> TargetSession::start(const ParallelOptions& paral
     s->engine_ = std::make_unique<Engine>(engine);
     return s;
   }
+  require(engine.device == "cpu", "--device " + engine.device +
+                                      " runs one rank: the ranks of a split (--tp/--pp/--ep) run on the CPU until "
+                                      "the NCCL communicator lands");
   std::string error;
   try {
     const World& w = s->job_->world();

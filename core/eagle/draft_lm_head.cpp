@@ -34,7 +34,7 @@ int64_t DraftLmHead::size() const {
 
 void DraftLmHead::logits(const float* hidden, int64_t m, float* out) const {
   if (vocabulary_.empty()) {
-    target_.lm_head(hidden, m, out);
+    target_.lm_head_from_host(hidden, m, out);
     return;
   }
   const int64_t V = target_.config().vocab_size, N = size();

@@ -14,7 +14,7 @@ std::vector<float> EagleDrafter::run_head(const float* features, std::span<const
                                           std::span<const int32_t> positions, const AttentionMask& mask) {
   const int64_t m = static_cast<int64_t>(tokens.size()), H = target_.config().hidden_size;
   std::vector<float> emb(static_cast<std::size_t>(m * H)), out(static_cast<std::size_t>(m * H));
-  if (head_.config().inputs != DraftInputs::FeatureOnly) target_.embed(tokens, emb.data());
+  if (head_.config().inputs != DraftInputs::FeatureOnly) target_.embed_on_host(tokens, emb.data());
   head_.forward(emb.data(), features, m, positions, mask, kv_, out.data(), target_.pool());
   return out;
 }

@@ -89,6 +89,25 @@ void Model::embed(std::span<const int32_t> tokens, float* x) const {
   backend_->embed(weights_.embedding, tokens, x);
 }
 
+void Model::embed_on_host(std::span<const int32_t> tokens, float* x) const {
+  const int64_t H = config_.hidden_size;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    require(tokens[i] >= 0 && tokens[i] < config_.vocab_size,
+            "token id " + std::to_string(tokens[i]) + " is outside the vocabulary of " +
+                std::to_string(config_.vocab_size));
+    dequantize_row(weights_.embedding, tokens[i], x + static_cast<int64_t>(i) * H);
+  }
+}
+
+void Model::lm_head_from_host(const float* hidden, int64_t n, float* logits) const {
+  if (backend_->host_memory()) return lm_head(hidden, n, logits);
+  const int64_t H = config_.hidden_size, V = weights_.lm_head.rows();
+  const DeviceBuffer x = allocate_floats(*backend_, n * H), y = allocate_floats(*backend_, n * V);
+  backend_->upload(x.data(), hidden, x.bytes());
+  lm_head(x.as<float>(), n, y.as<float>());
+  backend_->download(logits, y.data(), y.bytes());
+}
+
 void Model::final_norm(float* x, int64_t n) const {
   backend_->rmsnorm(x, weights_.final_norm, n, static_cast<float>(config_.rms_norm_eps), x);
 }

@@ -102,6 +102,11 @@ class Model {
   void lm_head(const float* hidden, int64_t n, float* logits) const;
   // x[n, H] (device) = embedding rows of tokens; throws Error for ids outside the vocabulary.
   void embed(std::span<const int32_t> tokens, float* x) const;
+  // The same two with host memory (the draft head and training run on the CPU): embedding rows
+  // dequantised on the host; the LM head on the device, its input and output copied when the
+  // device has memory of its own.
+  void embed_on_host(std::span<const int32_t> tokens, float* x) const;
+  void lm_head_from_host(const float* hidden, int64_t n, float* logits) const;
 
  private:
   // Gives the backend every weight this shard reads (prepare()).

@@ -1,5 +1,7 @@
 #include "core/runtime/engine.h"
 
+#include "core/backend/device.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -43,8 +45,11 @@ std::string source_path(const std::string& relative) {
 Engine::Engine(const EngineOptions& options) {
   require(options.threads >= 1 && options.threads <= 256, "--threads must be between 1 and 256");
   pool_ = std::make_unique<ThreadPool>(options.threads);
+  // The device first: an unusable GPU is reported before a model is read.
+  std::shared_ptr<Backend> backend = make_backend(parse_device(options.device), *pool_, options.precision);
   store_ = open_model(options.model_path);
-  model_ = std::make_unique<Model>(store_, *pool_, options.precision);
+  model_ = std::make_unique<Model>(store_, ModelWeights::load(*store_), ModelShard::whole(store_->config()),
+                                   std::move(backend), *pool_, options.precision);
   const std::string& tokenizer_path = options.tokenizer_path.empty() ? options.model_path : options.tokenizer_path;
   tokenizer_ = load_tokenizer(tokenizer_path);
   require(tokenizer_->vocab_size() <= model_->config().vocab_size,

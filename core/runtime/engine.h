@@ -19,6 +19,7 @@ struct EngineOptions {
   std::string chat_format = "auto";        // auto | chatml | llama2 | vicuna | mixtral | none
   std::string tokenizer_path{};            // where the tokenizer is, when not with the model (a .gguf or a
                                            // folder with tokenizer.model); "" = the model's
+  std::string device = "cpu";              // cpu | cuda | cuda:N (core/backend/device.h)
 };
 
 class Engine {

@@ -24,7 +24,7 @@ HeadExample<float> build_example(const TrainingSequence& seq, const Model& targe
   if (config.inputs != DraftInputs::FeatureOnly) {
     const int64_t shift = unshifted_tokens(config.inputs) ? 0 : 1;
     ex.emb.resize(static_cast<std::size_t>(m * H));
-    target.embed(std::span<const int32_t>(seq.tokens.data() + shift, static_cast<std::size_t>(m)), ex.emb.data());
+    target.embed_on_host(std::span<const int32_t>(seq.tokens.data() + shift, static_cast<std::size_t>(m)), ex.emb.data());
   }
   if (config.inputs != DraftInputs::TokenOnly) {
     ex.features.assign(seq.features.begin(), seq.features.begin() + m * H);

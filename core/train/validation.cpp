@@ -35,7 +35,7 @@ class SequenceValidator {
     emb_.assign(static_cast<std::size_t>(std::max<int64_t>(0, n_) * H_), 0.f);
     const int64_t shift = unshifted_tokens(c.inputs) ? 0 : 1;
     if (n_ > 0 && c.inputs != DraftInputs::FeatureOnly) {
-      target.embed(std::span<const int32_t>(seq.tokens.data() + shift, static_cast<std::size_t>(n_)), emb_.data());
+      target.embed_on_host(std::span<const int32_t>(seq.tokens.data() + shift, static_cast<std::size_t>(n_)), emb_.data());
     }
   }
 

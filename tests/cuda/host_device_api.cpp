@@ -1,0 +1,54 @@
+#include "tests/cuda/host_device_api.h"
+
+#include <cstring>
+#include <new>
+
+#include "core/error.h"
+
+namespace eaglerun::test {
+
+void* HostDeviceApi::malloc(int64_t bytes) {
+  require(bytes > 0, "HostDeviceApi::malloc: no bytes");
+  if (live_ != nullptr) ++*live_;
+  return ::operator new(static_cast<std::size_t>(bytes), std::align_val_t{256});
+}
+
+void HostDeviceApi::free(void* device) {
+  if (live_ != nullptr) --*live_;
+  ::operator delete(device, std::align_val_t{256});
+}
+
+void HostDeviceApi::upload(void* device, const void* host, int64_t bytes) {
+  std::memcpy(device, host, static_cast<std::size_t>(bytes));
+}
+
+void HostDeviceApi::download(void* host, const void* device, int64_t bytes) {
+  std::memcpy(host, device, static_cast<std::size_t>(bytes));
+}
+
+void HostDeviceApi::copy(void* to, const void* from, int64_t bytes) {
+  std::memmove(to, from, static_cast<std::size_t>(bytes));
+}
+
+void HostDeviceApi::zero(void* device, int64_t bytes) { std::memset(device, 0, static_cast<std::size_t>(bytes)); }
+
+void ReferenceGemm::sgemm(bool transpose_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                          const float* b, int64_t ldb, float* c, int64_t ldc) {
+  require(lda >= (transpose_a ? k : m) && ldb >= k && ldc >= m, "sgemm: a leading dimension is too small");
+  for (int64_t j = 0; j < n; ++j) {
+    for (int64_t i = 0; i < m; ++i) {
+      double sum = 0.0;
+      for (int64_t p = 0; p < k; ++p) {
+        const float op_a = transpose_a ? a[p + i * lda] : a[i + p * lda];  // op(A)[i, p]
+        sum += static_cast<double>(op_a) * b[p + j * ldb];
+      }
+      c[i + j * ldc] = static_cast<float>(sum);
+    }
+  }
+}
+
+void ReferenceGemm::saxpy(int64_t n, float alpha, const float* x, float* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+}  // namespace eaglerun::test

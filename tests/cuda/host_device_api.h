@@ -1,0 +1,38 @@
+#pragma once
+// Stand-ins for the CUDA backend's two interfaces, so its calling code runs under ctest without a
+// GPU (with the kernels compiled against the emulation):
+//   HostDeviceApi: "device" memory is host memory; it counts live allocations, so a test can see
+//                  that every buffer went back;
+//   ReferenceGemm: cuBLAS's sgemm/saxpy semantics (column-major, op(A), leading dimensions) as plain
+//                  loops, the sums in double.
+#include <atomic>
+#include <cstdint>
+
+#include "core/backend/cuda_device_api.h"
+#include "core/backend/cuda_gemm.h"
+
+namespace eaglerun::test {
+
+class HostDeviceApi final : public DeviceApi {
+ public:
+  explicit HostDeviceApi(std::atomic<int64_t>* live = nullptr) : live_(live) {}
+  void* malloc(int64_t bytes) override;
+  void free(void* device) override;
+  void upload(void* device, const void* host, int64_t bytes) override;
+  void download(void* host, const void* device, int64_t bytes) override;
+  void copy(void* to, const void* from, int64_t bytes) override;
+  void zero(void* device, int64_t bytes) override;
+  cudaStream_t stream() const override { return nullptr; }
+
+ private:
+  std::atomic<int64_t>* live_;  // allocations not yet freed (optional)
+};
+
+class ReferenceGemm final : public Gemm {
+ public:
+  void sgemm(bool transpose_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+             int64_t ldb, float* c, int64_t ldc) override;
+  void saxpy(int64_t n, float alpha, const float* x, float* y) override;
+};
+
+}  // namespace eaglerun::test
