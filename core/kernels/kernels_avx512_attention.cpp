@@ -56,18 +56,20 @@ inline __attribute__((always_inline)) __m512 dot_lanes(const __m512 (&q)[NV], co
 bool supported(const AttentionHeadsArgs& a) { return a.d % 16 == 0 && a.d / 16 <= kMaxVectors; }
 
 // rows[t - t0] <- cache row visible[t] as fp32, for t in [t0, t1): pointers into an fp32 cache, or
-// the fp16 rows widened into widened[kBlock, d].
-void block_rows(const AttentionHeadsArgs& a, const void* base, int64_t t0, int64_t t1, float* widened,
-                const float** rows) {
+// the fp16 rows widened into widened[kBlock, 16 NV].
+template <int NV>
+inline __attribute__((always_inline)) void block_rows(const AttentionHeadsArgs& a, const void* base, int64_t t0,
+                                                       int64_t t1, float* widened, const float** rows) {
   if (a.kv_type == DType::F32) {
     for (int64_t t = t0; t < t1; ++t) rows[t - t0] = static_cast<const float*>(base) + a.visible[t] * a.stride;
     return;
   }
   for (int64_t t = t0; t < t1; ++t) {
     const uint16_t* src = static_cast<const uint16_t*>(base) + a.visible[t] * a.stride;
-    float* dst = widened + (t - t0) * a.d;
-    for (int64_t i = 0; i < a.d; i += 16) {
-      _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
+    float* dst = widened + (t - t0) * 16 * NV;
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) {
+      _mm512_store_ps(dst + 16 * v, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 16 * v))));
     }
     rows[t - t0] = dst;
   }
@@ -82,7 +84,7 @@ void scores_nv(const AttentionHeadsArgs& a) {
   const __m512 scale = _mm512_set1_ps(a.scale);
   for (int64_t t0 = 0; t0 < a.n; t0 += kBlock) {
     const int64_t t1 = t0 + kBlock < a.n ? t0 + kBlock : a.n;
-    block_rows(a, a.keys, t0, t1, widened, rows);
+    block_rows<NV>(a, a.keys, t0, t1, widened, rows);
     for (int64_t g = 0; g < a.G; ++g) {
       __m512 q[NV];
 #pragma GCC unroll 16
@@ -110,7 +112,7 @@ void mix_nv(const AttentionHeadsArgs& a) {
   for (int64_t i = 0; i < a.G * a.d; ++i) a.out[i] = 0.f;
   for (int64_t t0 = 0; t0 < a.n; t0 += kBlock) {
     const int64_t t1 = t0 + kBlock < a.n ? t0 + kBlock : a.n;
-    block_rows(a, a.values, t0, t1, widened, rows);
+    block_rows<NV>(a, a.values, t0, t1, widened, rows);
     for (int64_t g0 = 0; g0 < a.G; g0 += kRun) {
       const int64_t heads = a.G - g0 < kRun ? a.G - g0 : kRun;
       float* o = a.out + g0 * a.d;
