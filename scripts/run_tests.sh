@@ -19,7 +19,7 @@ asan_targets=(test_weights test_tokenizer)
 asan_labels="parsers"
 # The emulated CUDA kernels need the CUDA headers (docs/CUDA.md); without them CMake leaves them out.
 if cmake --build --preset asan --target help | grep -q '^test_cuda_emulated:'; then
-  asan_targets+=(test_cuda_emulated)
+  asan_targets+=(test_cuda_emulated test_cuda_backend_emulated)
   asan_labels="parsers|cuda-emu"
 else
   echo "(no CUDA headers: the cuda-emu tests are not built)"

@@ -274,8 +274,9 @@ ALWAYS_INLINE void advance(int s, const std::byte* (&w)[R], const std::byte* (&x
 
 // The superblocks of the rest after the full ones (rest < 16 blocks): its binary digits, largest
 // first; kFirst: no superblock came before.
+// Not always_inline: it calls itself (GCC refuses to force a recursive inline at -O0).
 template <class F, int R, int C, bool kFirst>
-ALWAYS_INLINE void rest_superblocks(int64_t rest, const std::byte* (&w)[R], const std::byte* (&x)[C], float* park,
+inline void rest_superblocks(int64_t rest, const std::byte* (&w)[R], const std::byte* (&x)[C], float* park,
                              __m512 (&out)[R][C]) {
   // Each digit is the last superblock when no lower digit is set.
   if (rest & 8) {
