@@ -60,6 +60,26 @@ void silu_mul(const float* gate, const float* up, int64_t n, float* out) {
   }
 }
 
+namespace {
+// Below these sizes a parallel loop costs more than it saves (a dispatch is ~1 us).
+constexpr int64_t kMinParallelNormElements = 4096;
+constexpr int64_t kMinParallelSiluElements = 8192;
+constexpr int64_t kSiluGrain = 256;  // elements per share, a multiple of the vector loops' widths
+}  // namespace
+
+void rmsnorm(const float* x, const float* weight, int64_t n, int64_t dim, float eps, float* out, ThreadPool& pool) {
+  if (n < 2 || n * dim < kMinParallelNormElements) return rmsnorm(x, weight, n, dim, eps, out);
+  pool.parallel_for(n, [&](int64_t begin, int64_t end) {
+    rmsnorm(x + begin * dim, weight, end - begin, dim, eps, out + begin * dim);
+  });
+}
+
+void silu_mul(const float* gate, const float* up, int64_t n, float* out, ThreadPool& pool) {
+  if (n < kMinParallelSiluElements) return silu_mul(gate, up, n, out);
+  pool.parallel_for(
+      n, [&](int64_t begin, int64_t end) { silu_mul(gate + begin, up + begin, end - begin, out + begin); }, kSiluGrain);
+}
+
 void softmax(float* x, int64_t n) {
   if (n <= 0) return;
   float max = x[0];

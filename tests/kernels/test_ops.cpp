@@ -67,6 +67,30 @@ TEST(Ops, RmsNormRowsHaveTheBitsOfTheOneRowLoop) {
   }
 }
 
+// The pool overloads split rows (rmsnorm) or elements (silu_mul) over threads: the same bits.
+TEST(Ops, PoolOverloadsHaveTheBitsOfTheOneThreadCalls) {
+  ThreadPool two(2), three(3);
+  const int64_t dim = 576;
+  const std::vector<float> x = random_values(40 * dim, 15, 3.0f), w = random_values(dim, 16);
+  for (int64_t n : {1, 3, 8, 17, 40}) {
+    std::vector<float> want(n * dim), got(n * dim);
+    rmsnorm(x.data(), w.data(), n, dim, 1e-5f, want.data());
+    for (ThreadPool* pool : {&two, &three}) {
+      rmsnorm(x.data(), w.data(), n, dim, 1e-5f, got.data(), *pool);
+      EXPECT_EQ(0, std::memcmp(got.data(), want.data(), want.size() * sizeof(float))) << "rmsnorm n " << n;
+    }
+  }
+  const std::vector<float> g = random_values(40000, 17, 5.0f), u = random_values(40000, 18);
+  for (int64_t n : {100, 8191, 8192, 20001, 40000}) {
+    std::vector<float> want(n), got(n);
+    silu_mul(g.data(), u.data(), n, want.data());
+    for (ThreadPool* pool : {&two, &three}) {
+      silu_mul(g.data(), u.data(), n, got.data(), *pool);
+      EXPECT_EQ(0, std::memcmp(got.data(), want.data(), want.size() * sizeof(float))) << "silu_mul n " << n;
+    }
+  }
+}
+
 // rope vs the rotation formula in double, for both pairings.
 void check_rope(RopePairing pairing, std::vector<int32_t> positions) {
   const int64_t n = static_cast<int64_t>(positions.size()), heads = 3, hd = 64, half = hd / 2;
