@@ -34,7 +34,7 @@ REQUIRED = {
 REQUIRED_ATTRS = ("schema", "schema_version", "config", "git_commit", "model_path", "model_sha256", "cpu_model",
                   "date_utc")
 PROVENANCE_ATTRS = ("git_commit", "git_dirty", "eaglerun_version", "date_utc", "model_path", "model_sha256",
-                    "head_path", "head_sha256", "precision", "threads", "world_size", "tp", "pp", "ep",
+                    "head_path", "head_sha256", "precision", "device", "threads", "world_size", "tp", "pp", "ep",
                     "cpu_model", "kernel_isa", "memory_bandwidth_gbps", "load_average_start", "load_average_end")
 
 # Eval sets in the paper's order (Tables 1-2: MT-bench, HumanEval, GSM8K, Alpaca) and their printed names.

@@ -15,6 +15,7 @@
 #include "apps/cli_common.h"
 #include "apps/draft_options.h"
 #include "apps/target_session.h"
+#include "core/backend/device.h"
 #include "core/error.h"
 #include "core/eagle/eagle_drafter.h"
 #include "core/kernels/kernel_isa.h"
@@ -76,6 +77,7 @@ Provenance base_provenance(const ExperimentConfig& config, const EngineOptions& 
   p.model_path = engine.model_path;
   p.model_sha256 = digest_path(engine.model_path).sha256;
   p.precision = config.precision;
+  p.device = parse_device(engine.device).to_string();
   p.cpu_model = cpu_model_name();
   p.kernel_isa = std::string(kernel_isa_name(active_kernel_isa()));
   p.threads = config.threads;
@@ -196,6 +198,7 @@ int run_cells(const ExperimentOptions& o, const ExperimentConfig& config, const 
     EngineOptions engine_options;
     engine_options.model_path = model;
     engine_options.threads = config.threads;
+    engine_options.device = config.device;
     finish_engine_options(engine_options, config.precision);
     auto session = TargetSession::start(o.parallel, engine_options);
     require(!session->distributed() || models.size() == 1,

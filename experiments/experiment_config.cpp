@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/backend/device.h"
 #include "core/error.h"
 
 namespace eaglerun {
@@ -41,7 +42,7 @@ ExperimentConfig experiment_config_from_json(const nlohmann::json& j) {
   require(j.is_object(), "experiment config: expected a JSON object");
   static const std::set<std::string> known = {"kind", "model", "draft", "draft_vocab", "trees", "eval_sets",
                                               "temperatures", "top_p", "top_k", "seeds", "max_new_tokens",
-                                              "prompt_limit", "max_turns", "threads", "precision", "description",
+                                              "prompt_limit", "max_turns", "threads", "precision", "device", "description",
                                               "noise", "noise_scales"};
   for (const auto& [key, value] : j.items()) {
     require(known.count(key) > 0, "experiment config: unknown setting '" + key + "'");
@@ -63,6 +64,7 @@ ExperimentConfig experiment_config_from_json(const nlohmann::json& j) {
     c.max_turns = j.value("max_turns", c.max_turns);
     c.threads = j.value("threads", c.threads);
     c.precision = j.value("precision", c.precision);
+    c.device = j.value("device", c.device);
     c.noise = j.value("noise", c.noise);
     c.noise_scales = axis<double>(j, "noise_scales");
   } catch (const nlohmann::json::exception& e) {
@@ -87,6 +89,11 @@ ExperimentConfig experiment_config_from_json(const nlohmann::json& j) {
   require(c.prompt_limit >= 0 && c.max_turns >= 0, "experiment config: prompt_limit and max_turns must be >= 0");
   require(c.threads >= 1, "experiment config: threads must be >= 1");
   require(c.precision == "fast" || c.precision == "reference", "experiment config: precision is fast or reference");
+  try {
+    parse_device(c.device);
+  } catch (const Error& e) {
+    throw Error(std::string("experiment config: ") + e.what());
+  }
   require(c.top_p > 0 && c.top_p <= 1 && c.top_k >= 0, "experiment config: top_p in (0, 1], top_k >= 0");
   c.source = j;
   return c;

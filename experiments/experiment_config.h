@@ -31,6 +31,7 @@ struct ExperimentConfig {
   int max_turns = 0;                    // turns per question; 0 = every turn
   int threads = 2;
   std::string precision = "fast";       // fast | reference
+  std::string device = "cpu";           // cpu | cuda | cuda:N: where the target runs
   nlohmann::json source;                // the config as given, recorded in every cell
 };
 

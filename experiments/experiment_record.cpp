@@ -87,6 +87,7 @@ void write_provenance(hid_t file, const Provenance& p) {
   h5::write_attribute(file, "head_path", p.head_path);
   h5::write_attribute(file, "head_sha256", p.head_sha256);
   h5::write_attribute(file, "precision", p.precision);
+  h5::write_attribute(file, "device", p.device);
   h5::write_attribute(file, "cpu_model", p.cpu_model);
   h5::write_attribute(file, "kernel_isa", p.kernel_isa);
   h5::write_attribute(file, "threads", p.threads);

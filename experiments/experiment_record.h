@@ -19,7 +19,7 @@ struct Provenance {
   std::string git_commit, eaglerun_version, date_utc;
   bool git_dirty = false;
   std::string model_path, model_sha256, head_path, head_sha256;
-  std::string precision, cpu_model, kernel_isa;
+  std::string precision, device, cpu_model, kernel_isa;  // device: where the target ran ("cpu", "cuda:0")
   int64_t threads = 0, world_size = 1, tp = 1, pp = 1, ep = 1;
   double memory_bandwidth_gbps = 0;  // measured streaming read, this run
   // The machine's 1-minute load average when the cell started and ended (-1: unknown): above the

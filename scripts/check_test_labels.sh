@@ -34,6 +34,7 @@ group "MPI" "CMake found no MPI or no mpirun (openmpi-bin, libopenmpi-dev; scrip
 group "Slurm" "CMake found no slurmctld (slurm-wlm, munge; scripts/setup.sh installs them)" -L '^slurm$'
 group "SentencePiece" "built without EAGLERUN_WITH_SENTENCEPIECE (libsentencepiece-dev)" -R '^SentencePiece\.'
 group "Python" "CMake found no Python 3 interpreter (python3)" -R '^sharegpt_prepare_py$'
+group "emulated CUDA" "no CUDA headers or no Boost.Context (libboost-context-dev; scripts/setup.sh installs it)" -L '^cuda-emu$'
 
 if [ "$failures" -ne 0 ]; then
   echo "check_test_labels: $failures expected test group(s) missing; install them with scripts/setup.sh" >&2

@@ -1,9 +1,10 @@
-// The CUDA backend's calling code without a GPU: CudaBackend (core/backend/cuda_backend.cpp, the
-// same source the GPU build uses) over host memory (HostDeviceApi), a reference GEMM with cuBLAS's
-// conventions (ReferenceGemm) and the CUDA kernels compiled against the emulation. The whole model
-// runs through it: its logits match the CPU reference backend's, greedy tokens are the same, EAGLE
-// stays lossless (tree verification, KV compaction), and every device buffer is given back.
-// What this cannot see (docs/CUDA.md): the real runtime, streams, cuBLAS itself, speed.
+// Whole models on the CUDA backend (core/backend/cuda_backend.cpp): their logits match the CPU
+// reference backend's, greedy tokens are the same, EAGLE stays lossless (tree verification, KV
+// compaction on the device), and every device buffer is given back. Built twice (tests/cuda/CMakeLists.txt):
+//   test_cuda_backend_emulated: over host memory, a reference GEMM with cuBLAS's conventions and the
+//     kernels compiled against the emulation (no GPU; cannot see the real runtime, cuBLAS, speed);
+//   test_cuda_backend_gpu (label gpu): the CUDA runtime, cuBLAS and the nvcc kernels on GPU 0.
+// make_test_cuda_backend (cuda_test_backend.h) is what differs.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,38 +12,25 @@
 #include <cmath>
 #include <random>
 
-#include "core/backend/cuda_backend.h"
 #include "core/eagle/draft_head.h"
 #include "core/eagle/eagle_drafter.h"
 #include "core/eagle/model_drafter.h"
 #include "core/eagle/speculative.h"
 #include "core/runtime/generator.h"
 #include "core/weights/open_model.h"
-#include "tests/cuda/host_device_api.h"
+#include "tests/cuda/cuda_test_backend.h"
 #include "tests/test_paths.h"
 
 namespace eaglerun {
 namespace {
 
-TEST(ReferenceGemm, HonoursColumnMajorTransposeAndLeadingDimensions) {
-  // W[out=3, in=5] row-major is, column-major, [5, 3] with ld 5; y[n=2, 3] = x[2, 5] . W^T.
-  const float w[15] = {1, 2, 3, 4, 5, -1, 0, 1, 0, -1, 2, 2, 2, 2, 2};
-  const float x[10] = {1, 0, 0, 0, 1, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
-  float y[8] = {};  // ldc 4 > m = 3: the fourth row of each column stays untouched
-  test::ReferenceGemm().sgemm(true, 3, 2, 5, w, 5, x, 5, y, 4);
-  const float want[8] = {6, -2, 4, 0, 7.5f, -0.5f, 5, 0};
-  for (int i = 0; i < 8; ++i) EXPECT_FLOAT_EQ(y[i], want[i]) << i;
-}
-
-class EmulatedCudaModel : public ::testing::TestWithParam<const char*> {
+class CudaModel : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
     store_ = open_model(test::fixture(GetParam()));
     cpu_ = std::make_unique<Model>(store_, pool_, Precision::Reference);
-    auto backend = std::make_shared<CudaBackend>("cuda:emulated", std::make_unique<test::HostDeviceApi>(&live_),
-                                                 std::make_unique<test::ReferenceGemm>());
     cuda_ = std::make_unique<Model>(store_, ModelWeights::load(*store_), ModelShard::whole(store_->config()),
-                                    std::move(backend), pool_, Precision::Reference);
+                                    test::make_test_cuda_backend(&live_), pool_, Precision::Reference);
   }
   std::vector<int32_t> prompt(uint64_t seed, int n) const {
     std::mt19937_64 rng(seed);
@@ -60,7 +48,7 @@ class EmulatedCudaModel : public ::testing::TestWithParam<const char*> {
 // Both sum in fp32 in different orders (the kernels' tolerances: tests/cuda/*_kernel*_test.cpp).
 float tolerance(float reference) { return 2e-4f * (1.f + std::fabs(reference)); }
 
-TEST_P(EmulatedCudaModel, LogitsAndFeaturesMatchTheCpuReference) {
+TEST_P(CudaModel, LogitsAndFeaturesMatchTheCpuReference) {
   const auto p = prompt(1, 11);
   KvCache cpu_kv = cpu_->make_cache(64), cuda_kv = cuda_->make_cache(64);
   const ForwardOutput want = cpu_->forward_causal(p, cpu_kv, LogitRows::All);
@@ -81,7 +69,7 @@ TEST_P(EmulatedCudaModel, LogitsAndFeaturesMatchTheCpuReference) {
   for (int64_t i = 0; i < K; ++i) ASSERT_NEAR(k1[i], k0[i], tolerance(k0[i])) << "key " << i;
 }
 
-TEST_P(EmulatedCudaModel, GreedyTokensEqualTheCpuReference) {
+TEST_P(CudaModel, GreedyTokensEqualTheCpuReference) {
   for (uint64_t seed = 0; seed < 2; ++seed) {
     const auto p = prompt(seed, 7);
     Sampler a({}), b({});
@@ -91,7 +79,7 @@ TEST_P(EmulatedCudaModel, GreedyTokensEqualTheCpuReference) {
   }
 }
 
-TEST_P(EmulatedCudaModel, GreedyEagleOnTheDeviceEqualsPlainDecoding) {
+TEST_P(CudaModel, GreedyEagleOnTheDeviceEqualsPlainDecoding) {
   const DraftHead head = DraftHead::random(DraftHeadConfig::for_target(cuda_->config()), 7, 0.2f);
   EagleDrafter drafter(*cuda_, head, 128);
   for (const char* tree : {"eagle1", "chain:3"}) {
@@ -106,7 +94,7 @@ TEST_P(EmulatedCudaModel, GreedyEagleOnTheDeviceEqualsPlainDecoding) {
 
 // The target drafting for itself: every drafted path is accepted, deep in a static tree whose
 // accepted nodes are not contiguous, so the KV cache is compacted (kv_keep) on the device each step.
-TEST_P(EmulatedCudaModel, SelfDraftedTreesAreAcceptedAndCompactedOnTheDevice) {
+TEST_P(CudaModel, SelfDraftedTreesAreAcceptedAndCompactedOnTheDevice) {
   ModelDrafter drafter(*cuda_, 128);
   const auto p = prompt(4, 9);
   Sampler plain_sampler({}), eagle_sampler({});
@@ -117,7 +105,7 @@ TEST_P(EmulatedCudaModel, SelfDraftedTreesAreAcceptedAndCompactedOnTheDevice) {
   EXPECT_GT(r.stats.tau(), 2.5);  // several tokens accepted per step
 }
 
-TEST_P(EmulatedCudaModel, EveryDeviceBufferIsGivenBack) {
+TEST_P(CudaModel, EveryDeviceBufferIsGivenBack) {
   {
     KvCache kv = cuda_->make_cache(32);
     cuda_->forward_causal(prompt(5, 4), kv);
@@ -127,7 +115,7 @@ TEST_P(EmulatedCudaModel, EveryDeviceBufferIsGivenBack) {
   EXPECT_EQ(live_.load(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(TinyModels, EmulatedCudaModel, ::testing::Values("tiny_llama", "tiny_llama_bf16", "tiny_mixtral"));
+INSTANTIATE_TEST_SUITE_P(TinyModels, CudaModel, ::testing::Values("tiny_llama", "tiny_llama_bf16", "tiny_mixtral"));
 
 }  // namespace
 }  // namespace eaglerun
