@@ -274,9 +274,8 @@ ALWAYS_INLINE void advance(int s, const std::byte* (&w)[R], const std::byte* (&x
 
 // The superblocks of the rest after the full ones (rest < 16 blocks): its binary digits, largest
 // first; kFirst: no superblock came before.
-// Not always_inline: it calls itself (GCC refuses to force a recursive inline at -O0).
 template <class F, int R, int C, bool kFirst>
-inline void rest_superblocks(int64_t rest, const std::byte* (&w)[R], const std::byte* (&x)[C], float* park,
+ALWAYS_INLINE void rest_superblocks(int64_t rest, const std::byte* (&w)[R], const std::byte* (&x)[C], float* park,
                              __m512 (&out)[R][C]) {
   // Each digit is the last superblock when no lower digit is set.
   if (rest & 8) {
@@ -388,9 +387,13 @@ void gemm(const QuantGemmArgs& a) {
   for (int64_t r0 = 0; r0 < a.rows; r0 += 4) {
     const int rt = a.rows - r0 < 4 ? static_cast<int>(a.rows - r0) : 4;
     prefetch(a.w, static_cast<std::size_t>(r0) * a.w_stride + kPrefetchBytes, 4 * a.w_stride, size);
-    for (int64_t c0 = 0; c0 < a.n; c0 += 4) {
-      const int ct = a.n - c0 < 4 ? static_cast<int>(a.n - c0) : 4;
+    // ceil(n / 4) column tiles of sizes as equal as they go (n = 5: 3 + 2, not 4 + 1): a tile of
+    // few activation rows pays its weight decoding and its float steps for fewer outputs.
+    const int64_t tiles = (a.n + 3) / 4, base = a.n / tiles, wider = a.n % tiles;
+    for (int64_t t = 0, c0 = 0; t < tiles; ++t) {
+      const int ct = static_cast<int>(base + (t < wider ? 1 : 0));
       dispatch_tile(rt, ct, [&]<int R, int C>() { tile<F, R, C>(a, r0, c0); });
+      c0 += ct;
     }
   }
 }
