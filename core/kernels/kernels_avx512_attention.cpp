@@ -1,7 +1,8 @@
 // AVX-512 attention loops (attention_kernels.h) for head_dim a multiple of 16, up to 256; other
-// sizes take the portable loops. Keys and values are walked in blocks that stay in L1 while every
-// head of the group reads them; an fp16 block is widened once (vcvtph2ps, exact) into an fp32
-// buffer that all the heads then read.
+// sizes take the portable loops. fp16 rows are widened exactly (vcvtph2ps) in registers as they
+// are read: the scores once per head (cheaper than a store and reloads), the mix once when one run
+// holds every head; otherwise rows are walked in blocks widened once into an fp32 buffer that every
+// head then reads. Where a row is widened changes no value.
 #include <immintrin.h>
 
 #include "core/kernels/kernels_avx512.h"
@@ -82,6 +83,31 @@ void scores_nv(const AttentionHeadsArgs& a) {
   alignas(64) float widened[kBlock * 16 * NV];
   const float* rows[kBlock];
   const __m512 scale = _mm512_set1_ps(a.scale);
+  if (a.kv_type == DType::F16) {  // each head widens the fp16 key rows in registers as it reads them
+    const uint16_t* keys = static_cast<const uint16_t*>(a.keys);
+    for (int64_t g = 0; g < a.G; ++g) {
+      __m512 q[NV];
+#pragma GCC unroll 16
+      for (int v = 0; v < NV; ++v) q[v] = _mm512_loadu_ps(a.q + g * a.d + 16 * v);
+      float* scores = a.scores + g * a.n;
+      auto dot16 = [&](int64_t t) {
+        const uint16_t* k = keys + a.visible[t] * a.stride;
+        __m512 acc = _mm512_mul_ps(q[0], _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(k))));
+#pragma GCC unroll 16
+        for (int v = 1; v < NV; ++v) acc = _mm512_fmadd_ps(q[v], _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(k + 16 * v))), acc);
+        return acc;
+      };
+      int64_t t = 0;
+      for (; t + 16 <= a.n; t += 16) {
+        __m512 acc[16];
+#pragma GCC unroll 16
+        for (int j = 0; j < 16; ++j) acc[j] = dot16(t + j);
+        _mm512_storeu_ps(scores + t, _mm512_mul_ps(lane_sums16(acc), scale));
+      }
+      for (; t < a.n; ++t) scores[t] = lane_sum(dot16(t)) * a.scale;
+    }
+    return;
+  }
   for (int64_t t0 = 0; t0 < a.n; t0 += kBlock) {
     const int64_t t1 = t0 + kBlock < a.n ? t0 + kBlock : a.n;
     block_rows<NV>(a, a.keys, t0, t1, widened, rows);
@@ -103,16 +129,19 @@ void scores_nv(const AttentionHeadsArgs& a) {
 }
 
 // Heads are taken together in runs of up to kMaxVectors / NV (independent FMA chains over the same
-// value rows); each head's output still adds its terms in t order, whatever run it is in.
+// value rows); each head's output still adds its terms in t order, whatever run it is in. When one
+// run holds every head, each value row is read once, so an fp16 row is widened in registers as it
+// is read (the same exact widening as block_rows) rather than through the buffer.
 template <int NV>
 void mix_nv(const AttentionHeadsArgs& a) {
   constexpr int kRun = kMaxVectors / NV;
   alignas(64) float widened[kBlock * 16 * NV];
   const float* rows[kBlock];
+  const bool direct = a.kv_type == DType::F16 && a.G <= kRun;
   for (int64_t i = 0; i < a.G * a.d; ++i) a.out[i] = 0.f;
   for (int64_t t0 = 0; t0 < a.n; t0 += kBlock) {
     const int64_t t1 = t0 + kBlock < a.n ? t0 + kBlock : a.n;
-    block_rows<NV>(a, a.values, t0, t1, widened, rows);
+    if (!direct) block_rows<NV>(a, a.values, t0, t1, widened, rows);
     for (int64_t g0 = 0; g0 < a.G; g0 += kRun) {
       const int64_t heads = a.G - g0 < kRun ? a.G - g0 : kRun;
       float* o = a.out + g0 * a.d;
@@ -124,10 +153,16 @@ void mix_nv(const AttentionHeadsArgs& a) {
         for (int v = 0; v < NV; ++v) acc[h][v] = h < heads ? _mm512_loadu_ps(o + h * a.d + 16 * v) : _mm512_setzero_ps();
       }
       for (int64_t t = t0; t < t1; ++t) {
-        const float* x = rows[t - t0];
         __m512 value[NV];
+        if (direct) {
+          const uint16_t* x = static_cast<const uint16_t*>(a.values) + a.visible[t] * a.stride;
 #pragma GCC unroll 16
-        for (int v = 0; v < NV; ++v) value[v] = _mm512_loadu_ps(x + 16 * v);
+          for (int v = 0; v < NV; ++v) value[v] = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16 * v)));
+        } else {
+          const float* x = rows[t - t0];
+#pragma GCC unroll 16
+          for (int v = 0; v < NV; ++v) value[v] = _mm512_loadu_ps(x + 16 * v);
+        }
 #pragma GCC unroll 16
         for (int h = 0; h < kRun; ++h) {
           if (h < heads) {
