@@ -15,10 +15,11 @@
 // step after the prompt) with its share of the read bandwidth.
 //   verify_roofline [--model PATH] [--threads N] [--prompt N] [--repeats N] [--isa avx2|avx512]
 //                   [--bandwidth-mib N] [--json] [--tokens LIST] [--prefill N] [--decode N]
-//                   [--profile N [--seconds S]]
+//                   [--profile N | --profile-prefill N [--seconds S]]
 // --tokens: the n to time, e.g. 1-32 or 1,2,4,8 (default 1,2,3,4,6,8,12,16,24,32).
 // --profile N skips the peaks and the table and runs only the n-token forward, back to back, for S
-// seconds (default 10), then prints its median: a steady loop to sample with `perf record`.
+// seconds (default 10), then prints its median: a steady loop to sample with `perf record`;
+// --profile-prefill N the same for a prefill of N tokens.
 #include <fmt/core.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -184,26 +185,30 @@ std::vector<int32_t> prompt_tokens(const Engine& engine, int64_t count) {
   return tokens;
 }
 
-// --profile: the n-token forward after the prompt, back to back for `seconds`.
-int profile(const Engine& engine, int64_t prompt, int64_t n, double seconds) {
+// --profile: the n-token forward after the prompt (all rows' logits), or with prefill a forward of
+// n tokens into an empty cache (the last row's logits), back to back for `seconds`.
+int profile(const Engine& engine, int64_t prompt, int64_t n, double seconds, bool prefill) {
   const Model& model = engine.model();
+  if (prefill) prompt = 0;
   const std::vector<int32_t> tokens = prompt_tokens(engine, prompt + n);
   KvCache kv = model.make_cache(prompt + n);
-  model.forward_causal(std::span(tokens).first(static_cast<std::size_t>(prompt)), kv, LogitRows::None);
+  if (prompt > 0) model.forward_causal(std::span(tokens).first(static_cast<std::size_t>(prompt)), kv, LogitRows::None);
   const auto step = std::span(tokens).subspan(static_cast<std::size_t>(prompt), static_cast<std::size_t>(n));
+  const LogitRows rows = prefill ? LogitRows::Last : LogitRows::All;
   std::vector<double> times, cpu_times;
   const auto begin = std::chrono::steady_clock::now();
   while (seconds_since(begin) < seconds) {
     const auto start = std::chrono::steady_clock::now();
     const double cpu_start = cpu_seconds();
-    const ForwardOutput out = model.forward_causal(step, kv, LogitRows::All);
+    const ForwardOutput out = model.forward_causal(step, kv, rows);
     times.push_back(seconds_since(start));
     cpu_times.push_back(cpu_seconds() - cpu_start);
     g_sink = g_sink + out.logits.back();
     kv.truncate(prompt);
   }
-  fmt::print("n = {}: {} forwards, median {:.3f} ms, min {:.3f} ms, cpu {:.3f} ms\n", n, times.size(),
-             median(times) * 1e3, *std::min_element(times.begin(), times.end()) * 1e3, median(cpu_times) * 1e3);
+  fmt::print("{}n = {}: {} forwards, median {:.3f} ms, min {:.3f} ms, cpu {:.3f} ms\n", prefill ? "prefill " : "", n,
+             times.size(), median(times) * 1e3, *std::min_element(times.begin(), times.end()) * 1e3,
+             median(cpu_times) * 1e3);
   return 0;
 }
 
@@ -218,6 +223,7 @@ int main(int argc, char** argv) {
     std::vector<int64_t> ns = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32};
     int64_t prefill_tokens = 128, decode_tokens = 64;
     int64_t profile_n = 0;
+    bool profile_prefill = false;
     double profile_seconds = 10;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
@@ -246,7 +252,8 @@ int main(int argc, char** argv) {
         prefill_tokens = int_arg(argc, argv, i);
       } else if (a == "--decode") {
         decode_tokens = int_arg(argc, argv, i);
-      } else if (a == "--profile") {
+      } else if (a == "--profile" || a == "--profile-prefill") {
+        profile_prefill = a == "--profile-prefill";
         profile_n = int_arg(argc, argv, i);
       } else if (a == "--seconds" && i + 1 < argc) {
         profile_seconds = std::stod(argv[++i]);
@@ -256,7 +263,7 @@ int main(int argc, char** argv) {
         fmt::print(stderr,
                    "usage: verify_roofline [--model PATH] [--threads N] [--prompt N] [--repeats N] "
                    "[--isa avx2|avx512] [--bandwidth-mib N] [--json] [--tokens LIST] [--prefill N] [--decode N] "
-                   "[--profile N [--seconds S]]\n");
+                   "[--profile N | --profile-prefill N [--seconds S]]\n");
         return a == "--help" || a == "-h" ? 0 : 2;
       }
     }
@@ -271,7 +278,7 @@ int main(int argc, char** argv) {
     ThreadPool& pool = engine.pool();
     const KernelIsa isa = active_kernel_isa();
 
-    if (profile_n > 0) return profile(engine, prompt, profile_n, profile_seconds);
+    if (profile_n > 0) return profile(engine, prompt, profile_n, profile_seconds, profile_prefill);
 
     // 1. Peaks.
     PeakLoop int8_loop, bf16_loop;
