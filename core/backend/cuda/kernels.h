@@ -69,4 +69,9 @@ void masked_attention(const float* q, const KvLayer& layer, const uint8_t* mask,
 void matmul(DType dtype, const void* w, int64_t out, int64_t in, const float* x, int64_t n, float* y,
             cudaStream_t stream);
 
+// parallel/communicator.cpp all_reduce_sum's per-rank sum (the NCCL communicator's, on the device):
+// out[i] = ((blocks[0, i] + blocks[1, i]) + ...) + blocks[p - 1, i] in fp32, in block (rank) order,
+// bit for bit the host loop's whatever p and block are. blocks: [p, block]; out: [block], apart from blocks.
+void sum_blocks(const float* blocks, int64_t p, int64_t block, float* out, cudaStream_t stream);
+
 }  // namespace eaglerun::cuda
