@@ -3,6 +3,10 @@
 #include <cstring>
 
 #include "core/kernels/matmul.h"
+#if defined(EAGLERUN_X86_KERNELS)
+#include "core/kernels/kernel_isa.h"
+#include "core/kernels/kernels_avx512.h"
+#endif
 
 namespace eaglerun {
 
@@ -65,8 +69,13 @@ uint16_t fp32_to_fp16(float f) {
 //     to inf for |x| >= 65520);
 //   subnormal or zero: |x| + 0.5 has its ulp at 2^-24, so the float adder rounds |x| / 2^-24 to the
 //     nearest even integer, which the mantissa bits then hold.
+// With AVX-512, whole vectors go through vcvtps2ph (kernels_avx512_quantize.cpp), the same bits.
 void fp32_to_fp16_row(const float* x, int64_t n, uint16_t* out) {
-  for (int64_t i = 0; i < n; ++i) {
+  int64_t i = 0;
+#if defined(EAGLERUN_X86_KERNELS)
+  if (active_kernel_isa() == KernelIsa::Avx512) i = kernels::avx512::fp32_to_fp16_row(x, n, out);
+#endif
+  for (; i < n; ++i) {
     const uint32_t u = bits_of(x[i]);
     const auto abs = static_cast<int32_t>(u & 0x7FFFFFFFu);
     const uint32_t normal = (static_cast<uint32_t>(abs) - 0x38000000u + 0xFFFu + ((u >> 13) & 1u)) >> 13;

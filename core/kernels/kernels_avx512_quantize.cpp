@@ -144,6 +144,22 @@ void quantize_superblock16(DType wtype, const float* x, std::byte* out) {
 
 std::size_t act_row_bytes(DType /*wtype*/, int64_t k) { return act_row_bytes_for(k / 32); }
 
+int64_t fp32_to_fp16_row(const float* x, int64_t n, uint16_t* out) {
+  const __m512i nan_half = _mm512_set1_epi32(0x7E00);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    // vcvtps2ph rounds to nearest even like fp32_to_fp16 (subnormals, overflow to inf included);
+    // only a nan's payload differs: fp32_to_fp16 makes every nan 0x7E00 with its sign.
+    const __m512i h = _mm512_cvtepu16_epi32(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    const __m512i sign = _mm512_and_si512(_mm512_srli_epi32(_mm512_castps_si512(v), 16), _mm512_set1_epi32(0x8000));
+    const __m512i fixed = _mm512_mask_or_epi32(h, nan, sign, nan_half);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm512_cvtepi32_epi16(fixed));
+  }
+  return i;
+}
+
 void quantize_row(DType wtype, const float* x, int64_t k, std::byte* out) {
   const int64_t blocks = k / 32;
   for (int64_t b = 0; b < blocks;) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/kernels/matmul.h"
+#include "tests/kernels/isa_scope.h"
 #include "tests/kernels/kernel_test_util.h"
 
 namespace eaglerun {
@@ -81,7 +82,7 @@ TEST(Half, OverflowUnderflowAndSpecials) {
 
 // fp32_to_fp16_row (branch-free, vectorised) gives fp32_to_fp16's bits: on every midpoint between
 // neighbouring halves and its two neighbours, both signs, and on floats spread over the whole range
-// (every 4099th bit pattern: all exponents, nan and inf included).
+// (every 4099th bit pattern: all exponents, nan and inf included), on every ISA.
 TEST(Half, RowConversionEqualsTheScalarOne) {
   std::vector<float> x;
   for (uint32_t h = 0; h < 0x7C00; ++h) {
@@ -93,10 +94,13 @@ TEST(Half, RowConversionEqualsTheScalarOne) {
   for (uint32_t u : {0x7F800000u, 0xFF800000u, 0x7FC00000u, 0x7F800001u, 0x477FF000u, 0x477FEFFFu, 0x38800000u,
                      0x387FFFFFu, 0x33000000u, 0x33000001u, 0x32FFFFFFu, 0u, 0x80000000u})
     x.push_back(from_bits(u));
-  std::vector<uint16_t> got(x.size());
-  fp32_to_fp16_row(x.data(), static_cast<int64_t>(x.size()), got.data());
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    ASSERT_EQ(got[i], fp32_to_fp16(x[i])) << "float bits 0x" << std::hex << bits(x[i]);
+  for (KernelIsa isa : test::supported_isas()) {  // AVX-512 converts with vcvtps2ph
+    test::IsaScope scope(isa);
+    std::vector<uint16_t> got(x.size());
+    fp32_to_fp16_row(x.data(), static_cast<int64_t>(x.size()), got.data());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      ASSERT_EQ(got[i], fp32_to_fp16(x[i])) << kernel_isa_name(isa) << " float bits 0x" << std::hex << bits(x[i]);
+    }
   }
 }
 
