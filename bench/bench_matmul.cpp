@@ -1,4 +1,5 @@
-// Matmul micro-benchmarks on the shapes of SmolLM2-135M (hidden 576, FFN 1536, vocab 49152):
+// Matmul micro-benchmarks on the shapes of SmolLM2-135M (hidden 576, FFN 1536, vocab 49152, KV 192),
+// for n = 1 (decoding), 2..32 (tree verification) and 128 (prefill):
 //   bytes_per_second = weight bytes streamed per second; GFLOPs = 2 rows k n per second.
 // Args: rows, k, n, threads. The kernel ISA is the best one the CPU has (EAGLERUN_KERNEL_ISA
 // overrides it).
@@ -35,12 +36,26 @@ void BM_MatmulQ8_0(benchmark::State& s) { run_matmul(s, DType::Q8_0, Precision::
 void BM_MatmulF16(benchmark::State& s) { run_matmul(s, DType::F16, Precision::Fast); }
 void BM_MatmulReferenceQ4_1(benchmark::State& s) { run_matmul(s, DType::Q4_1, Precision::Reference); }
 
+// n: decoding (1), tree verification (2..32), prefill (128).
+constexpr int kTokenCounts[] = {1, 2, 3, 4, 6, 8, 12, 16, 32, 128};
+
 void ffn_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"rows", "k", "n", "threads"});
   for (int threads : {1, 2}) {
-    for (int n : {1, 4, 8, 16, 32, 128}) {
+    for (int n : kTokenCounts) {
       b->Args({1536, 576, n, threads});  // gate / up
       b->Args({576, 1536, n, threads});  // down
+    }
+  }
+}
+
+// The attention projections: q / o (576 x 576) and k / v (192 x 576, 3 KV heads of 64).
+void attention_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"rows", "k", "n", "threads"});
+  for (int threads : {1, 2}) {
+    for (int n : kTokenCounts) {
+      b->Args({576, 576, n, threads});
+      b->Args({192, 576, n, threads});
     }
   }
 }
@@ -48,11 +63,12 @@ void ffn_shapes(benchmark::internal::Benchmark* b) {
 void lm_head_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"rows", "k", "n", "threads"});
   for (int threads : {1, 2}) {
-    for (int n : {1, 32, 128}) b->Args({49152, 576, n, threads});
+    for (int n : {1, 2, 4, 8, 16, 32, 128}) b->Args({49152, 576, n, threads});
   }
 }
 
 BENCHMARK(BM_MatmulQ4_1)->Apply(ffn_shapes)->UseRealTime();
+BENCHMARK(BM_MatmulQ4_1)->Apply(attention_shapes)->UseRealTime();
 BENCHMARK(BM_MatmulQ8_0)->Apply(lm_head_shapes)->UseRealTime();
 // A Q4_1 matrix far larger than L2: the weights stream from memory, as in a whole decode step.
 BENCHMARK(BM_MatmulQ4_1)->ArgNames({"rows", "k", "n", "threads"})->Args({65536, 576, 1, 1})->Args({65536, 576, 1, 2})->UseRealTime();
