@@ -214,7 +214,8 @@ TEST_F(NcclCommunicatorTest, TheStandInRefusesWhatNcclWouldRefuseOnEveryRank) {
   EXPECT_THROW(api.finished(comm, nullptr), Error);  // destroyed
 }
 
-// The stand-in, except that the stream never finishes: a peer that never comes.
+// The stand-in, except that the stream never finishes (a peer that never comes) or, with
+// `asynchronous_error`, that NCCL reports an error while it is waited for (a peer failed).
 class StalledNccl final : public NcclApi {
  public:
   NcclUniqueId get_unique_id() override { return inner.get_unique_id(); }
@@ -234,10 +235,14 @@ class StalledNccl final : public NcclApi {
   void recv(void* d, std::size_t b, int peer, NcclComm c, cudaStream_t st) override { inner.recv(d, b, peer, c, st); }
   void group_start() override { inner.group_start(); }
   void group_end() override { inner.group_end(); }
-  bool finished(NcclComm, cudaStream_t) override { return false; }
+  bool finished(NcclComm, cudaStream_t) override {
+    if (asynchronous_error) throw Error("NCCL an operation (asynchronous error) failed on rank 0: remote process exited");
+    return false;
+  }
 
   test::MpiNcclApi inner;
   int aborts = 0;
+  bool asynchronous_error = false;
 };
 
 TEST_F(NcclCommunicatorTest, AStreamThatNeverFinishesAbortsNcclAndNamesTheCall) {
@@ -263,6 +268,22 @@ TEST_F(NcclCommunicatorTest, AStreamThatNeverFinishesAbortsNcclAndNamesTheCall) 
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("was aborted"), std::string::npos) << e.what();
   }
+  g_world->barrier();
+}
+
+TEST_F(NcclCommunicatorTest, AnAsynchronousNcclErrorAbortsTheCommunicatorAndReachesTheCaller) {
+  auto failing = std::make_shared<StalledNccl>();
+  failing->asynchronous_error = true;
+  auto nccl = make(60, failing);
+  float* d = to_device(std::vector<float>(3, 1.0f));
+  try {
+    nccl->all_reduce_sum(d, 3);
+    ADD_FAILURE() << "the error was lost";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("asynchronous error"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(failing->aborts, 1);
+  EXPECT_THROW(nccl->barrier(), Error);  // aborted
   g_world->barrier();
 }
 
