@@ -32,7 +32,13 @@ namespace eaglerun::kernels::avx512 {
 namespace {
 
 // The kernel's helpers must be inlined into the tile (their arrays of vectors live in registers).
+// Only when optimising: unoptimised (Debug, ASan) builds refuse to force the recursive
+// rest_superblocks inline, and nothing there needs the registers.
+#if defined(__OPTIMIZE__)
 #define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
 
 // Software prefetch distance for the weight stream: 8 KB ahead. 2 KB (about DRAM latency x one
 // core's bandwidth) left the stream waiting: a step consumes a whole 4-row group, up to ~3.5 KB
