@@ -140,6 +140,8 @@ kill_test() {
 echo "== a killed worker"
 kill_test KILL "rank 1"
 echo "== a stopped worker"
-kill_test STOP "recv with rank 1 made no progress\|with rank 1 made no progress"
+# The job ends with the stuck operation named. On a loaded machine the stop can land while rank 0 still
+# broadcasts the set-up (then the line names that broadcast and its root) rather than in decoding.
+kill_test STOP "with rank 1 made no progress\|broadcast with rank 0 made no progress"
 
 echo "PASS"
