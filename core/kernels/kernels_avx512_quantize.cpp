@@ -27,13 +27,19 @@ void quantize_superblock(DType wtype, const float* x, int s, std::byte* out) {
   const int lanes = lanes_per_block(s), registers = superblock_registers(s);
   alignas(64) int8_t q[32 * kMaxSuperblockBlocks];
   alignas(64) float dx[16] = {};
-  std::memset(out, 0, 64 * static_cast<std::size_t>(registers));
-  for (int b = 0; b < s; ++b) {
-    const float d = quantize_block(x + 32 * b, q + 32 * b);
-    for (int part = 0; part < 8; ++part) {  // 4 elements = one lane of one register
-      const int reg = part / lanes, lane = b * lanes + part % lanes;
-      std::memcpy(out + 64 * reg + 4 * lane, q + 32 * b + 4 * part, 4);
-      dx[lane] = d;
+  if (s == 2) {  // one register, lanes 8 b .. 8 b + 7 = block b's 32 bytes in order: q is the layout
+    const float d0 = quantize_block(x, reinterpret_cast<int8_t*>(out));
+    const float d1 = quantize_block(x + 32, reinterpret_cast<int8_t*>(out) + 32);
+    for (int lane = 0; lane < 16; ++lane) dx[lane] = lane < 8 ? d0 : d1;
+  } else {
+    std::memset(out, 0, 64 * static_cast<std::size_t>(registers));
+    for (int b = 0; b < s; ++b) {
+      const float d = quantize_block(x + 32 * b, q + 32 * b);
+      for (int part = 0; part < 8; ++part) {  // 4 elements = one lane of one register
+        const int reg = part / lanes, lane = b * lanes + part % lanes;
+        std::memcpy(out + 64 * reg + 4 * lane, q + 32 * b + 4 * part, 4);
+        dx[lane] = d;
+      }
     }
   }
   __m512i sums = _mm512_setzero_si512();  // sum of each lane's q
