@@ -24,7 +24,7 @@ struct ExtractCliOptions {
 po::options_description extract_options(ExtractCliOptions& o) {
   ExtractionOptions& e = o.extraction;
   SamplingParams& s = e.regeneration.sampling;
-  po::options_description desc("extract options");
+  po::options_description desc("extract options (runs on the CPU: there is no --device)");
   add_engine_options(desc, o.engine, o.precision);
   desc.add_options()
       ("data", po::value(&e.data_path), "conversation JSONL: {\"id\", \"turns\": [{\"role\", \"content\"}]} per line "
@@ -47,6 +47,9 @@ po::options_description extract_options(ExtractCliOptions& o) {
       ("regen-top-p", po::value(&s.top_p)->default_value(1.f), "regenerated: nucleus sampling mass (1 = off)")
       ("regen-top-k", po::value(&s.top_k)->default_value(0), "regenerated: top-k sampling (0 = off)")
       ("regen-seed", po::value(&s.seed)->default_value(0), "regenerated: seed (plus the conversation's line number)")
+      ("regen-text", po::value(&e.regenerated_text_path),
+       "regenerated: also append each conversation with its new answers to this conversation JSONL (skipping ids "
+       "already there): small enough to keep, and '--data FILE' makes the same features from it")
       ("deflate", po::value(&e.write.deflate_level)->default_value(4), "gzip level of the shards, 0..9")
       ("quiet", po::bool_switch(&o.quiet), "no progress bar");
   return desc;

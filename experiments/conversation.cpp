@@ -44,6 +44,12 @@ Conversation parse_conversation(const std::string& line, const std::string& wher
   return c;
 }
 
+std::string conversation_json(const std::string& id, const std::vector<ChatMessage>& turns) {
+  nlohmann::json j = {{"id", id}, {"turns", nlohmann::json::array()}};
+  for (const ChatMessage& t : turns) j["turns"].push_back({{"role", t.role}, {"content", t.content}});
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 ConversationReader::ConversationReader(const std::string& path) : path_(path), in_(path) {
   require(in_.good(), "cannot open conversation file '" + path + "'");
 }

@@ -35,6 +35,10 @@ class ConversationReader {
 // Parses one record; `where` (e.g. "file.jsonl:12") prefixes error messages.
 Conversation parse_conversation(const std::string& line, const std::string& where);
 
+// One record of the format above, without a line break. Text that is not valid UTF-8 (an answer cut
+// inside a character) has U+FFFD in place of the bad bytes.
+std::string conversation_json(const std::string& id, const std::vector<ChatMessage>& turns);
+
 // Records in the file (non-blank lines), without parsing them.
 int64_t count_conversations(const std::string& path);
 

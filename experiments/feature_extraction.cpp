@@ -9,6 +9,7 @@
 #include "core/runtime/generator.h"
 #include "experiments/conversation.h"
 #include "experiments/feature_store.h"
+#include "experiments/regenerated_text.h"
 #include "experiments/sha256.h"
 #include "experiments/training_render.h"
 
@@ -68,6 +69,7 @@ class Extractor {
   ShardMetadata metadata_;
   StoreScan scan_;
   std::unique_ptr<FeatureShardWriter> writer_;
+  std::unique_ptr<RegeneratedText> regenerated_text_;  // when o_.regenerated_text_path is set
   ExtractionProgress progress_;
   int64_t end_ = 0;  // the scope is conversations [skip, end_)
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
@@ -134,7 +136,10 @@ void Extractor::store(const Conversation& c, const TrainingTokens& t) {
 void Extractor::process_chunk(std::vector<Conversation>& chunk) {
   if (o_.source == DataSource::Regenerated) {
     const std::vector<std::vector<ChatMessage>> turns = regenerate_answers_batch(engine_, chunk, o_.regeneration);
-    for (std::size_t i = 0; i < chunk.size(); ++i) process(chunk[i], turns[i]);
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      if (regenerated_text_) regenerated_text_->append(chunk[i].id, turns[i]);
+      process(chunk[i], turns[i]);
+    }
   } else {
     for (const Conversation& c : chunk) process(c, c.turns);
   }
@@ -184,6 +189,7 @@ ExtractionProgress Extractor::run() {
   scan_ = scan_store(o_.out_dir);
   metadata_ = make_metadata();
   resume(scan_);
+  if (!o_.regenerated_text_path.empty()) regenerated_text_ = std::make_unique<RegeneratedText>(o_.regenerated_text_path);
   ConversationReader reader(o_.data_path);
   // Regenerated answers come from batched decoding of several conversations: a chunk holds enough
   // of them to keep every slot of the batch busy while answers end at different lengths.
@@ -223,6 +229,8 @@ void ExtractionOptions::validate() const {
   require(shard_sequences >= 1, "--shard-sequences must be positive");
   require(regeneration.max_new_tokens >= 1, "--regen-max-new-tokens must be positive");
   require(regeneration.batch >= 1 && regeneration.batch <= 256, "--regen-batch must be 1..256");
+  require(regenerated_text_path.empty() || source == DataSource::Regenerated,
+          "--regen-text needs --source regenerated");
   regeneration.sampling.validate();
 }
 

@@ -30,6 +30,7 @@ struct ExtractionOptions {
   int64_t shard_sequences = 128;     // stored sequences per shard (a killed run loses at most one shard)
   DataSource source = DataSource::ShareGPT;
   RegenerationOptions regeneration;  // used for DataSource::Regenerated; its max_len is set from max_len
+  std::string regenerated_text_path;  // Regenerated: also append the conversations as text (regenerated_text.h)
   ShardWriteOptions write;
 
   void validate() const;  // throws Error naming the bad option

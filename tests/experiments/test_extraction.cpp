@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <unordered_set>
@@ -291,6 +292,46 @@ TEST_F(ExtractionTest, RegeneratedSourceStoresTheTargetsOwnAnswers) {
   const TrainingTokens t = render_training_tokens(engine_->tokenizer(), ChatFormat::ChatML, turns, kMaxLen);
   EXPECT_EQ(data.get(1).tokens, t.tokens);
   EXPECT_NE(data.get(1).tokens, Hdf5TrainingDataSource(reference_dir_).get(1).tokens);
+}
+
+// --regen-text keeps the regenerated conversations as a conversation JSONL: one line per conversation,
+// not written twice by a rerun, a line cut by a kill dropped, and extracting the file as ShareGPT-style
+// data gives the regenerated store's sequences bit for bit.
+TEST_F(ExtractionTest, RegeneratedTextMakesTheSameFeatures) {
+  const std::string dir = test::fresh_temp_dir("extract_regen_text");
+  const std::string text = dir + "/text/regenerated.jsonl";
+  ExtractionOptions o = regenerated_options(dir + "/features", 3);
+  o.regenerated_text_path = text;
+  run_extraction(*engine_, test::default_model_path(), o, {});
+  EXPECT_EQ(count_conversations(text), 3);
+  {
+    std::ofstream cut(text, std::ios::app);
+    cut << "{\"id\": \"cut by a kill";
+  }
+  o.limit = 4;  // one more conversation; the first three are done
+  run_extraction(*engine_, test::default_model_path(), o, {});
+  EXPECT_EQ(count_conversations(text), 4);
+  ExtractionOptions again = o;  // a fresh feature folder: all four regenerated, none written twice
+  again.out_dir = dir + "/features-again";
+  run_extraction(*engine_, test::default_model_path(), again, {});
+  EXPECT_EQ(count_conversations(text), 4);
+  const std::vector<Conversation> convs = fixture();
+  ConversationReader reader(text);
+  Conversation c;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(reader.next(c));
+    EXPECT_EQ(c.id, convs[static_cast<std::size_t>(i)].id);
+    EXPECT_EQ(c.turns[0].content, convs[static_cast<std::size_t>(i)].turns[0].content);
+  }
+
+  ExtractionOptions from_text = options_for(dir + "/from-text");
+  from_text.data_path = text;
+  run_extraction(*engine_, test::default_model_path(), from_text, {});
+  expect_same_sequences(dir + "/features", dir + "/from-text");
+
+  ExtractionOptions wrong = options_for(dir + "/wrong");
+  wrong.regenerated_text_path = text;
+  EXPECT_THROW(run_extraction(*engine_, test::default_model_path(), wrong, {}), Error);
 }
 
 // Batched regeneration (slots refilled turn after turn, conversation after conversation) gives every
