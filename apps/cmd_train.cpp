@@ -42,7 +42,7 @@ struct TrainCliOptions {
 };
 
 po::options_description train_options(TrainCliOptions& o) {
-  po::options_description desc("train options");
+  po::options_description desc("train options (runs on the CPU: there is no --device)");
   add_engine_options(desc, o.engine, o.precision);
   desc.add_options()
       ("config", po::value(&o.config_path), "TrainerConfig JSON (core/train/trainer_config.h); absent keys keep "
