@@ -10,7 +10,7 @@
 # (scripts/train_ablation_heads.sh's OUT/features), used instead of extracting them again.
 # Budget (full): conversations 0-639 of the prepared ShareGPT file (max 512 tokens per sequence,
 # regenerated answers at most 384 tokens), 400 steps of 8 sequences per head; held out: conversations
-# 640-767. --quick: 48 conversations (8 held out), answers of 32 tokens, 30 steps.
+# 640-767. --quick: 48 conversations (8 held out), answers of 32 tokens, 12 steps.
 # Every step resumes: extractions continue their shards, training its checkpoints; finished heads are kept.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,7 +21,7 @@ out="${1:?usage: train_data_ablation.sh [--quick] OUT [SHAREGPT_FEATURES]}"
 sharegpt_features="${2:-$out/features-sharegpt}"
 eaglerun="${EAGLERUN:-$root/build/release/apps/eaglerun}"
 threads="${EAGLERUN_THREADS:-2}"
-if [ $quick -eq 1 ]; then conversations=48; heldout=8; answer_tokens=32; steps=30;
+if [ $quick -eq 1 ]; then conversations=48; heldout=8; answer_tokens=32; steps=12;
 else conversations=640; heldout=128; answer_tokens=384; steps=400; fi
 
 data/sharegpt/fetch.sh

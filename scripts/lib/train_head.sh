@@ -7,7 +7,7 @@ train_head() {
   local head="$out/heads/$name"
   if [ -f "$head/model.safetensors" ]; then echo "head $name: done"; return; fi
   local args=(--set total_steps=$steps --set draft_vocab=2048 --set checkpoint_every=50)
-  if [ $quick -eq 1 ]; then args+=(--set warmup_steps=5 --set validate_every=30 --set validation_sequences=4);
+  if [ $quick -eq 1 ]; then args+=(--set warmup_steps=4 --set validate_every=$steps --set validation_sequences=4);
   else args+=(--set validate_every=300); fi
   "$eaglerun" train --config experiments/configs/train-smollm2-135m.json "${args[@]}" "$@" \
     --out "$out/train/$name" --threads "$threads" --log-every 50
