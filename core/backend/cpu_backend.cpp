@@ -42,7 +42,7 @@ void CpuBackend::matmul(const TensorView& w, const float* x, int64_t n, float* y
 }
 
 void CpuBackend::rmsnorm(const float* x, std::span<const float> weight, int64_t n, float eps, float* out) {
-  eaglerun::rmsnorm(x, weight.data(), n, static_cast<int64_t>(weight.size()), eps, out);
+  eaglerun::rmsnorm(x, weight.data(), n, static_cast<int64_t>(weight.size()), eps, out, pool_);
 }
 
 void CpuBackend::rope(float* x, std::span<const int32_t> positions, int64_t n_heads, int64_t head_dim, double theta,
@@ -51,7 +51,7 @@ void CpuBackend::rope(float* x, std::span<const int32_t> positions, int64_t n_he
 }
 
 void CpuBackend::silu_mul(const float* gate, const float* up, int64_t n, float* out) {
-  eaglerun::silu_mul(gate, up, n, out);
+  eaglerun::silu_mul(gate, up, n, out, pool_);
 }
 
 void CpuBackend::add(float* out, const float* x, int64_t n) { add_inplace(out, x, n); }
