@@ -37,6 +37,19 @@ class CublasGemm final : public Gemm {
                       &one, a, to_int(lda), b, to_int(ldb), &zero, c, to_int(ldc)),
           "cublasSgemm");
   }
+  void gemm16(DType type, bool transpose_a, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda,
+              const void* b, int64_t ldb, float* c, int64_t ldc) override {
+    require(type == DType::BF16 || type == DType::F16, "gemm16: A and B must be bf16 or fp16");
+    const cudaDataType_t in = type == DType::BF16 ? CUDA_R_16BF : CUDA_R_16F;
+    const float one = 1.f, zero = 0.f;
+    // A cublasComputeType_t (not a cudaDataType) compute type: the handle's pedantic mode does not
+    // apply, and the default algorithm runs on tensor cores (cuda_gemm.h).
+    const cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
+    check(cublasGemmEx(handle_, transpose_a ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N, to_int(m), to_int(n),
+                       to_int(k), &one, a, in, to_int(lda), b, in, to_int(ldb), &zero, c, CUDA_R_32F, to_int(ldc),
+                       compute, CUBLAS_GEMM_DEFAULT),
+          "cublasGemmEx");
+  }
   void saxpy(int64_t n, float alpha, const float* x, float* y) override {
     check(cublasSaxpy(handle_, to_int(n), &alpha, x, 1, y, 1), "cublasSaxpy");
   }

@@ -4,6 +4,7 @@
 #include <new>
 
 #include "core/error.h"
+#include "core/kernels/matmul.h"
 
 namespace eaglerun::test {
 
@@ -41,6 +42,25 @@ void ReferenceGemm::sgemm(bool transpose_a, int64_t m, int64_t n, int64_t k, con
       for (int64_t p = 0; p < k; ++p) {
         const float op_a = transpose_a ? a[p + i * lda] : a[i + p * lda];  // op(A)[i, p]
         sum += static_cast<double>(op_a) * b[p + j * ldb];
+      }
+      c[i + j * ldc] = static_cast<float>(sum);
+    }
+  }
+}
+
+void ReferenceGemm::gemm16(DType type, bool transpose_a, int64_t m, int64_t n, int64_t k, const void* a,
+                           int64_t lda, const void* b, int64_t ldb, float* c, int64_t ldc) {
+  require(type == DType::BF16 || type == DType::F16, "gemm16: A and B must be bf16 or fp16");
+  require(lda >= (transpose_a ? k : m) && ldb >= k && ldc >= m, "gemm16: a leading dimension is too small");
+  const auto widen = [type](uint16_t h) { return type == DType::BF16 ? bf16_to_fp32(h) : fp16_to_fp32(h); };
+  const auto* a16 = static_cast<const uint16_t*>(a);
+  const auto* b16 = static_cast<const uint16_t*>(b);
+  for (int64_t j = 0; j < n; ++j) {
+    for (int64_t i = 0; i < m; ++i) {
+      double sum = 0.0;
+      for (int64_t p = 0; p < k; ++p) {
+        const uint16_t op_a = transpose_a ? a16[p + i * lda] : a16[i + p * lda];  // op(A)[i, p]
+        sum += static_cast<double>(widen(op_a)) * widen(b16[p + j * ldb]);
       }
       c[i + j * ldc] = static_cast<float>(sum);
     }

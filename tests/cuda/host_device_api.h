@@ -3,8 +3,9 @@
 // GPU (with the kernels compiled against the emulation):
 //   HostDeviceApi: "device" memory is host memory; it counts live allocations, so a test can see
 //                  that every buffer went back;
-//   ReferenceGemm: cuBLAS's sgemm/saxpy semantics (column-major, op(A), leading dimensions) as plain
-//                  loops, the sums in double.
+//   ReferenceGemm: cuBLAS's sgemm/gemm16/saxpy semantics (column-major, op(A), leading dimensions)
+//                  as plain loops, the sums in double (gemm16: the 16-bit elements widened exactly
+//                  by core/kernels' bf16_to_fp32 / fp16_to_fp32, so the products are exact).
 #include <atomic>
 #include <cstdint>
 
@@ -32,6 +33,8 @@ class ReferenceGemm final : public Gemm {
  public:
   void sgemm(bool transpose_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
              int64_t ldb, float* c, int64_t ldc) override;
+  void gemm16(DType type, bool transpose_a, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda,
+              const void* b, int64_t ldb, float* c, int64_t ldc) override;
   void saxpy(int64_t n, float alpha, const float* x, float* y) override;
 };
 
