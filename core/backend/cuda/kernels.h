@@ -69,6 +69,12 @@ void masked_attention(const float* q, const KvLayer& layer, const uint8_t* mask,
 void matmul(DType dtype, const void* w, int64_t out, int64_t in, const float* x, int64_t n, float* y,
             cudaStream_t stream);
 
+// core/kernels/matmul.h fp32_to_bf16 / fp32_to_fp16 of n values: out[i] = x[i] as a bf16 (type
+// DType::BF16) or binary16 (DType::F16) bit pattern, rounded to nearest even, bit for bit the CPU's
+// (overflow: inf; bf16 NaN: the top half with the quiet bit set; fp16 NaN: sign | 0x7E00).
+// x: [n] fp32; out: [n]. Feeds the 16-bit GEMM (CudaBackend::matmul, Gemm::gemm16).
+void fp32_to_16bit(DType type, const float* x, int64_t n, uint16_t* out, cudaStream_t stream);
+
 // parallel/communicator.cpp all_reduce_sum's per-rank sum (the NCCL communicator's, on the device):
 // out[i] = ((blocks[0, i] + blocks[1, i]) + ...) + blocks[p - 1, i] in fp32, in block (rank) order,
 // bit for bit the host loop's whatever p and block are. blocks: [p, block]; out: [block], apart from blocks.
