@@ -2,11 +2,9 @@
 
 #include <algorithm>
 #include <string>
-#include <vector>
 
 #include "core/backend/cuda/kernels.h"
 #include "core/error.h"
-#include "core/kernels/matmul.h"
 
 namespace eaglerun {
 
@@ -30,18 +28,12 @@ const CudaBackend::DeviceWeight& CudaBackend::device_weight(const TensorView& w)
   const Key key{w.data, w.nbytes, w.dtype};
   auto it = weights_.find(key);
   if (it != weights_.end()) return it->second;
+  // Every type as the file stores it (F16 / BF16 for gemm16, F32 for sgemm, quantised blocks for
+  // the matmul kernel): the host bytes, copied once.
   DeviceWeight copy;
-  if (is_quantised(w.dtype)) {
-    copy.dtype = w.dtype;
-    copy.buffer = allocate(static_cast<int64_t>(w.nbytes));
-    api_->upload(copy.buffer.data(), w.data, static_cast<int64_t>(w.nbytes));
-  } else {  // F32 / F16 / BF16: widened to fp32 for cuBLAS's sgemm
-    copy.dtype = DType::F32;
-    std::vector<float> values(static_cast<std::size_t>(w.numel()));
-    dequantize(w.dtype, w.data, w.numel(), values.data());
-    copy.buffer = allocate(static_cast<int64_t>(values.size() * sizeof(float)));
-    api_->upload(copy.buffer.data(), values.data(), copy.buffer.bytes());
-  }
+  copy.dtype = w.dtype;
+  copy.buffer = allocate(static_cast<int64_t>(w.nbytes));
+  api_->upload(copy.buffer.data(), w.data, static_cast<int64_t>(w.nbytes));
   return weights_.emplace(key, std::move(copy)).first->second;
 }
 
@@ -63,13 +55,24 @@ const T* CudaBackend::stage(std::span<const T> host) {
   return staging_.as<T>();
 }
 
+uint16_t* CudaBackend::activations16(int64_t elements) {
+  const int64_t bytes = elements * static_cast<int64_t>(sizeof(uint16_t));
+  // Growing frees the old buffer in stream order, after the products that read it.
+  if (activations16_.bytes() < bytes) activations16_ = allocate(std::max<int64_t>(bytes, int64_t{1} << 16));
+  return activations16_.as<uint16_t>();
+}
+
 void CudaBackend::matmul(const TensorView& w, const float* x, int64_t n, float* y) {
   const DeviceWeight& d = device_weight(w);
   const int64_t out = w.rows(), in = w.cols();
+  // Row-major y[n, out] = x[n, in] . W[out, in]^T is, column-major, y^T[out, n] = W^T . x^T with
+  // W^T the [in, out] column-major view of W's rows (ld in) and x^T the [in, n] view of x's rows.
   if (d.dtype == DType::F32) {
-    // Row-major y[n, out] = x[n, in] . W[out, in]^T is, column-major, y^T[out, n] = W^T . x^T with
-    // W^T the [in, out] column-major view of W's rows.
     gemm_->sgemm(true, out, n, in, d.buffer.as<float>(), in, x, in, y, out);
+  } else if (d.dtype == DType::F16 || d.dtype == DType::BF16) {
+    uint16_t* x16 = activations16(n * in);
+    if (n > 0) cuda::fp32_to_16bit(d.dtype, x, n * in, x16, api_->stream());
+    gemm_->gemm16(d.dtype, true, out, n, in, d.buffer.data(), in, x16, in, y, out);
   } else {
     cuda::matmul(d.dtype, d.buffer.data(), out, in, x, n, y, api_->stream());
   }
@@ -92,7 +95,7 @@ void CudaBackend::silu_mul(const float* gate, const float* up, int64_t n, float*
 void CudaBackend::add(float* out, const float* x, int64_t n) { cuda::add_inplace(out, x, n, api_->stream()); }
 
 void CudaBackend::embed(const TensorView& table, std::span<const int32_t> tokens, float* out) {
-  // A float table's copy is widened to fp32 (shared with a tied LM head): the same values.
+  // The table in its own type (shared with a tied LM head); rows dequantised exactly.
   const DeviceWeight& d = device_weight(table);
   const int32_t* t = stage(tokens);
   cuda::embed_rows(d.dtype, d.buffer.data(), table.rows(), table.cols(), t, static_cast<int64_t>(tokens.size()),

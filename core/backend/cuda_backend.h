@@ -1,8 +1,18 @@
 #pragma once
 // The CUDA backend: activations, weights and KV caches in one GPU's memory, the ops as the CUDA
-// kernels of core/backend/cuda, dense float products through cuBLAS (Gemm). Quantised weights
-// (Q8_0/Q4_0/Q4_1) stay in their file layout and go through the dequantising matmul kernel; F16/BF16
-// weights are widened to fp32 once, at prepare() (a first version: no tensor cores yet).
+// kernels of core/backend/cuda, dense float products through cuBLAS (Gemm). Every weight keeps its
+// file's type on the device:
+//   F32:           cuBLAS sgemm, fp32 throughout (no TF32): the CPU reference's arithmetic up to
+//                  the summation order.
+//   F16 / BF16:    tensor cores. matmul rounds the fp32 activations to the weight's type (nearest
+//                  even, the CPU's fp32_to_bf16 / fp32_to_fp16: cuda::fp32_to_16bit, into a scratch
+//                  buffer kept and grown as needed), then Gemm::gemm16 (cublasGemmEx, exact products,
+//                  fp32 accumulation, fp32 output). That rounding is the one difference from the CPU
+//                  reference, which multiplies fp32 activations: relative error <= 2^-9 per bf16
+//                  activation, 2^-11 per fp16 one in fp16's normal range (below 2^-14 an absolute
+//                  2^-25; |x| >= 65520 becomes inf). docs/CUDA.md states the tests' tolerances.
+//   Q8_0/Q4_0/Q4_1: the file's blocks, through the dequantising matmul kernel (fp32 activations).
+// Embedding tables are read in their own type too (exact rows; a tied LM head shares the copy).
 // All ops run in order on the DeviceApi's stream; only download() waits.
 #include <map>
 #include <memory>
@@ -52,13 +62,15 @@ class CudaBackend final : public Backend {
   using Key = std::tuple<const void*, std::size_t, DType>;
   struct DeviceWeight {
     DeviceBuffer buffer;
-    DType dtype;  // F32 for float weights (widened at prepare), else the file's quantised type
+    DType dtype;  // the file's type: F32, F16, BF16 or quantised
   };
   const DeviceWeight& device_weight(const TensorView& w);
   const float* device_vector(std::span<const float> v);
   // A device copy of a small host array, valid until the next op that stages one.
   template <class T>
   const T* stage(std::span<const T> host);
+  // Device room for `elements` 16-bit activations, valid until the next matmul of a 16-bit weight.
+  uint16_t* activations16(int64_t elements);
 
   // Declared in this order so that every buffer returns to api_ before it (and gemm_) go.
   std::string name_;
@@ -67,6 +79,7 @@ class CudaBackend final : public Backend {
   std::map<Key, DeviceWeight> weights_;
   std::map<const float*, DeviceBuffer> vectors_;
   DeviceBuffer staging_;  // small host arrays (tokens, positions, masks, indices) on their way in
+  DeviceBuffer activations16_;  // x rounded to bf16 / fp16 for gemm16 (grown, never per call)
 };
 
 }  // namespace eaglerun
