@@ -30,8 +30,14 @@ void Communicator::all_reduce_sum(float* data, int64_t count) {
   const int64_t p = size();
   if (p == 1 || count == 0) return;
   const int64_t block = (count + p - 1) / p;  // rank r reduces elements [r * block, (r + 1) * block)
+  Timer t(stats_, 2 * static_cast<std::size_t>(p - 1) * static_cast<std::size_t>(block) * sizeof(float));
+  do_all_reduce_sum(data, count);
+}
+
+void Communicator::do_all_reduce_sum(float* data, int64_t count) {
+  const int64_t p = size();
+  const int64_t block = (count + p - 1) / p;
   const auto block_bytes = static_cast<std::size_t>(block) * sizeof(float);
-  Timer t(stats_, 2 * static_cast<std::size_t>(p - 1) * block_bytes);
   reduce_send_.resize(static_cast<std::size_t>(p * block));
   reduce_recv_.resize(reduce_send_.size());
   std::copy(data, data + count, reduce_send_.begin());

@@ -1,6 +1,7 @@
 #pragma once
 // How the ranks of one job talk: point-to-point and collective operations on plain buffers.
-// Implementations: SingleRankCommunicator (one process), MPI (mpi_communicator.cpp); NCCL later.
+// Implementations: SingleRankCommunicator (one process), MPI (mpi_communicator.cpp), NCCL on device
+// buffers (nccl_communicator.h).
 // The interface carries no MPI types. It is also core/'s ModelCollectives, so a Model shard sums
 // its partial outputs through it.
 //
@@ -42,8 +43,9 @@ class Communicator : public ModelCollectives {
   // summed in rank order (((r0 + r1) + r2) ...) whatever count is, so a row of a many-row call
   // has the bits it has alone (MPI_Allreduce picks its algorithm, hence its order, by size; that
   // would break lossless verification). Reduce-scatter by all_to_all, sum, then all_gather:
-  // 2 (p-1)/p x count floats sent per rank, as a ring all-reduce.
-  void all_reduce_sum(float* data, int64_t count) override;
+  // 2 (p-1)/p x count floats sent per rank, as a ring all-reduce. Counted as one call of that many
+  // bytes whatever the implementation (do_all_reduce_sum).
+  void all_reduce_sum(float* data, int64_t count) final;
   // recv[size() * bytes] <- every rank's send[bytes], in rank order.
   void all_gather(const void* send, std::size_t bytes, void* recv);
   // data[bytes] <- root's data[bytes].
@@ -70,6 +72,11 @@ class Communicator : public ModelCollectives {
   virtual void do_recv(void* data, std::size_t bytes, int source, int tag) = 0;
   virtual void do_all_to_all(const void* send, std::size_t bytes, void* recv) = 0;
   virtual void do_barrier() = 0;
+  // The sum itself, for all_reduce_sum (which counts it): count > 0, size() > 1. This default runs
+  // the reduce-scatter / all-gather above on host memory through do_all_to_all and do_all_gather;
+  // a communicator on device buffers replaces it (the NCCL one). Calls inside it go to the do_*
+  // methods, not the counted public ones, so the stats hold one call.
+  virtual void do_all_reduce_sum(float* data, int64_t count);
 
  private:
   class Timer;

@@ -20,20 +20,76 @@ struct RowBest {
 
 }  // namespace
 
+// The model's sums over one group. An error there (an NCCL or MPI call failing on this rank) ends
+// the job through the group's abort, naming this rank and the call: the group's other ranks wait in
+// the same sum, and an exception would leave them waiting until the time limit.
+class DistributedModel::EndJobOnError final : public ModelCollectives {
+ public:
+  explicit EndJobOnError(Communicator& group) : group_(group) {}
+  void all_reduce_sum(float* data, int64_t count) override {
+    try {
+      group_.all_reduce_sum(data, count);
+    } catch (const Error& e) {
+      group_.abort(e.what(), 1);
+    }
+  }
+
+ private:
+  Communicator& group_;
+};
+
 DistributedModel::DistributedModel(Job& job, std::shared_ptr<const WeightStore> store, ThreadPool& pool,
-                                   Precision precision)
-    : job_(job) {
+                                   Precision precision, std::shared_ptr<Backend> backend)
+    : job_(job),
+      tensor_sums_(std::make_unique<EndJobOnError>(job.model_tensor())),
+      stage_sums_(std::make_unique<EndJobOnError>(job.model_stage())) {
   const ModelConfig& c = store->config();
   ModelWeights full = ModelWeights::load(*store);  // views: nothing is read until used
   plan_ = ShardPlan::make(c, full, world());
-  const ModelShard shard = model_shard(plan_, c, &job.tensor(), &job.stage());
-  shard_ = std::make_unique<Model>(store, apply_shard_plan(std::move(full), plan_, c), shard, pool, precision);
+  const ModelShard shard = model_shard(plan_, c, tensor_sums_.get(), stage_sums_.get());
+  ModelWeights weights = apply_shard_plan(std::move(full), plan_, c);
+  if (backend) {
+    shard_ = std::make_unique<Model>(store, std::move(weights), shard, std::move(backend), pool, precision);
+  } else {
+    shard_ = std::make_unique<Model>(store, std::move(weights), shard, pool, precision);
+  }
+}
+
+DistributedModel::~DistributedModel() = default;
+
+float* DistributedModel::floats(DeviceBuffer& b, int64_t count) {
+  const int64_t bytes = std::max<int64_t>(count, 1) * static_cast<int64_t>(sizeof(float));
+  if (b.bytes() < bytes) {
+    b.reset();
+    b = shard_->backend().allocate(bytes);
+  }
+  return b.as<float>();
+}
+
+void DistributedModel::to_host(float* host, const float* x, int64_t count) {
+  if (count <= 0) return;
+  Backend& backend = shard_->backend();
+  if (backend.host_memory()) {
+    std::copy_n(x, count, host);
+  } else {
+    backend.download(host, x, count * static_cast<int64_t>(sizeof(float)));
+  }
+}
+
+void DistributedModel::from_host(float* x, const float* host, int64_t count) {
+  if (count <= 0) return;
+  Backend& backend = shard_->backend();
+  if (backend.host_memory()) {
+    std::copy_n(host, count, x);
+  } else {
+    backend.upload(x, host, count * static_cast<int64_t>(sizeof(float)));
+  }
 }
 
 void DistributedModel::begin(int64_t capacity, int32_t sequences) {
   require(sequences >= 1, "begin(): at least one sequence");
   sequences_.clear();
-  for (int32_t i = 0; i < sequences; ++i) sequences_.push_back({shard_->make_cache(capacity), 0, {}});
+  for (int32_t i = 0; i < sequences; ++i) sequences_.push_back({shard_->make_cache(capacity), 0, DeviceBuffer{}});
   pending_.clear();
   ready_.clear();
 }
@@ -69,22 +125,22 @@ void DistributedModel::launch(const Step& step) {
   step.check();
   Sequence& seq = sequence(step.sequence);
   const int64_t n = step.size(), H = config().hidden_size, past = seq.kv.size();
-  std::vector<float> x(static_cast<std::size_t>(n * H));  // the residual stream [n, H]
+  seq.last_step = 0;
+  float* x = floats(seq.x, n * H);  // the residual stream [n, H], in the backend's memory
   if (world().first_stage()) {
-    shard_->embed(step.tokens, x.data());
+    shard_->embed(step.tokens, x);
   } else {
-    receive_activations(x.data(), n * H);
+    receive_activations(x, n * H);
   }
-  shard_->forward_layers(x.data(), n, step.positions(past), step.mask(past), seq.kv);
+  shard_->forward_layers(x, n, step.positions(past), step.mask(past), seq.kv);
   seq.last_step = n;
   if (!world().last_stage()) {
-    send_activations(x.data(), n * H);
+    send_activations(x, n * H);
     if (world().rank == 0) pending_.push_back(step);
     return;
   }
-  shard_->final_norm(x.data(), n);
-  StepOutput out = last_stage_outputs(step, x.data());
-  seq.last_hidden = std::move(x);
+  shard_->final_norm(x, n);  // x: the hidden states keep() reads
+  StepOutput out = last_stage_outputs(step, x);
   if (world().rank == 0) ready_.push_back(std::move(out));
 }
 
@@ -95,7 +151,7 @@ void DistributedModel::send_activations(const float* x, int64_t count) {
   const int64_t chunk = (count + S - 1) / S;
   std::vector<float> part(static_cast<std::size_t>(chunk), 0.f);
   const int64_t begin = std::min<int64_t>(count, k * chunk), end = std::min<int64_t>(count, begin + chunk);
-  std::copy(x + begin, x + end, part.begin());
+  to_host(part.data(), x + begin, end - begin);
   job_.all().send(part.data(), part.size() * sizeof(float), w.rank_of(w.tp_rank, w.ep_rank, w.pp_rank + 1),
                   kActivations);
 }
@@ -108,7 +164,7 @@ void DistributedModel::receive_activations(float* x, int64_t count) {
   job_.all().recv(part.data(), part.size() * sizeof(float), w.rank_of(w.tp_rank, w.ep_rank, w.pp_rank - 1),
                   kActivations);
   job_.stage().all_gather(part.data(), part.size() * sizeof(float), all.data());
-  std::copy_n(all.begin(), count, x);
+  from_host(x, all.data(), count);
 }
 
 StepOutput DistributedModel::last_stage_outputs(const Step& step, const float* x) {
@@ -116,15 +172,25 @@ StepOutput DistributedModel::last_stage_outputs(const Step& step, const float* x
   const int64_t V = config().vocab_size;
   StepOutput out;
   if (rows > 0) {
-    std::vector<float> local(static_cast<std::size_t>(rows * plan_.vocab.size()));
-    shard_->lm_head(x + (n - rows) * H, rows, local.data());
+    const int64_t local_count = rows * plan_.vocab.size();
+    std::vector<float> local(static_cast<std::size_t>(local_count));
+    if (shard_->backend().host_memory()) {
+      shard_->lm_head(x + (n - rows) * H, rows, local.data());
+    } else {
+      float* logits = floats(logits_, local_count);
+      shard_->lm_head(x + (n - rows) * H, rows, logits);
+      to_host(local.data(), logits, local_count);
+    }
     if (step.full_logits) {
       out.logits = stage_logits(local.data(), rows);
     } else {
       out.argmax = stage_argmax(local.data(), rows);
     }
   }
-  if (step.want_hidden) out.hidden.assign(x, x + n * H);
+  if (step.want_hidden) {
+    out.hidden.resize(static_cast<std::size_t>(n * H));
+    to_host(out.hidden.data(), x, n * H);
+  }
   const int root = last_stage_root();
   if (root == 0) return world().rank == 0 ? out : StepOutput{};
   Communicator& all = job_.all();
@@ -215,13 +281,22 @@ std::vector<float> DistributedModel::keep(std::span<const int32_t> nodes, bool w
     job_.all().recv(features.data(), features.size() * sizeof(float), root, kFeatures);
     return features;
   }
-  std::vector<float> features;
-  features.reserve(nodes.size() * static_cast<std::size_t>(H));
-  for (int32_t node : nodes) {
-    features.insert(features.end(), seq.last_hidden.begin() + node * H, seq.last_hidden.begin() + (node + 1) * H);
+  if (world().rank != root) return {};
+  // The kept nodes' rows of the last step's hidden states (seq.x), gathered in the backend's memory.
+  std::vector<float> features(nodes.size() * static_cast<std::size_t>(H));
+  if (!nodes.empty()) {
+    const std::vector<int64_t> picked(nodes.begin(), nodes.end());
+    const float* x = seq.x.as<float>();
+    if (shard_->backend().host_memory()) {
+      for (std::size_t i = 0; i < picked.size(); ++i) std::copy_n(x + picked[i] * H, H, features.begin() + i * H);
+    } else {
+      float* gathered = floats(rows_, static_cast<int64_t>(features.size()));
+      shard_->backend().gather_rows(x, picked, H, gathered);
+      to_host(features.data(), gathered, static_cast<int64_t>(features.size()));
+    }
   }
-  if (root == 0) return world().rank == 0 ? features : std::vector<float>{};
-  if (world().rank == root) job_.all().send(features.data(), features.size() * sizeof(float), 0, kFeatures);
+  if (root == 0) return features;
+  job_.all().send(features.data(), features.size() * sizeof(float), 0, kFeatures);
   return {};
 }
 

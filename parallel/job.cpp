@@ -42,10 +42,19 @@ Job::Job(std::unique_ptr<Communicator> all, const World& world) : all_(std::move
   tensor_ = all_->split(world_.pp_rank * world_.ep + world_.ep_rank, world_.tp_rank);
 }
 
+void Job::set_model_groups(std::shared_ptr<Communicator> tensor, std::shared_ptr<Communicator> stage) {
+  require(!tensor || tensor->size() == tensor_->size(), "the model's tensor group must have the tensor group's ranks");
+  require(!stage || stage->size() == stage_->size(), "the model's stage group must have the stage's ranks");
+  model_tensor_ = std::move(tensor);
+  model_stage_ = std::move(stage);
+}
+
 CommStats Job::stats() const {
   CommStats s = all_->stats();
   s += stage_->stats();
   s += tensor_->stats();
+  if (model_tensor_) s += model_tensor_->stats();
+  if (model_stage_ && model_stage_ != model_tensor_) s += model_stage_->stats();
   return s;
 }
 
@@ -53,6 +62,8 @@ void Job::reset_stats() {
   all_->reset_stats();
   stage_->reset_stats();
   tensor_->reset_stats();
+  if (model_tensor_) model_tensor_->reset_stats();
+  if (model_stage_) model_stage_->reset_stats();
 }
 
 std::string agree_on_error(Communicator& all, const std::string& error) {

@@ -3,6 +3,9 @@
 //   all()     every rank (commands from the coordinator, pipeline hand-offs)
 //   stage()   the tp x ep ranks of this pipeline stage (MoE sums, vocabulary-split LM head)
 //   tensor()  the tp ranks of this stage with this ep rank (attention and MLP all-reduces)
+// These carry host memory. The model's own all-reduces (ModelCollectives, on the backend's
+// activation buffers) run on model_tensor() and model_stage(): the same groups, unless
+// set_model_groups() gave device communicators over the same ranks (NCCL, when the shards run on GPUs).
 #include <memory>
 #include <string>
 
@@ -35,7 +38,14 @@ class Job {
   Communicator& stage() { return *stage_; }
   Communicator& tensor() { return *tensor_; }
 
-  // Communication of this rank through all three groups.
+  // Replaces the groups the model sums its partial outputs over (every rank calls it, before the
+  // model is built): `tensor` for tensor(), `stage` for stage(); null keeps that host group. The two
+  // may be one object (ep = 1: the stage is the tensor group). They live until the Job goes.
+  void set_model_groups(std::shared_ptr<Communicator> tensor, std::shared_ptr<Communicator> stage);
+  Communicator& model_tensor() { return model_tensor_ ? *model_tensor_ : *tensor_; }
+  Communicator& model_stage() { return model_stage_ ? *model_stage_ : *stage_; }
+
+  // Communication of this rank through all its groups (the model's device groups included).
   CommStats stats() const;
   void reset_stats();
 
@@ -43,6 +53,8 @@ class Job {
   std::unique_ptr<Communicator> all_;
   World world_;
   std::unique_ptr<Communicator> stage_, tensor_;
+  // Declared after the host groups, so destroyed first (an NCCL group uses its host group).
+  std::shared_ptr<Communicator> model_tensor_, model_stage_;
 };
 
 // Setup errors, agreed over the job so that one rank reports them: every rank passes its error

@@ -132,9 +132,8 @@ void NcclCommunicator::wait(const char* op, const std::string& peers) {
   }
 }
 
-void NcclCommunicator::all_reduce_sum(float* data, int64_t count) {
+void NcclCommunicator::do_all_reduce_sum(float* data, int64_t count) {
   const int64_t p = size();
-  if (p == 1 || count == 0) return;
   const int64_t block = (count + p - 1) / p;  // rank r sums elements [r * block, (r + 1) * block)
   float* out = blocks_out_.floats(p * block);
   float* in = blocks_in_.floats(p * block);
@@ -142,10 +141,10 @@ void NcclCommunicator::all_reduce_sum(float* data, int64_t count) {
   device.copy(out, data, count * static_cast<int64_t>(sizeof(float)));
   if (p * block > count) device.zero(out + count, (p * block - count) * static_cast<int64_t>(sizeof(float)));  // x + 0 is x
   const auto block_bytes = static_cast<std::size_t>(block) * sizeof(float);
-  all_to_all(out, block_bytes, in);  // in: block rank() of every rank, in rank order
+  do_all_to_all(out, block_bytes, in);  // in: block rank() of every rank, in rank order
   float* mine = out + rank() * block;  // already sent: free to hold this rank's sum
   cuda::sum_blocks(in, p, block, mine, stream());
-  all_gather(mine, block_bytes, in);
+  do_all_gather(mine, block_bytes, in);
   device.copy(data, in, count * static_cast<int64_t>(sizeof(float)));
 }
 
@@ -223,6 +222,18 @@ void NcclCommunicator::abort(const std::string& message, int code) {
   abort_nccl();
   host_->abort(message, code);
   std::_Exit(code);  // not reached: the host communicator's abort does not return
+}
+
+void attach_nccl_groups(Job& job, const NcclResources& resources) {
+  const World& w = job.world();
+  std::shared_ptr<Communicator> tensor, stage;
+  if (w.tp > 1) tensor = std::make_shared<NcclCommunicator>(job.tensor(), resources);
+  if (w.ep > 1) {
+    stage = std::make_shared<NcclCommunicator>(job.stage(), resources);
+  } else {
+    stage = tensor;  // the stage is the tensor group (or one rank)
+  }
+  job.set_model_groups(std::move(tensor), std::move(stage));
 }
 
 }  // namespace eaglerun

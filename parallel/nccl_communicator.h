@@ -12,8 +12,8 @@
 //
 // all_reduce_sum keeps the base class's order (every element summed in rank order, whatever the
 // count): an all-to-all of blocks (grouped ncclSend/ncclRecv), the received blocks summed in rank
-// order on the device (cuda::sum_blocks), then ncclAllGather. Its stats are those two calls:
-// 2 calls and p x block bytes sent (the base class counts 1 call and 2 (p-1) x block bytes).
+// order on the device (cuda::sum_blocks), then ncclAllGather. Its stats are the MPI communicator's:
+// one call, 2 (p-1) x block bytes sent, the wall time of the whole (both phases, the sum and copies).
 //
 // send/recv carry no tag (NCCL has none): the messages between two ranks match in the order sent.
 //
@@ -32,6 +32,7 @@
 #include "core/backend/cuda_device_api.h"
 #include "parallel/comm_watchdog.h"
 #include "parallel/communicator.h"
+#include "parallel/job.h"
 #include "parallel/nccl_api.h"
 
 namespace eaglerun {
@@ -41,6 +42,23 @@ struct NcclResources {
   std::shared_ptr<NcclApi> nccl;
   std::shared_ptr<DeviceApi> device;
   double timeout_seconds = 60;
+};
+
+// A DeviceApi that forwards to a shared one. The CUDA backend owns its DeviceApi; giving it one of
+// these lets the NCCL communicators hold the same DeviceApi, so the kernels and NCCL share a stream.
+class SharedDeviceApi final : public DeviceApi {
+ public:
+  explicit SharedDeviceApi(std::shared_ptr<DeviceApi> inner) : inner_(std::move(inner)) {}
+  void* malloc(int64_t bytes) override { return inner_->malloc(bytes); }
+  void free(void* device) override { inner_->free(device); }
+  void upload(void* device, const void* host, int64_t bytes) override { inner_->upload(device, host, bytes); }
+  void download(void* host, const void* device, int64_t bytes) override { inner_->download(host, device, bytes); }
+  void copy(void* to, const void* from, int64_t bytes) override { inner_->copy(to, from, bytes); }
+  void zero(void* device, int64_t bytes) override { inner_->zero(device, bytes); }
+  cudaStream_t stream() const override { return inner_->stream(); }
+
+ private:
+  std::shared_ptr<DeviceApi> inner_;
 };
 
 class NcclCommunicator final : public Communicator {
@@ -56,14 +74,14 @@ class NcclCommunicator final : public Communicator {
   int size() const override { return host_->size(); }
   int world_rank(int r) const override { return host_->world_rank(r); }
 
-  // data: device pointer, [count] floats.
-  void all_reduce_sum(float* data, int64_t count) override;
   // Splits the host communicator, then makes a NCCL communicator over each new group.
   std::unique_ptr<Communicator> split(int color, int key) override;
   // Aborts the NCCL communicator, then ends the job through the host communicator.
   [[noreturn]] void abort(const std::string& message, int code) override;
 
  protected:
+  // data: device pointer, [count] floats (all_reduce_sum counts it).
+  void do_all_reduce_sum(float* data, int64_t count) override;
   void do_all_gather(const void* send, std::size_t bytes, void* recv) override;
   void do_broadcast(void* data, std::size_t bytes, int root) override;
   void do_send(const void* data, std::size_t bytes, int dest, int tag) override;
@@ -104,5 +122,17 @@ class NcclCommunicator final : public Communicator {
   std::vector<std::string> peer_text_;   // "rank 3", per rank of this group
   Scratch blocks_out_, blocks_in_;       // all_reduce_sum: [size, block] each
 };
+
+// True when the shards of `world` sum partial outputs (a tensor or stage group of several ranks):
+// on GPUs those sums need NCCL groups (attach_nccl_groups); a pipeline-only split needs none.
+inline bool split_sums_partials(const World& world) { return world.stage_size() > 1; }
+
+// Gives `job` NCCL communicators for the model's all-reduces (Job::set_model_groups), on
+// `resources.device` (the shards' CUDA backend's DeviceApi): over the tensor group when tp > 1, over
+// the stage when ep > 1; with ep = 1 the stage has the tensor group's ranks and shares its
+// communicator. A group of one rank keeps its host communicator (nothing to sum). Collective over
+// the job (every rank calls it; the NCCL unique ids go over the host groups). Throws Error (the
+// failing NCCL call and rank) when NCCL fails to start on this rank.
+void attach_nccl_groups(Job& job, const NcclResources& resources);
 
 }  // namespace eaglerun

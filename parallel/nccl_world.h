@@ -1,9 +1,12 @@
 #pragma once
-// NcclCommunicator on real GPUs (libnccl, the CUDA runtime): built with EAGLERUN_CUDA where NCCL is
-// found (target eaglerun_nccl). Not yet used by DistributedModel or the command line.
+// NcclCommunicator on real GPUs (libnccl, the CUDA runtime, cuBLAS): built with EAGLERUN_CUDA where
+// NCCL is found (target eaglerun_nccl, which defines EAGLERUN_WITH_NCCL for what links it). The
+// command line's split runs with --device cuda use it (apps/target_session.cpp).
 #include <memory>
 
+#include "core/backend/backend.h"
 #include "core/backend/cuda_device_api.h"
+#include "parallel/job.h"
 #include "parallel/nccl_communicator.h"
 
 namespace eaglerun {
@@ -17,5 +20,12 @@ int nccl_local_gpu();
 // Throws Error (one line) when there is no usable GPU or NCCL fails to start.
 std::unique_ptr<NcclCommunicator> make_nccl_communicator(Communicator& host, std::shared_ptr<DeviceApi> device,
                                                          double timeout_seconds);
+
+// The CUDA backend ("cuda:<gpu>") over `device` (make_cudart_api(gpu)) and cuBLAS on its stream,
+// the DeviceApi shared (SharedDeviceApi) so that attach_libnccl_groups can order NCCL on the same stream.
+std::shared_ptr<Backend> make_cuda_backend_on(std::shared_ptr<DeviceApi> device, int gpu);
+
+// attach_nccl_groups (nccl_communicator.h) with libnccl on `device`. Collective over the job.
+void attach_libnccl_groups(Job& job, std::shared_ptr<DeviceApi> device, double timeout_seconds);
 
 }  // namespace eaglerun

@@ -30,6 +30,10 @@ struct World {
   std::string describe() const;  // "rank 3 of 4 (tp 1/2, ep 0/1, pp 1/2)"
 };
 
+// The GPU a rank of a split drives with --device cuda:N ("cuda" is cuda:0): N + its rank within its
+// node, so the ranks of a node take GPUs N, N+1, ... one each (N > 0 leaves the first GPUs to others).
+inline int split_gpu(int first_gpu, const World& world) { return first_gpu + world.local_rank; }
+
 // The rank, size and node-local rank the launcher gave this process: OpenMPI's mpirun
 // (OMPI_COMM_WORLD_*), PMIx (srun --mpi=pmix: PMIX_RANK), or Slurm (SLURM_PROCID, SLURM_NTASKS,
 // SLURM_LOCALID). found is false for a process started on its own.

@@ -42,6 +42,7 @@ std::vector<uint32_t> bits(const std::vector<float>& v) {
 }
 
 // An NcclCommunicator over the whole job on the stand-ins; checks that every device buffer went back.
+// (Each test makes its own: NcclCommunicator's stats start at zero.)
 class NcclCommunicatorTest : public ::testing::Test {
  protected:
   NcclCommunicatorTest() : device_(std::make_shared<test::HostDeviceApi>(&live_)) {}
@@ -105,6 +106,28 @@ TEST_F(NcclCommunicatorTest, AllReduceSumHasTheMpiCommunicatorsBitsOnEveryRank) 
       EXPECT_EQ(0, std::memcmp(results.data(), results.data() + r * count, count * sizeof(float))) << "rank " << r;
     }
   }
+}
+
+// bench's communication columns come from CommStats: an NCCL all-reduce counts as the MPI one does
+// (one call, 2 (p-1) x block bytes), not as its two phases.
+TEST_F(NcclCommunicatorTest, AllReduceSumIsCountedAsTheMpiCommunicatorCountsIt) {
+  auto nccl = make();
+  auto mpi = g_world->split(0, g_world->rank());  // fresh counters
+  for (const int64_t count : {int64_t{1}, int64_t{7}, int64_t{26 * 37}}) {
+    std::vector<float> values = spread_floats(count, static_cast<uint32_t>(count));
+    nccl_sum(*nccl, values);
+    mpi->all_reduce_sum(values.data(), count);
+  }
+  EXPECT_EQ(nccl->stats().calls, 3);
+  EXPECT_EQ(nccl->stats().calls, mpi->stats().calls);
+  EXPECT_EQ(nccl->stats().bytes, mpi->stats().bytes);
+  EXPECT_GT(nccl->stats().seconds, 0.0);
+  const int64_t p = g_world->size();
+  int64_t expected = 0;
+  for (const int64_t count : {int64_t{1}, int64_t{7}, int64_t{26 * 37}}) {
+    expected += 2 * (p - 1) * ((count + p - 1) / p) * static_cast<int64_t>(sizeof(float));
+  }
+  EXPECT_EQ(nccl->stats().bytes, expected);
 }
 
 TEST_F(NcclCommunicatorTest, ARowOfAManyRowCallHasTheBitsItHasAlone) {
