@@ -1,7 +1,12 @@
 #include "apps/target_session.h"
 
+#include "core/backend/device.h"
 #include "core/error.h"
 #include "core/weights/open_model.h"
+#include "parallel/comm_watchdog.h"
+#if EAGLERUN_WITH_NCCL
+#include "parallel/nccl_world.h"
+#endif
 
 namespace eaglerun::cli {
 
@@ -28,19 +33,61 @@ std::unique_ptr<TargetSession> TargetSession::start(const ParallelOptions& paral
     s->engine_ = std::make_unique<Engine>(engine);
     return s;
   }
-  require(engine.device == "cpu", "--device " + engine.device +
-                                      " runs one rank: the ranks of a split (--tp/--pp/--ep) run on the CPU until "
-                                      "the NCCL communicator lands");
+  const World& w = s->job_->world();
+  // --device cuda[:N]: each rank drives one GPU, N + its rank within its node (split_gpu).
+  std::shared_ptr<Backend> backend;  // the shard's; null: the CPU
+#if EAGLERUN_WITH_NCCL
+  std::shared_ptr<DeviceApi> nccl_device;  // set when the shards' sums need NCCL (tp or ep > 1 on GPUs)
+#endif
   std::string error;
+  try {  // the device first, as on one rank: an unusable GPU is reported before a model is read
+    const DeviceSpec device = parse_device(engine.device);
+    if (device.kind == DeviceSpec::Kind::Cuda) {
+      const int gpu = split_gpu(device.index, w);
+#if EAGLERUN_WITH_NCCL
+      if (split_sums_partials(w)) {
+        nccl_device = make_cudart_api(gpu);
+        backend = make_cuda_backend_on(nccl_device, gpu);
+      }
+#else
+      require(w.stage_size() == 1, "--device " + engine.device + " with --tp or --ep above 1 needs NCCL, which this "
+                                   "build lacks (configure with EAGLERUN_CUDA where nccl.h and libnccl are found); "
+                                   "--pp alone needs none");
+#endif
+      if (!backend) {
+        ThreadPool unused(1);  // only the CPU backend keeps a pool
+        backend = make_backend({DeviceSpec::Kind::Cuda, gpu}, unused, engine.precision);
+      }
+    }
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  error = agree_on_error(s->job_->all(), error);
+  require(error.empty(), error);
+#if EAGLERUN_WITH_NCCL
+  if (nccl_device) {
+    // Collective over the job, once every rank has its GPU. A rank whose NCCL fails to start ends the
+    // job at once (its line names the NCCL call and the rank): the others wait in ncclCommInitRank.
+    try {
+      attach_libnccl_groups(*s->job_, nccl_device, comm_timeout_from_env(parallel.comm_timeout));
+    } catch (const Error& e) {
+      s->job_->all().abort(e.what(), 1);
+    }
+  }
+#endif
   try {
-    const World& w = s->job_->world();
+    // The coordinator's engine (tokenizer, chat format, the drafter's embedding and LM head) stays on
+    // the CPU: only the target's shards run on the GPUs.
+    EngineOptions host_engine = engine;
+    host_engine.device = "cpu";
     if (w.is_coordinator()) {
-      s->engine_ = std::make_unique<Engine>(engine);
+      s->engine_ = std::make_unique<Engine>(host_engine);
     } else {
       s->pool_ = std::make_unique<ThreadPool>(engine.threads);
     }
     ThreadPool& pool = s->pool_ ? *s->pool_ : s->engine_->pool();
-    s->model_ = std::make_unique<DistributedModel>(*s->job_, open_model(engine.model_path), pool, engine.precision);
+    s->model_ = std::make_unique<DistributedModel>(*s->job_, open_model(engine.model_path), pool, engine.precision,
+                                                   std::move(backend));
   } catch (const Error& e) {
     error = e.what();
   }
@@ -55,7 +102,13 @@ TargetSession::~TargetSession() = default;  // target_'s destructor ends the wor
 
 int TargetSession::serve() {
   require(worker(), "serve() is for worker ranks");
-  return eaglerun::serve(*model_);
+  try {
+    return eaglerun::serve(*model_);
+  } catch (const Error& e) {
+    // The other ranks wait for this one in their next call: end the job now, this rank's line first
+    // (returning would leave MPI_Finalize waiting for them until --comm-timeout).
+    job_->all().abort(e.what(), 1);
+  }
 }
 
 Target& TargetSession::target() {

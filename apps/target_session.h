@@ -7,6 +7,11 @@
 // drafter reads its embedding and LM head from) and runs requests; every other rank holds only its
 // shard and serves the coordinator until it ends the job (serve()). Set-up errors are agreed over
 // the job, so rank 0 alone reports them (one message, naming the failing rank).
+//
+// --device cuda[:N] with a split: each rank drives GPU N + its rank within its node (split_gpu) and
+// builds its shard on that GPU's CUDA backend; the model's all-reduces (tp or ep > 1) run on NCCL
+// groups sharing the backend's stream, the rest on MPI with host copies (docs/DISTRIBUTED.md). The
+// coordinator's engine (tokenizer, drafter side) stays on the CPU.
 #include <memory>
 #include <vector>
 
@@ -31,7 +36,8 @@ class TargetSession {
   const World& world() const { return job_->world(); }
   bool distributed() const { return !world().single(); }
   bool worker() const { return !world().is_coordinator(); }
-  // Worker: serves the coordinator's commands; returns the exit status it ends the job with.
+  // Worker: serves the coordinator's commands; returns the exit status it ends the job with. An
+  // error on this worker ends the whole job at once (its line names this rank; MPI_Abort).
   int serve();
 
   // Coordinator only.
