@@ -20,7 +20,9 @@ asan_labels="parsers"
 # The emulated CUDA kernels need the CUDA headers (docs/CUDA.md); without them CMake leaves them out.
 # (The emulated backend's whole-model tests run in the release suite only: under the sanitizers they
 # would need all of core compiled a second time.)
-if cmake --build --preset asan --target help | grep -q '^test_cuda_emulated:'; then
+# (The target list is read whole first: grep -q closing the pipe early would fail it under pipefail.)
+asan_target_list="$(cmake --build --preset asan --target help)"
+if grep -q '^test_cuda_emulated:' <<<"$asan_target_list"; then
   asan_targets+=(test_cuda_emulated test_cuda_sum_blocks_emulated)
   asan_labels="parsers|cuda-emu"
 else
