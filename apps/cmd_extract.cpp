@@ -48,8 +48,9 @@ po::options_description extract_options(ExtractCliOptions& o) {
       ("regen-top-k", po::value(&s.top_k)->default_value(0), "regenerated: top-k sampling (0 = off)")
       ("regen-seed", po::value(&s.seed)->default_value(0), "regenerated: seed (plus the conversation's line number)")
       ("regen-text", po::value(&e.regenerated_text_path),
-       "regenerated: also append each conversation with its new answers to this conversation JSONL (skipping ids "
-       "already there): small enough to keep, and '--data FILE' makes the same features from it")
+       "regenerated: also append each conversation with its new answers to this conversation JSONL; answers "
+       "already there (by id, from the same settings) are read back, not regenerated. Small enough to keep; "
+       "'--data FILE' makes the same features from it")
       ("deflate", po::value(&e.write.deflate_level)->default_value(4), "gzip level of the shards, 0..9")
       ("quiet", po::bool_switch(&o.quiet), "no progress bar");
   return desc;

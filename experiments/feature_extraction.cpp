@@ -135,10 +135,19 @@ void Extractor::store(const Conversation& c, const TrainingTokens& t) {
 
 void Extractor::process_chunk(std::vector<Conversation>& chunk) {
   if (o_.source == DataSource::Regenerated) {
-    const std::vector<std::vector<ChatMessage>> turns = regenerate_answers_batch(engine_, chunk, o_.regeneration);
-    for (std::size_t i = 0; i < chunk.size(); ++i) {
-      if (regenerated_text_) regenerated_text_->append(chunk[i].id, turns[i]);
-      process(chunk[i], turns[i]);
+    // Conversations whose answers the text file already holds are not regenerated; with a text file,
+    // every conversation's features come from its answers as stored there.
+    std::vector<Conversation> missing;
+    for (const Conversation& c : chunk) {
+      if (!regenerated_text_ || !regenerated_text_->contains(c.id)) missing.push_back(c);
+    }
+    std::vector<std::vector<ChatMessage>> turns;
+    if (!missing.empty()) turns = regenerate_answers_batch(engine_, missing, o_.regeneration);
+    if (regenerated_text_) {
+      for (std::size_t i = 0; i < missing.size(); ++i) regenerated_text_->append(missing[i].id, turns[i]);
+      for (const Conversation& c : chunk) process(c, regenerated_text_->answers(c.id));
+    } else {
+      for (std::size_t i = 0; i < chunk.size(); ++i) process(chunk[i], turns[i]);
     }
   } else {
     for (const Conversation& c : chunk) process(c, c.turns);

@@ -25,7 +25,7 @@ RegeneratedText::RegeneratedText(const std::string& path) : path_(path) {
     drop_partial_last_line(path);
     ConversationReader reader(path);
     Conversation c;
-    while (reader.next(c)) ids_.insert(c.id);
+    while (reader.next(c)) turns_.emplace(c.id, std::move(c.turns));
   } else if (fs::path(path).has_parent_path()) {
     fs::create_directories(fs::path(path).parent_path());
   }
@@ -34,8 +34,11 @@ RegeneratedText::RegeneratedText(const std::string& path) : path_(path) {
 }
 
 void RegeneratedText::append(const std::string& id, const std::vector<ChatMessage>& turns) {
-  if (!ids_.insert(id).second) return;
-  out_ << conversation_json(id, turns) << '\n';
+  if (turns_.contains(id)) return;
+  const std::string line = conversation_json(id, turns);
+  // Kept as the file holds it (invalid UTF-8 replaced), so a resumed run reads back the same answers.
+  turns_.emplace(id, parse_conversation(line, path_).turns);
+  out_ << line << '\n';
   out_.flush();
   require(out_.good(), "cannot write the regenerated text file '" + path_ + "'");
 }

@@ -6,10 +6,11 @@
 // project, and `eaglerun extract --data FILE` (source sharegpt) turns it into the same features.
 //
 // Resuming: conversations already in the file (by id) are not written again, and a last line cut
-// by a kill (no line break) is dropped when the file is opened.
+// by a kill (no line break) is dropped when the file is opened. Their answers are read back
+// (answers()), so a rerun without the feature folder does not make the target write them again.
 #include <fstream>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "core/tokenizer/chat_template.h"
@@ -21,14 +22,16 @@ class RegeneratedText {
   // Opens (creating) `path`. Throws Error when it cannot be written or holds a malformed record.
   explicit RegeneratedText(const std::string& path);
 
-  bool contains(const std::string& id) const { return ids_.contains(id); }
-  int64_t size() const { return static_cast<int64_t>(ids_.size()); }
+  bool contains(const std::string& id) const { return turns_.contains(id); }
+  int64_t size() const { return static_cast<int64_t>(turns_.size()); }
+  // The stored conversation with its answers; `id` must be there.
+  const std::vector<ChatMessage>& answers(const std::string& id) const { return turns_.at(id); }
   // Appends the conversation (flushed) unless its id is already there.
   void append(const std::string& id, const std::vector<ChatMessage>& turns);
 
  private:
   std::string path_;
-  std::unordered_set<std::string> ids_;
+  std::unordered_map<std::string, std::vector<ChatMessage>> turns_;  // by id
   std::ofstream out_;
 };
 

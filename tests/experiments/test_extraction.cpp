@@ -311,10 +311,11 @@ TEST_F(ExtractionTest, RegeneratedTextMakesTheSameFeatures) {
   o.limit = 4;  // one more conversation; the first three are done
   run_extraction(*engine_, test::default_model_path(), o, {});
   EXPECT_EQ(count_conversations(text), 4);
-  ExtractionOptions again = o;  // a fresh feature folder: all four regenerated, none written twice
+  ExtractionOptions again = o;  // a fresh feature folder: the answers read back, none written twice
   again.out_dir = dir + "/features-again";
   run_extraction(*engine_, test::default_model_path(), again, {});
   EXPECT_EQ(count_conversations(text), 4);
+  expect_same_sequences(dir + "/features", dir + "/features-again");
   const std::vector<Conversation> convs = fixture();
   ConversationReader reader(text);
   Conversation c;
@@ -328,6 +329,21 @@ TEST_F(ExtractionTest, RegeneratedTextMakesTheSameFeatures) {
   from_text.data_path = text;
   run_extraction(*engine_, test::default_model_path(), from_text, {});
   expect_same_sequences(dir + "/features", dir + "/from-text");
+
+  // An answer already in the text file is used as it is there, not written by the target again.
+  const std::string edited = dir + "/edited.jsonl";
+  {
+    std::vector<ChatMessage> turns = fixture()[0].turns;
+    turns.resize(2);
+    turns[1].content = "Read back, not regenerated.";
+    std::ofstream(edited) << conversation_json(fixture()[0].id, turns) << '\n';
+    ExtractionOptions reuse = regenerated_options(dir + "/features-edited", 1);
+    reuse.regenerated_text_path = edited;
+    run_extraction(*engine_, test::default_model_path(), reuse, {});
+    const TrainingTokens t = render_training_tokens(engine_->tokenizer(), ChatFormat::ChatML, turns, kMaxLen);
+    EXPECT_EQ(Hdf5TrainingDataSource(dir + "/features-edited").get(0).tokens, t.tokens);
+    EXPECT_EQ(count_conversations(edited), 1);
+  }
 
   ExtractionOptions wrong = options_for(dir + "/wrong");
   wrong.regenerated_text_path = text;
