@@ -38,6 +38,7 @@
 #include "parallel/command_channel.h"
 #include "parallel/mpi_communicator.h"
 #include "parallel/nccl_communicator.h"
+#include "tests/parallel/check_args.h"
 #include "tests/cuda/host_device_api.h"
 #include "tests/parallel/mpi_nccl_api.h"
 
@@ -53,12 +54,9 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      require(i + 1 < argc, a + " needs a value");
-      return argv[++i];
-    };
+  for (test::ArgReader args(argc, argv); args.next();) {
+    const std::string a = args.name();
+    auto next = [&] { return args.value(); };
     if (a == "--model") o.model = next();
     else if (a == "--tp") o.tp = std::stoi(next());
     else if (a == "--pp") o.pp = std::stoi(next());
@@ -104,13 +102,6 @@ class FailingNccl final : public NcclApi {
   int left_;
 };
 
-std::vector<int32_t> random_prompt(uint64_t seed, int n, int64_t vocab) {
-  std::mt19937_64 rng(seed);
-  std::vector<int32_t> p;
-  for (int i = 0; i < n; ++i) p.push_back(static_cast<int32_t>(rng() % vocab));
-  return p;
-}
-
 class Checker {
  public:
   Checker(DistributedTarget& target, Job& job, const Model& whole, int tokens)
@@ -121,7 +112,7 @@ class Checker {
 
   void check_logits() {
     const int64_t V = whole_.config().vocab_size, H = whole_.config().hidden_size;
-    const std::vector<int32_t> p = random_prompt(99, 11, V);
+    const std::vector<int32_t> p = test::random_prompt(99, 11, V);
     target_.begin(64);
     KvCache kv = whole_.make_cache(64);
     const Step prefill{p, {}, LogitRows::All, true, true};
@@ -162,7 +153,7 @@ class Checker {
     const DraftHead head = DraftHead::random(DraftHeadConfig::for_target(whole_.config()), 7, 0.2f);
     const TreeSpec spec = parse_tree_spec("eagle1");
     for (uint64_t i = 0; i < 2; ++i) {
-      const std::vector<int32_t> prompt = random_prompt(i, 9, whole_.config().vocab_size);
+      const std::vector<int32_t> prompt = test::random_prompt(i, 9, whole_.config().vocab_size);
       const GenerationRequest req{prompt, tokens_, {}, {}};  // a view of prompt
       Sampler s1({}), s2({}), s3({}), s4({});
       const auto want = generate_plain(whole_, s1, req).output_tokens;
@@ -182,7 +173,7 @@ class Checker {
 
   void check_batch() {
     std::vector<std::vector<int32_t>> prompts;
-    for (uint64_t i = 0; i < 3; ++i) prompts.push_back(random_prompt(10 + i, 7, whole_.config().vocab_size));
+    for (uint64_t i = 0; i < 3; ++i) prompts.push_back(test::random_prompt(10 + i, 7, whole_.config().vocab_size));
     std::vector<GenerationRequest> requests;
     for (const auto& p : prompts) requests.push_back({p, 8, {}, {}});
     const std::vector<GenerationResult> batch = generate_plain_batch(target_, requests);
@@ -201,7 +192,8 @@ class Checker {
     const int64_t n = 5, H = whole_.config().hidden_size;
     target_.begin(16);
     job_.reset_stats();
-    target_.forward(Step::causal(random_prompt(5, static_cast<int>(n), whole_.config().vocab_size), false, false));
+    const std::vector<int32_t> prompt = test::random_prompt(5, static_cast<int>(n), whole_.config().vocab_size);
+    target_.forward(Step::causal(prompt, false, false));
     for (Communicator* group : {&job_.model_tensor(), &job_.model_stage()}) {
       if (group->size() == 1) continue;
       expect(dynamic_cast<NcclCommunicator*>(group) != nullptr, "the model's group is not an NCCL communicator");

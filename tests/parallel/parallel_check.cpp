@@ -41,6 +41,7 @@
 #include "core/runtime/generator.h"
 #include "core/weights/open_model.h"
 #include "parallel/command_channel.h"
+#include "tests/parallel/check_args.h"
 #include "tests/support/acceptance_counts.h"
 #include "tests/support/oracle_drafter.h"
 
@@ -59,12 +60,9 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      require(i + 1 < argc, a + " needs a value");
-      return argv[++i];
-    };
+  for (test::ArgReader args(argc, argv); args.next();) {
+    const std::string a = args.name();
+    auto next = [&] { return args.value(); };
     if (a == "--model") o.model = next();
     else if (a == "--tp") o.parallel.tp = std::stoi(next());
     else if (a == "--pp") o.parallel.pp = std::stoi(next());
@@ -84,17 +82,10 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-std::vector<int32_t> random_prompt(uint64_t seed, int n, int64_t vocab) {
-  std::mt19937_64 rng(seed);
-  std::vector<int32_t> p;
-  for (int i = 0; i < n; ++i) p.push_back(static_cast<int32_t>(rng() % vocab));
-  return p;
-}
-
 std::vector<std::vector<int32_t>> make_prompts(const Options& o, int64_t vocab) {
   std::vector<std::vector<int32_t>> prompts;
   if (!o.text_prompts) {
-    for (int i = 0; i < o.prompts; ++i) prompts.push_back(random_prompt(static_cast<uint64_t>(i), 9, vocab));
+    for (int i = 0; i < o.prompts; ++i) prompts.push_back(test::random_prompt(static_cast<uint64_t>(i), 9, vocab));
     return prompts;
   }
   const Engine engine({.model_path = o.model, .threads = 1});
@@ -115,7 +106,7 @@ class Checker {
 
   // Distributed logits against the whole model's, on the same sequence of steps.
   void check_logits() {
-    const std::vector<int32_t> p = random_prompt(99, 11, whole_.config().vocab_size);
+    const std::vector<int32_t> p = test::random_prompt(99, 11, whole_.config().vocab_size);
     target_.begin(64);
     KvCache kv = whole_.make_cache(64);
     Step prefill{p, {}, LogitRows::All, true, true};
