@@ -1,5 +1,6 @@
 #include "experiments/regenerated_text.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/error.h"
@@ -35,6 +36,11 @@ RegeneratedText::RegeneratedText(const std::string& path) : path_(path) {
 
 void RegeneratedText::append(const std::string& id, const std::vector<ChatMessage>& turns) {
   if (turns_.contains(id)) return;
+  const bool answered = std::any_of(turns.begin(), turns.end(), [](const ChatMessage& t) { return t.role == "user"; });
+  if (!answered) {  // its first user turn does not fit: nothing to keep, and cheap to find again
+    turns_.emplace(id, turns);
+    return;
+  }
   const std::string line = conversation_json(id, turns);
   // Kept as the file holds it (invalid UTF-8 replaced), so a resumed run reads back the same answers.
   turns_.emplace(id, parse_conversation(line, path_).turns);

@@ -26,7 +26,9 @@ class RegeneratedText {
   int64_t size() const { return static_cast<int64_t>(turns_.size()); }
   // The stored conversation with its answers; `id` must be there.
   const std::vector<ChatMessage>& answers(const std::string& id) const { return turns_.at(id); }
-  // Appends the conversation (flushed) unless its id is already there.
+  // Appends the conversation (flushed) unless its id is already there. A conversation without a user
+  // turn (its first one does not fit the context, so the target answered nothing) is only remembered:
+  // the file holds conversations in the format extract reads, and a rerun finds it unanswered again.
   void append(const std::string& id, const std::vector<ChatMessage>& turns);
 
  private:

@@ -350,6 +350,28 @@ TEST_F(ExtractionTest, RegeneratedTextMakesTheSameFeatures) {
   EXPECT_THROW(run_extraction(*engine_, test::default_model_path(), wrong, {}), Error);
 }
 
+// A conversation whose first user turn does not fit the context gets no answer: it is skipped, not
+// written to the text file (which extract must be able to read as data), and a rerun agrees.
+TEST_F(ExtractionTest, RegeneratedTextSkipsConversationsThatDoNotFit) {
+  const std::string dir = test::fresh_temp_dir("extract_regen_text_short");
+  const std::string text = dir + "/regenerated.jsonl";
+  ExtractionOptions o = regenerated_options(dir + "/features", kConversations);
+  o.max_len = 40;  // the default system prompt and a long first user turn do not fit
+  o.regenerated_text_path = text;
+  const ExtractionProgress p = run_extraction(*engine_, test::default_model_path(), o, {});
+  EXPECT_GT(p.skipped, 0);
+  const int64_t kept = count_conversations(text);
+  EXPECT_GT(kept, 0);
+  EXPECT_LT(kept, kConversations);
+  EXPECT_EQ(check_conversations(text, -1), kept);
+  ExtractionOptions again = o;
+  again.out_dir = dir + "/features-again";
+  const ExtractionProgress q = run_extraction(*engine_, test::default_model_path(), again, {});
+  EXPECT_EQ(q.skipped, p.skipped);
+  EXPECT_EQ(count_conversations(text), kept);
+  expect_same_sequences(dir + "/features", dir + "/features-again");
+}
+
 // Batched regeneration (slots refilled turn after turn, conversation after conversation) gives every
 // conversation the answers it gets alone, greedy and sampled, whatever the batch size.
 TEST_F(ExtractionTest, BatchedRegenerationEqualsOneConversationAtATime) {
