@@ -58,6 +58,13 @@ data_heads="$out/data-ablation/heads"
 data_args=(--set "draft=$(json_list "$data_heads/fixed_sharegpt" "$data_heads/target_generated")")
 [ $quick -eq 1 ] && data_args+=(--set draft_vocab=512)  # what the --quick heads draft over
 run_experiment data-ablation-smollm2 "${data_args[@]}"
+# The same at a larger budget on the committed regenerated answers (skipped by --quick).
+if [ $quick -eq 0 ]; then
+  ./scripts/train_data_ablation.sh --large "$out/data-ablation-large"
+  large_heads="$out/data-ablation-large/heads"
+  run_experiment data-ablation-large-smollm2 \
+    --set "draft=$(json_list "$large_heads/fixed_sharegpt" "$large_heads/target_generated")"
+fi
 
 # Quantised targets: the shipped Q4_1 file converted to the other tensor types.
 types=(Q8_0 F16 BF16)
