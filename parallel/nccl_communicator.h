@@ -56,6 +56,15 @@ class SharedDeviceApi final : public DeviceApi {
   void copy(void* to, const void* from, int64_t bytes) override { inner_->copy(to, from, bytes); }
   void zero(void* device, int64_t bytes) override { inner_->zero(device, bytes); }
   cudaStream_t stream() const override { return inner_->stream(); }
+  void* malloc_pinned(int64_t bytes) override { return inner_->malloc_pinned(bytes); }
+  void free_pinned(void* host) override { inner_->free_pinned(host); }
+  void upload_async(void* device, const void* pinned, int64_t bytes) override {
+    inner_->upload_async(device, pinned, bytes);
+  }
+  cudaEvent_t create_event() override { return inner_->create_event(); }
+  void destroy_event(cudaEvent_t event) override { inner_->destroy_event(event); }
+  void record_event(cudaEvent_t event) override { inner_->record_event(event); }
+  void wait_event(cudaEvent_t event) override { inner_->wait_event(event); }
 
  private:
   std::shared_ptr<DeviceApi> inner_;
