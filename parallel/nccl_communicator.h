@@ -32,6 +32,7 @@
 #include "core/backend/cuda_device_api.h"
 #include "parallel/comm_watchdog.h"
 #include "parallel/communicator.h"
+#include "parallel/gpu_sums.h"  // split_sums_partials
 #include "parallel/job.h"
 #include "parallel/nccl_api.h"
 
@@ -131,10 +132,6 @@ class NcclCommunicator final : public Communicator {
   std::vector<std::string> peer_text_;   // "rank 3", per rank of this group
   Scratch blocks_out_, blocks_in_;       // all_reduce_sum: [size, block] each
 };
-
-// True when the shards of `world` sum partial outputs (a tensor or stage group of several ranks):
-// on GPUs those sums need NCCL groups (attach_nccl_groups); a pipeline-only split needs none.
-inline bool split_sums_partials(const World& world) { return world.stage_size() > 1; }
 
 // Gives `job` NCCL communicators for the model's all-reduces (Job::set_model_groups), on
 // `resources.device` (the shards' CUDA backend's DeviceApi): over the tensor group when tp > 1, over
