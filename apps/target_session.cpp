@@ -4,9 +4,7 @@
 #include "core/error.h"
 #include "core/weights/open_model.h"
 #include "parallel/comm_watchdog.h"
-#if EAGLERUN_WITH_NCCL
-#include "parallel/nccl_world.h"
-#endif
+#include "parallel/gpu_sums.h"
 
 namespace eaglerun::cli {
 
@@ -36,25 +34,16 @@ std::unique_ptr<TargetSession> TargetSession::start(const ParallelOptions& paral
   const World& w = s->job_->world();
   // --device cuda[:N]: each rank drives one GPU, N + its rank within its node (split_gpu).
   std::shared_ptr<Backend> backend;  // the shard's; null: the CPU
-#if EAGLERUN_WITH_NCCL
-  std::shared_ptr<DeviceApi> nccl_device;  // set when the shards' sums need NCCL (tp or ep > 1 on GPUs)
-#endif
+  std::unique_ptr<GpuSums> gpu_sums;  // set when the shards' sums need NCCL (tp or ep > 1 on GPUs)
   std::string error;
   try {  // the device first, as on one rank: an unusable GPU is reported before a model is read
     const DeviceSpec device = parse_device(engine.device);
     if (device.kind == DeviceSpec::Kind::Cuda) {
       const int gpu = split_gpu(device.index, w);
-#if EAGLERUN_WITH_NCCL
-      if (split_sums_partials(w)) {
-        nccl_device = make_cudart_api(gpu);
-        backend = make_cuda_backend_on(nccl_device, gpu);
-      }
-#else
-      require(w.stage_size() == 1, "--device " + engine.device + " with --tp or --ep above 1 needs NCCL, which this "
-                                   "build lacks (configure with EAGLERUN_CUDA where nccl.h and libnccl are found); "
-                                   "--pp alone needs none");
-#endif
-      if (!backend) {
+      if (split_sums_partials(w)) {  // a build without NCCL says so here
+        gpu_sums = make_gpu_sums(gpu);
+        backend = gpu_sums->backend();
+      } else {
         ThreadPool unused(1);  // only the CPU backend keeps a pool
         backend = make_backend({DeviceSpec::Kind::Cuda, gpu}, unused, engine.precision);
       }
@@ -64,17 +53,15 @@ std::unique_ptr<TargetSession> TargetSession::start(const ParallelOptions& paral
   }
   error = agree_on_error(s->job_->all(), error);
   require(error.empty(), error);
-#if EAGLERUN_WITH_NCCL
-  if (nccl_device) {
+  if (gpu_sums) {
     // Collective over the job, once every rank has its GPU. A rank whose NCCL fails to start ends the
     // job at once (its line names the NCCL call and the rank): the others wait in ncclCommInitRank.
     try {
-      attach_libnccl_groups(*s->job_, nccl_device, comm_timeout_from_env(parallel.comm_timeout));
+      gpu_sums->attach_groups(*s->job_, comm_timeout_from_env(parallel.comm_timeout));
     } catch (const Error& e) {
       s->job_->all().abort(e.what(), 1);
     }
   }
-#endif
   try {
     // The coordinator's engine (tokenizer, chat format, the drafter's embedding and LM head) stays on
     // the CPU: only the target's shards run on the GPUs.

@@ -32,6 +32,7 @@
 #include "core/backend/cuda_device_api.h"
 #include "parallel/comm_watchdog.h"
 #include "parallel/communicator.h"
+#include "parallel/gpu_sums.h"  // split_sums_partials
 #include "parallel/job.h"
 #include "parallel/nccl_api.h"
 
@@ -56,6 +57,15 @@ class SharedDeviceApi final : public DeviceApi {
   void copy(void* to, const void* from, int64_t bytes) override { inner_->copy(to, from, bytes); }
   void zero(void* device, int64_t bytes) override { inner_->zero(device, bytes); }
   cudaStream_t stream() const override { return inner_->stream(); }
+  void* malloc_pinned(int64_t bytes) override { return inner_->malloc_pinned(bytes); }
+  void free_pinned(void* host) override { inner_->free_pinned(host); }
+  void upload_async(void* device, const void* pinned, int64_t bytes) override {
+    inner_->upload_async(device, pinned, bytes);
+  }
+  cudaEvent_t create_event() override { return inner_->create_event(); }
+  void destroy_event(cudaEvent_t event) override { inner_->destroy_event(event); }
+  void record_event(cudaEvent_t event) override { inner_->record_event(event); }
+  void wait_event(cudaEvent_t event) override { inner_->wait_event(event); }
 
  private:
   std::shared_ptr<DeviceApi> inner_;
@@ -122,10 +132,6 @@ class NcclCommunicator final : public Communicator {
   std::vector<std::string> peer_text_;   // "rank 3", per rank of this group
   Scratch blocks_out_, blocks_in_;       // all_reduce_sum: [size, block] each
 };
-
-// True when the shards of `world` sum partial outputs (a tensor or stage group of several ranks):
-// on GPUs those sums need NCCL groups (attach_nccl_groups); a pipeline-only split needs none.
-inline bool split_sums_partials(const World& world) { return world.stage_size() > 1; }
 
 // Gives `job` NCCL communicators for the model's all-reduces (Job::set_model_groups), on
 // `resources.device` (the shards' CUDA backend's DeviceApi): over the tensor group when tp > 1, over

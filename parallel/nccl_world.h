@@ -1,7 +1,7 @@
 #pragma once
 // NcclCommunicator on real GPUs (libnccl, the CUDA runtime, cuBLAS): built with EAGLERUN_CUDA where
-// NCCL is found (target eaglerun_nccl, which defines EAGLERUN_WITH_NCCL for what links it). The
-// command line's split runs with --device cuda use it (apps/target_session.cpp).
+// NCCL is found (target eaglerun_nccl). The command line's split runs with --device cuda reach it
+// through make_gpu_sums (gpu_sums.h, nccl_gpu_sums.cpp).
 #include <memory>
 
 #include "core/backend/backend.h"

@@ -1,29 +1,36 @@
-// Whole models on the CUDA backend (core/backend/cuda_backend.cpp): their logits match the CPU
-// reference backend's, greedy tokens are the same, EAGLE stays lossless (tree verification, KV
-// compaction on the device), and every device buffer is given back; and its 16-bit-weight product
-// (activations rounded to the weight's type, then the tensor-core GEMM) on its own.
+// Whole models on the CUDA backend (core/backend/cuda_backend.cpp): every product it computes is
+// right for the inputs it got, its logits match the CPU reference backend's, its greedy tokens are
+// the CPU's (up to near-ties the 16-bit rounding may decide), EAGLE stays lossless (tree
+// verification, KV compaction on the device), and every device buffer is given back; and its
+// 16-bit-weight product (activations rounded to the weight's type, then the tensor-core GEMM) alone.
 //
 // The CPU reference multiplies fp32 activations; the CUDA backend rounds them to bf16 / fp16 before
-// every product with an F16 / BF16 weight (cuda_backend.h). So each model is also run on the CPU
-// with that one rounding added (RoundedActivationsCpu: the reference matmul of the rounded
-// activations, exact products and fp32 sums as on the tensor cores): the CUDA backend matches that
-// at the fp32-summation-order tolerance, whatever the weights' type, with the same greedy tokens.
-// Against the plain CPU reference, float32 models keep that tolerance; the bf16 model is held to
-// bf16_activation_tolerance below. Built twice (tests/cuda/CMakeLists.txt):
+// every product with an F16 / BF16 weight (cuda_backend.h). Whole-model runs cannot be compared
+// tightly with a CPU run that rounds the same way: the two sum in different orders, so an activation
+// near a rounding boundary can round to neighbouring 16-bit values on the two sides, a 2^-8 (bf16) or
+// 2^-11 (fp16) relative jump that later layers amplify. So the tight check is per product, on the
+// CUDA run's own inputs (CheckedProducts, checked_products.h: |y - exact| <= in 2^-23 sum |w r(x)|,
+// sound whatever the inputs), and the end-to-end check against the plain CPU reference has the
+// tolerance of the rounding's measured effect (end_to_end_scale below). Models: the fixtures
+// (float32 Llama and Mixtral, a bf16 Llama) and tiny_llama converted to F16 at test time by
+// convert_weights (eaglerun convert --type F16). Built twice (tests/cuda/CMakeLists.txt):
 //   test_cuda_backend_emulated: over host memory, a reference GEMM with cuBLAS's conventions and the
 //     kernels compiled against the emulation (no GPU; cannot see the real runtime, cuBLAS, speed);
 //   test_cuda_backend_gpu (label gpu): the CUDA runtime, cuBLAS and the nvcc kernels on GPU 0.
 // make_test_cuda_backend (cuda_test_backend.h) is what differs.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "core/backend/cpu_backend.h"
+#include "core/convert/convert.h"
 #include "core/eagle/draft_head.h"
 #include "core/eagle/eagle_drafter.h"
 #include "core/eagle/model_drafter.h"
@@ -31,6 +38,7 @@
 #include "core/kernels/matmul.h"
 #include "core/runtime/generator.h"
 #include "core/weights/open_model.h"
+#include "tests/cuda/checked_products.h"
 #include "tests/cuda/cuda_test_backend.h"
 #include "tests/test_paths.h"
 
@@ -45,72 +53,71 @@ float round_to(DType type, float x) {
   return type == DType::BF16 ? bf16_to_fp32(fp32_to_bf16(x)) : fp16_to_fp32(fp32_to_fp16(x));
 }
 
-// The CPU reference backend plus the CUDA backend's one deliberate rounding: a product with an F16 /
-// BF16 weight first rounds its activations to that type. Everything else is the CPU backend's own.
-class RoundedActivationsCpu final : public Backend {
+// tiny_llama with every matrix stored as F16 (1-D tensors stay F32), written once per process to a
+// temporary folder by the project's converter and removed at exit.
+class TinyLlamaF16 {
  public:
-  explicit RoundedActivationsCpu(ThreadPool& pool) : cpu_(pool, Precision::Reference) {}
-  std::string name() const override { return "cpu (16-bit activations)"; }
-  bool host_memory() const override { return true; }
-  DeviceBuffer allocate(int64_t bytes) override { return cpu_.allocate(bytes); }  // cpu_ frees them
-  void upload(void* device, const void* host, int64_t bytes) override { cpu_.upload(device, host, bytes); }
-  void download(void* host, const void* device, int64_t bytes) override { cpu_.download(host, device, bytes); }
-  void copy(void* to, const void* from, int64_t bytes) override { cpu_.copy(to, from, bytes); }
-  void zero(void* device, int64_t bytes) override { cpu_.zero(device, bytes); }
-  void prepare(const TensorView& w) override { cpu_.prepare(w); }
-  void prepare(std::span<const float> vector) override { cpu_.prepare(vector); }
-  void release_weights() override { cpu_.release_weights(); }
-  void matmul(const TensorView& w, const float* x, int64_t n, float* y) override {
-    if (!is_16bit(w.dtype)) return cpu_.matmul(w, x, n, y);
-    std::vector<float> rounded(x, x + n * w.cols());
-    for (float& v : rounded) v = round_to(w.dtype, v);
-    cpu_.matmul(w, rounded.data(), n, y);
+  TinyLlamaF16()
+      : path_(::testing::TempDir() + "eaglerun_tiny_llama_f16_" + std::to_string(::getpid())) {
+    std::filesystem::remove_all(path_);
+    ConvertOptions options;
+    options.in = test::fixture("tiny_llama");
+    options.out = path_;
+    options.type = DType::F16;
+    convert_weights(options);
   }
-  void rmsnorm(const float* x, std::span<const float> weight, int64_t n, float eps, float* out) override {
-    cpu_.rmsnorm(x, weight, n, eps, out);
+  ~TinyLlamaF16() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
   }
-  void rope(float* x, std::span<const int32_t> positions, int64_t n_heads, int64_t head_dim, double theta,
-            RopePairing pairing) override {
-    cpu_.rope(x, positions, n_heads, head_dim, theta, pairing);
-  }
-  void silu_mul(const float* gate, const float* up, int64_t n, float* out) override { cpu_.silu_mul(gate, up, n, out); }
-  void add(float* out, const float* x, int64_t n) override { cpu_.add(out, x, n); }
-  void embed(const TensorView& table, std::span<const int32_t> tokens, float* out) override {
-    cpu_.embed(table, tokens, out);
-  }
-  void gather_rows(const float* x, std::span<const int64_t> rows, int64_t width, float* out) override {
-    cpu_.gather_rows(x, rows, width, out);
-  }
-  void add_weighted_rows(float* out, std::span<const int64_t> rows, std::span<const float> weights, const float* y,
-                         int64_t width) override {
-    cpu_.add_weighted_rows(out, rows, weights, y, width);
-  }
-  void attention(std::span<const AttentionSegment> segments, const ModelConfig& config) override {
-    cpu_.attention(segments, config);
-  }
-  void kv_write(const KvLayer& layer, int64_t first, const float* k, const float* v, int64_t n) override {
-    cpu_.kv_write(layer, first, k, v, n);
-  }
-  void kv_keep(const KvLayer& layer, std::span<const int64_t> indices) override { cpu_.kv_keep(layer, indices); }
-
- protected:
-  void free(void*, int64_t) override {}  // never called: every buffer belongs to cpu_
+  const std::string& path() const { return path_; }
 
  private:
-  CpuBackend cpu_;
+  std::string path_;
 };
+
+std::string model_path(const std::string& name) {
+  if (name != "tiny_llama_f16") return test::fixture(name);
+  static const TinyLlamaF16 converted;
+  return converted.path();
+}
+
+// The tolerance of the end-to-end comparisons: |got - want| <= scale (1 + |want|).
+//   float32 weights: both backends sum in fp32 in different orders (the kernels' tolerances:
+//     tests/cuda/*_kernel*_test.cpp), 2e-4.
+//   16-bit weights: every product's input is rounded to the weight's type on the CUDA backend, a
+//     relative change of at most u (2^-8 bf16, 2^-11 fp16: 8 and 11 significant bits), so a product
+//     y = sum w_p x_p moves by at most u sum |w_p x_p|. These fixtures' large random weights (std
+//     0.15 over 64-128 inputs, sharp attention) amplify that through their 2 layers. Measured on
+//     the emulated backend (every logit, feature and key/value row of both layers): the test's
+//     prompt moves by at most 5.9 u (1 + |ref|) (bf16) and 9.8 u (fp16); the worst of 200 other
+//     11-token prompts by 18.7 u and 17.1 u. 32 u leaves a factor 3 on the test's prompt and 1.7
+//     on the worst prompt seen; the flips of 16-bit roundings between two summation orders are part
+//     of what was measured. Float32 models: measured 0.04 and 0.07 of 1e-4 on those prompts. A run
+//     without the rounding would pass the 16-bit bound; the per-product check is what sees the
+//     rounding (rounding_shows).
+float end_to_end_scale(DType weights) {
+  if (weights == DType::BF16) return 32 * 0x1p-8f;
+  if (weights == DType::F16) return 32 * 0x1p-11f;
+  return 2e-4f;
+}
 
 class CudaModel : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
-    store_ = open_model(test::fixture(GetParam()));
+    store_ = open_model(model_path(GetParam()));
     cpu_ = std::make_unique<Model>(store_, pool_, Precision::Reference);
-    cpu16_ = std::make_unique<Model>(store_, ModelWeights::load(*store_), ModelShard::whole(store_->config()),
-                                     std::make_shared<RoundedActivationsCpu>(pool_), pool_, Precision::Reference);
+    auto checked = std::make_shared<test::CheckedProducts>(test::make_test_cuda_backend(&live_), products_);
     cuda_ = std::make_unique<Model>(store_, ModelWeights::load(*store_), ModelShard::whole(store_->config()),
-                                    test::make_test_cuda_backend(&live_), pool_, Precision::Reference);
+                                    std::move(checked), pool_, Precision::Reference);
     const ModelWeights& w = cuda_->weights();
-    has_16bit_weights_ = is_16bit(w.lm_head.dtype) || is_16bit(w.layers[0].wq.dtype);
+    weights_ = is_16bit(w.layers[0].wq.dtype) ? w.layers[0].wq.dtype : DType::F32;
+    scale_ = end_to_end_scale(weights_);
+  }
+  // Every product the CUDA backend computed in the test, on its own inputs, within its bound.
+  void TearDown() override {
+    EXPECT_LE(products_->worst, 1.0) << products_->worst_at;
+    EXPECT_EQ(products_->unchecked, 0);
   }
   std::vector<int32_t> prompt(uint64_t seed, int n) const {
     std::mt19937_64 rng(seed);
@@ -122,99 +129,92 @@ class CudaModel : public ::testing::TestWithParam<const char*> {
   std::atomic<int64_t> live_{0};
   ThreadPool pool_{2};
   std::shared_ptr<const WeightStore> store_;
-  std::unique_ptr<Model> cpu_, cpu16_, cuda_;  // CPU reference, the same with 16-bit activations, CUDA
-  bool has_16bit_weights_ = false;
+  std::shared_ptr<test::ProductCheck> products_ = std::make_shared<test::ProductCheck>();
+  std::unique_ptr<Model> cpu_, cuda_;  // CPU reference; the CUDA backend, its products checked
+  DType weights_ = DType::F32;         // the matrices' type (F32, BF16 or F16)
+  float scale_ = 0;                    // end_to_end_scale(weights_)
 };
 
-// Both sum in fp32 in different orders (the kernels' tolerances: tests/cuda/*_kernel*_test.cpp).
-float tolerance(float reference) { return 2e-4f * (1.f + std::fabs(reference)); }
-
-// The bf16 model against the plain CPU reference (fp32 activations): every product's input is
-// rounded to bf16 on the CUDA backend, a relative change of at most u = 2^-9 per element, so a
-// product y = sum w_i x_i moves by at most u sum |w_i x_i|. This fixture's large random weights
-// (std 0.15 over 64-128 inputs, sharp attention) amplify that through its 2 layers: the CPU
-// reference with the same rounding (RoundedActivationsCpu) moves the logits and features by up to
-// 12 u (1 + |ref|) on the prompt below and up to 30 u on 40 other prompts (logits up to 7, shifts
-// up to 0.10). The tolerance, 64 u (1 + |ref|), is that amplification with a margin; the test checks
-// that the CPU's own rounded run stays inside it too, so it measures the rounding, not the backend.
-float bf16_activation_tolerance(float reference) { return 64.f * 0x1p-9f * (1.f + std::fabs(reference)); }
-
-// The largest |got - want| / tolerance(want) (<= 1: within), where it is, and the largest |got - want|;
-// the first NaN difference, if any, is the worst.
+// The largest |got - want| / (scale (1 + |want|)) (<= 1: within), where it is, and the largest
+// |got - want|; the first NaN difference, if any, is the worst.
 struct Distance {
   float worst = 0;
   std::size_t at = 0;
   float max_abs = 0;
 };
-Distance distance(const std::vector<float>& got, const std::vector<float>& want, float (*tol)(float)) {
+Distance distance(const std::vector<float>& got, const std::vector<float>& want, float scale) {
   Distance d;
   for (std::size_t i = 0; i < want.size(); ++i) {
     const float diff = std::fabs(got[i] - want[i]);
-    const float r = diff / tol(want[i]);
+    const float r = diff / (scale * (1.f + std::fabs(want[i])));
     if (std::isnan(r)) return {r, i, diff};
     d.max_abs = std::max(d.max_abs, diff);
     if (r > d.worst) d.worst = r, d.at = i;
   }
   return d;
 }
-void expect_within(const std::vector<float>& got, const std::vector<float>& want, float (*tol)(float),
+void expect_within(const std::vector<float>& got, const std::vector<float>& want, float scale,
                    const std::string& what) {
   ASSERT_EQ(got.size(), want.size()) << what;
-  const Distance d = distance(got, want, tol);
+  const Distance d = distance(got, want, scale);
   EXPECT_LE(d.worst, 1.f) << what << " " << d.at << ": " << got[d.at] << " vs " << want[d.at]
                           << " (largest |difference| " << d.max_abs << ")";
 }
 
 TEST_P(CudaModel, LogitsAndFeaturesMatchTheCpuReference) {
   const auto p = prompt(1, 11);
-  KvCache cpu_kv = cpu_->make_cache(64), cpu16_kv = cpu16_->make_cache(64), cuda_kv = cuda_->make_cache(64);
+  KvCache cpu_kv = cpu_->make_cache(64), cuda_kv = cuda_->make_cache(64);
   const ForwardOutput want = cpu_->forward_causal(p, cpu_kv, LogitRows::All);
-  const ForwardOutput want16 = cpu16_->forward_causal(p, cpu16_kv, LogitRows::All);
   const ForwardOutput got = cuda_->forward_causal(p, cuda_kv, LogitRows::All);
   const int64_t K = cpu_kv.kv_dim();
-  std::vector<float> k0(K), v0(K), k16(K), v16(K), k1(K), v1(K);
+  std::vector<float> k0(K), v0(K), k1(K), v1(K);
   cpu_kv.read(1, 7, k0.data(), v0.data());
-  cpu16_kv.read(1, 7, k16.data(), v16.data());
   cuda_kv.read(1, 7, k1.data(), v1.data());
 
-  // The same arithmetic as the CUDA backend's (16-bit activations where the weights are 16-bit):
-  // the fp32 summation order apart, the same logits, features and cache rows.
-  expect_within(got.logits, want16.logits, tolerance, "logit (vs 16-bit activations)");
-  expect_within(got.hidden, want16.hidden, tolerance, "feature (vs 16-bit activations)");
-  expect_within(k1, k16, tolerance, "key (vs 16-bit activations)");
-  expect_within(v1, v16, tolerance, "value (vs 16-bit activations)");
-
-  // The plain CPU reference: the same tolerance for float32 weights (both CPU runs are then the
-  // same); for 16-bit weights, the size of the rounding's effect (which the comparison above shows
-  // to be the whole difference).
-  const auto tol = has_16bit_weights_ ? bf16_activation_tolerance : tolerance;
-  expect_within(got.logits, want.logits, tol, "logit (vs the CPU reference)");
-  expect_within(got.hidden, want.hidden, tol, "feature (vs the CPU reference)");
-  expect_within(k1, k0, tol, "key (vs the CPU reference)");
-  expect_within(v1, v0, tol, "value (vs the CPU reference)");
-  if (has_16bit_weights_) {
-    // The CPU's own rounded run is as far from the plain reference, and farther than the fp32
-    // tolerance: the rounding is real, so the first comparison could tell a backend that skipped it.
-    expect_within(want16.logits, want.logits, bf16_activation_tolerance, "logit (CPU, 16-bit activations)");
-    expect_within(want16.hidden, want.hidden, bf16_activation_tolerance, "feature (CPU, 16-bit activations)");
-    EXPECT_GT(distance(want16.logits, want.logits, tolerance).worst, 1.f);
+  // Every product (q, k, v, o, gate, up, down, experts, LM head) of every layer and row, on the
+  // CUDA run's own inputs: TearDown checks them; here that they were there, and that the 16-bit
+  // rounding is visible to the check (an unrounded product would fail it).
+  EXPECT_GT(products_->products, 0);
+  if (is_16bit(weights_)) {
+    EXPECT_GT(products_->rounding_shows, 0);
   } else {
-    EXPECT_EQ(want16.logits, want.logits);
+    EXPECT_EQ(products_->rounding_shows, 0);
   }
+
+  expect_within(got.logits, want.logits, scale_, "logit");
+  expect_within(got.hidden, want.hidden, scale_, "feature");
+  expect_within(k1, k0, scale_, "key");
+  expect_within(v1, v0, scale_, "value");
 }
 
-// Against the CPU with the same rounding: the smallest top-2 logit margin along these generations
-// is 0.0028 (Mixtral), 0.010 (bf16 Llama), far above the fp32-order differences (~2e-6), so the
-// tokens must be equal. Against the plain reference for the bf16 model: the rounding moves these
-// rows' logits by up to 0.054, more than that 0.010 margin, so no bound makes the tokens equal; they
-// are for these two prompts (a fact about the two CPU runs alone, deterministic) and stay checked.
-TEST_P(CudaModel, GreedyTokensEqualTheCpuReference) {
+// CUDA's greedy generation, each token checked against the CPU reference given the same prefix
+// (one CPU forward over the prompt and the generated tokens): the token is the CPU's argmax, or its
+// CPU logit is within two end-to-end tolerances of the CPU's largest: where the two runs' logits
+// differ by at most the tolerance (LogitsAndFeaturesMatchTheCpuReference), CUDA's argmax t
+// satisfies cpu[t] >= cuda[t] - tol(t) >= cuda[best] - tol(t) >= cpu[best] - tol(t) - tol(best).
+// Measured over 30 prompts (480 tokens): 3 near-ties (bf16) and 1 (fp16), each within 1% of that
+// allowance; none for the float32 models, though their closest top-2 margins come to 2% of theirs,
+// so a different token is allowed there too.
+TEST_P(CudaModel, GreedyTokensAreTheCpuReferencesArgmax) {
+  const int64_t V = store_->config().vocab_size;
   for (uint64_t seed = 0; seed < 2; ++seed) {
     const auto p = prompt(seed, 7);
-    Sampler a({}), b({}), c({});
-    const auto got = generate_plain(*cuda_, a, {p, 16, {}, {}}).output_tokens;
-    EXPECT_EQ(got, generate_plain(*cpu16_, b, {p, 16, {}, {}}).output_tokens) << "prompt " << seed;
-    EXPECT_EQ(got, generate_plain(*cpu_, c, {p, 16, {}, {}}).output_tokens) << "prompt " << seed;
+    Sampler sampler({});
+    const auto got = generate_plain(*cuda_, sampler, {p, 16, {}, {}}).output_tokens;
+    ASSERT_FALSE(got.empty());
+    std::vector<int32_t> sequence = p;
+    sequence.insert(sequence.end(), got.begin(), got.end() - 1);
+    KvCache kv = cpu_->make_cache(64);
+    const ForwardOutput cpu = cpu_->forward_causal(sequence, kv, LogitRows::All);
+    for (std::size_t k = 0; k < got.size(); ++k) {
+      const float* row = cpu.logits.data() + (p.size() - 1 + k) * V;  // predicts got[k]
+      const int64_t best = std::max_element(row, row + V) - row;
+      if (best == got[k]) continue;
+      const float margin = row[best] - row[got[k]];
+      const float allowed = scale_ * (2.f + std::fabs(row[best]) + std::fabs(row[got[k]]));
+      EXPECT_LE(margin, allowed) << "prompt " << seed << " token " << k << ": " << got[k] << " where the CPU has "
+                                 << best;
+    }
   }
 }
 
@@ -306,7 +306,8 @@ TEST(CudaBackendMatmul, SixteenBitWeightsMultiplyActivationsRoundedToTheirType) 
   EXPECT_EQ(live.load(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(TinyModels, CudaModel, ::testing::Values("tiny_llama", "tiny_llama_bf16", "tiny_mixtral"));
+INSTANTIATE_TEST_SUITE_P(TinyModels, CudaModel,
+                         ::testing::Values("tiny_llama", "tiny_llama_bf16", "tiny_llama_f16", "tiny_mixtral"));
 
 }  // namespace
 }  // namespace eaglerun

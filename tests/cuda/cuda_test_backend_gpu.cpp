@@ -32,6 +32,16 @@ class CountingDeviceApi final : public DeviceApi {
   void zero(void* d, int64_t bytes) override { inner_->zero(d, bytes); }
   cudaStream_t stream() const override { return inner_->stream(); }
 
+  void* malloc_pinned(int64_t bytes) override { return inner_->malloc_pinned(bytes); }
+  void free_pinned(void* host) override { inner_->free_pinned(host); }
+  void upload_async(void* device, const void* pinned, int64_t bytes) override {
+    inner_->upload_async(device, pinned, bytes);
+  }
+  cudaEvent_t create_event() override { return inner_->create_event(); }
+  void destroy_event(cudaEvent_t event) override { inner_->destroy_event(event); }
+  void record_event(cudaEvent_t event) override { inner_->record_event(event); }
+  void wait_event(cudaEvent_t event) override { inner_->wait_event(event); }
+
  private:
   std::unique_ptr<DeviceApi> inner_;
   std::atomic<int64_t>* live_;

@@ -19,9 +19,7 @@ void HostDeviceApi::free(void* device) {
   ::operator delete(device, std::align_val_t{256});
 }
 
-void HostDeviceApi::upload(void* device, const void* host, int64_t bytes) {
-  std::memcpy(device, host, static_cast<std::size_t>(bytes));
-}
+void HostDeviceApi::upload(void* device, const void* host, int64_t bytes) { staging_.upload(device, host, bytes); }
 
 void HostDeviceApi::download(void* host, const void* device, int64_t bytes) {
   std::memcpy(host, device, static_cast<std::size_t>(bytes));
@@ -32,6 +30,25 @@ void HostDeviceApi::copy(void* to, const void* from, int64_t bytes) {
 }
 
 void HostDeviceApi::zero(void* device, int64_t bytes) { std::memset(device, 0, static_cast<std::size_t>(bytes)); }
+
+void* HostDeviceApi::malloc_pinned(int64_t bytes) {
+  require(bytes > 0, "HostDeviceApi::malloc_pinned: no bytes");
+  return ::operator new(static_cast<std::size_t>(bytes));
+}
+
+void HostDeviceApi::free_pinned(void* host) { ::operator delete(host); }
+
+void HostDeviceApi::upload_async(void* device, const void* pinned, int64_t bytes) {
+  std::memcpy(device, pinned, static_cast<std::size_t>(bytes));
+}
+
+namespace {
+struct HostEvent {};  // nothing to track: every call is done when it returns
+}  // namespace
+
+cudaEvent_t HostDeviceApi::create_event() { return reinterpret_cast<cudaEvent_t>(new HostEvent); }
+
+void HostDeviceApi::destroy_event(cudaEvent_t event) { delete reinterpret_cast<HostEvent*>(event); }
 
 void ReferenceGemm::sgemm(bool transpose_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                           const float* b, int64_t ldb, float* c, int64_t ldc) {
