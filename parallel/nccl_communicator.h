@@ -47,28 +47,9 @@ struct NcclResources {
 
 // A DeviceApi that forwards to a shared one. The CUDA backend owns its DeviceApi; giving it one of
 // these lets the NCCL communicators hold the same DeviceApi, so the kernels and NCCL share a stream.
-class SharedDeviceApi final : public DeviceApi {
+class SharedDeviceApi final : public ForwardingDeviceApi {
  public:
-  explicit SharedDeviceApi(std::shared_ptr<DeviceApi> inner) : inner_(std::move(inner)) {}
-  void* malloc(int64_t bytes) override { return inner_->malloc(bytes); }
-  void free(void* device) override { inner_->free(device); }
-  void upload(void* device, const void* host, int64_t bytes) override { inner_->upload(device, host, bytes); }
-  void download(void* host, const void* device, int64_t bytes) override { inner_->download(host, device, bytes); }
-  void copy(void* to, const void* from, int64_t bytes) override { inner_->copy(to, from, bytes); }
-  void zero(void* device, int64_t bytes) override { inner_->zero(device, bytes); }
-  cudaStream_t stream() const override { return inner_->stream(); }
-  void* malloc_pinned(int64_t bytes) override { return inner_->malloc_pinned(bytes); }
-  void free_pinned(void* host) override { inner_->free_pinned(host); }
-  void upload_async(void* device, const void* pinned, int64_t bytes) override {
-    inner_->upload_async(device, pinned, bytes);
-  }
-  cudaEvent_t create_event() override { return inner_->create_event(); }
-  void destroy_event(cudaEvent_t event) override { inner_->destroy_event(event); }
-  void record_event(cudaEvent_t event) override { inner_->record_event(event); }
-  void wait_event(cudaEvent_t event) override { inner_->wait_event(event); }
-
- private:
-  std::shared_ptr<DeviceApi> inner_;
+  using ForwardingDeviceApi::ForwardingDeviceApi;
 };
 
 class NcclCommunicator final : public Communicator {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 namespace eaglerun {
 
@@ -38,6 +39,31 @@ class DeviceApi {
   virtual void destroy_event(cudaEvent_t event) = 0;
   virtual void record_event(cudaEvent_t event) = 0;  // completes when everything enqueued before it has
   virtual void wait_event(cudaEvent_t event) = 0;    // blocks the host until `event` has completed
+};
+
+// A DeviceApi that forwards every call to another (shared) one; derive to change some of them.
+class ForwardingDeviceApi : public DeviceApi {
+ public:
+  explicit ForwardingDeviceApi(std::shared_ptr<DeviceApi> inner) : inner_(std::move(inner)) {}
+  void* malloc(int64_t bytes) override { return inner_->malloc(bytes); }
+  void free(void* device) override { inner_->free(device); }
+  void upload(void* device, const void* host, int64_t bytes) override { inner_->upload(device, host, bytes); }
+  void download(void* host, const void* device, int64_t bytes) override { inner_->download(host, device, bytes); }
+  void copy(void* to, const void* from, int64_t bytes) override { inner_->copy(to, from, bytes); }
+  void zero(void* device, int64_t bytes) override { inner_->zero(device, bytes); }
+  cudaStream_t stream() const override { return inner_->stream(); }
+  void* malloc_pinned(int64_t bytes) override { return inner_->malloc_pinned(bytes); }
+  void free_pinned(void* host) override { inner_->free_pinned(host); }
+  void upload_async(void* device, const void* pinned, int64_t bytes) override {
+    inner_->upload_async(device, pinned, bytes);
+  }
+  cudaEvent_t create_event() override { return inner_->create_event(); }
+  void destroy_event(cudaEvent_t event) override { inner_->destroy_event(event); }
+  void record_event(cudaEvent_t event) override { inner_->record_event(event); }
+  void wait_event(cudaEvent_t event) override { inner_->wait_event(event); }
+
+ private:
+  std::shared_ptr<DeviceApi> inner_;
 };
 
 // The CUDA runtime on GPU `index`: one stream. Throws Error (one line, naming the CUDA error) when

@@ -13,37 +13,21 @@ namespace eaglerun::test {
 namespace {
 
 // Counts the buffers an inner DeviceApi hands out.
-class CountingDeviceApi final : public DeviceApi {
+class CountingDeviceApi final : public ForwardingDeviceApi {
  public:
   CountingDeviceApi(std::unique_ptr<DeviceApi> inner, std::atomic<int64_t>* live)
-      : inner_(std::move(inner)), live_(live) {}
+      : ForwardingDeviceApi(std::move(inner)), live_(live) {}
   void* malloc(int64_t bytes) override {
-    void* p = inner_->malloc(bytes);
+    void* p = ForwardingDeviceApi::malloc(bytes);
     if (live_ != nullptr) ++*live_;
     return p;
   }
   void free(void* device) override {
     if (live_ != nullptr) --*live_;
-    inner_->free(device);
+    ForwardingDeviceApi::free(device);
   }
-  void upload(void* d, const void* h, int64_t bytes) override { inner_->upload(d, h, bytes); }
-  void download(void* h, const void* d, int64_t bytes) override { inner_->download(h, d, bytes); }
-  void copy(void* to, const void* from, int64_t bytes) override { inner_->copy(to, from, bytes); }
-  void zero(void* d, int64_t bytes) override { inner_->zero(d, bytes); }
-  cudaStream_t stream() const override { return inner_->stream(); }
-
-  void* malloc_pinned(int64_t bytes) override { return inner_->malloc_pinned(bytes); }
-  void free_pinned(void* host) override { inner_->free_pinned(host); }
-  void upload_async(void* device, const void* pinned, int64_t bytes) override {
-    inner_->upload_async(device, pinned, bytes);
-  }
-  cudaEvent_t create_event() override { return inner_->create_event(); }
-  void destroy_event(cudaEvent_t event) override { inner_->destroy_event(event); }
-  void record_event(cudaEvent_t event) override { inner_->record_event(event); }
-  void wait_event(cudaEvent_t event) override { inner_->wait_event(event); }
 
  private:
-  std::unique_ptr<DeviceApi> inner_;
   std::atomic<int64_t>* live_;
 };
 
