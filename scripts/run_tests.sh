@@ -9,7 +9,7 @@ cd "$root"
 ./scripts/setup.sh
 
 echo "== unit and model tests (release)"
-ctest --preset release -j "$(nproc)"
+ctest --preset release -j "$(nproc)" --output-on-failure
 # MPI, Slurm, SentencePiece and Python tests are only registered when their dependency is found.
 ./scripts/check_test_labels.sh build/release
 
