@@ -2,7 +2,8 @@
 # Do sampled answers make a better head for sampled decoding? Two 300-step fine-tunes of the default
 # head on the same 500 conversations (ShareGPT 0-499) answered by the target, greedy vs T = 0.7 (the
 # committed data/regenerated/ text), then MT-bench chain:3 at T = 1 and T = 0 for the default head and
-# both fine-tunes. Results: data/heads/smollm2-135m-instruct/README.md. Every step resumes.
+# both fine-tunes (bench/eagle_trees.sh). Results: data/heads/smollm2-135m-instruct/README.md. Extraction and
+# training resume; the benchmarks rerun.
 #   scripts/compare_sampled_answers.sh [OUT]     (default OUT: runs/sampled-answers)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,17 +28,12 @@ for name in greedy t07; do
     --init-head data/heads/smollm2-135m-instruct --data "$out/features-$name" \
     --validation-data "$out/features-heldout" --out "$out/train-$name" --threads 2 --log-every 50
 done
+# One bench/eagle_trees.sh row per head and temperature (its JSON kept in OUT/bench-T<T>-<head>/).
 for T in 1 0; do
   for head in default greedy t07; do
     d=data/heads/smollm2-135m-instruct; [ $head != default ] && d="$out/train-$head/head"
-    json="$out/bench-T$T-$head.json"
-    [ -s "$json" ] || "$bin" bench --draft "$d" --tree chain:3 --draft-vocab 2048 --limit 40 --max-new-tokens 128 \
-      --temperature $T --seed 0 --threads 2 --json > "$json"
-    python3 - "$json" "$T" "$head" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-alpha = " ".join(f"{a:.2f}" for a in r["accepted_by_depth"][:3])
-print(f"T={sys.argv[2]} {sys.argv[3]}: tau {r['tau']:.3f}, n-alpha {alpha}, speedup {r['speedup']:.3f}")
-PY
+    echo "T=$T, head $head:"
+    DRAFT="$d" TREES=chain:3 LIMIT=40 MAX_NEW=128 bench/eagle_trees.sh "$out/bench-T$T-$head" \
+      --draft-vocab 2048 --temperature "$T" --seed 0 | tail -n 1
   done
 done
