@@ -58,8 +58,8 @@ struct IsaKernels {
   void (*attention_mix)(const AttentionHeadsArgs& a);
 };
 
-// The attention loops in portable C++ (attention_kernels.cpp): the scalar and AVX2 tables use them,
-// and the AVX-512 ones for head sizes they do not cover.
+// The attention loops in portable C++ (attention_kernels.cpp): the scalar table uses them, and the
+// AVX2 and AVX-512 ones for head sizes they do not cover.
 void portable_attention_scores(const AttentionHeadsArgs& a);
 void portable_attention_mix(const AttentionHeadsArgs& a);
 

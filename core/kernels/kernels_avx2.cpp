@@ -2,8 +2,8 @@
 
 namespace eaglerun::kernels {
 
-extern const IsaKernels kAvx2Kernels = {&avx2::act_row_bytes, &avx2::quantize_row, nullptr, &avx2::gemm_quant,
-                                        &avx2::gemm_float, &portable_attention_scores,
-                                        &portable_attention_mix};
+extern const IsaKernels kAvx2Kernels = {&avx2::act_row_bytes, &avx2::quantize_row, &avx2::pack_rows, &avx2::gemm_quant,
+                                        &avx2::gemm_float, &avx2::attention_scores,
+                                        &avx2::attention_mix};
 
 }  // namespace eaglerun::kernels

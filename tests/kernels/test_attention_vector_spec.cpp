@@ -1,5 +1,6 @@
-// The AVX-512 attention loops against their specification, bit for bit: a scalar model of the
-// arithmetic kernels_avx512_attention.cpp documents, written from that description. Scores: per
+// The AVX2 and AVX-512 attention loops against their one specification, bit for bit: a scalar
+// model of the arithmetic kernels_avx512_attention.cpp and kernels_avx2_attention.cpp document
+// (the AVX2 kernel holds each 16-lane vector as two 8-lane halves), written from that description. Scores: per
 // head and key, lane l = q[l] k[l] (a product), then fma(q[16 v + l], k[16 v + l], lane l) for
 // v = 1, 2, ...; the 16 lanes summed by halving (8, 4, 2, 1); times the scale. Mix: each output
 // element from 0 by fma(score, value, out) over the visible keys in order. fp16 rows widened
@@ -11,6 +12,7 @@
 #include <bit>
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/kernels/attention_kernels.h"
@@ -33,9 +35,9 @@ float spec_score(const float* q, const float* k, int64_t d, float scale) {
   return lane[0] * scale;
 }
 
-TEST(AttentionAvx512Spec, ScoresAndMixHaveTheBitsOfTheSpecifiedArithmetic) {
-  if (!kernel_isa_supported(KernelIsa::Avx512)) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
-  test::IsaScope scope(KernelIsa::Avx512);
+void check_isa(KernelIsa isa) {
+  test::IsaScope scope(isa);
+  SCOPED_TRACE(std::string(kernel_isa_name(isa)));
   std::mt19937 rng(7);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   const int64_t rows = 400;  // the visible keys below skip every third row: 250 of them reach row 374
@@ -84,6 +86,17 @@ TEST(AttentionAvx512Spec, ScoresAndMixHaveTheBitsOfTheSpecifiedArithmetic) {
       }
     }
   }
+}
+
+TEST(AttentionVectorSpec, ScoresAndMixHaveTheBitsOfTheSpecifiedArithmetic) {
+  bool any = false;
+  for (KernelIsa isa : {KernelIsa::Avx2, KernelIsa::Avx512}) {
+    if (!kernel_isa_supported(isa)) continue;
+    any = true;
+    check_isa(isa);
+    if (HasFatalFailure()) return;
+  }
+  if (!any) GTEST_SKIP() << "neither AVX2 nor AVX-512 on this CPU";
 }
 
 // attention_softmax (every ISA): exp(s - max) / sum with max from a left-to-right scan, exp as

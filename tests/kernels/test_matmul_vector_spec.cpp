@@ -1,7 +1,8 @@
-// The AVX-512 quantised matmul against its specification, bit for bit: a scalar model of the
-// arithmetic that core/kernels/kernels_avx512_gemm_q.cpp documents (avx512_layout.h's lanes,
-// one fma chain per lane over the superblocks in order, reduce4's tree over the 16 lanes),
-// written here from that description and not from the kernel code. Every output the kernel
+// The AVX-512 and AVX2 quantised matmuls against their specifications, bit for bit: a scalar
+// model of the arithmetic that core/kernels/kernels_avx512_gemm_q.cpp and kernels_avx2_quant.cpp
+// document (avx512_layout.h's 16 lanes and superblocks of up to 16 blocks, avx2_layout.h's 8 lanes
+// and superblocks of up to 8; one fma chain per lane over the superblocks in order; reduce4's tree
+// over 16 lanes, hsum's over 8), written here from that description and not from the kernel code. Every output the kernel
 // computes, whatever its register tile (n = 1..33 activation rows, odd weight row counts, 1 to 3
 // threads, weights packed at load or on the fly), must equal the model's. This pins the fast
 // path's bits: a kernel that keeps rows invariant but changes the arithmetic (another reduction
@@ -9,6 +10,7 @@
 // recorded with the present kernels.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -70,20 +72,28 @@ WeightBlock weight_block(DType t, const std::byte* b) {
   return w;
 }
 
-// The specification of one output y = W[r] . x[c] (avx512_layout.h, kernels_avx512_gemm_q.cpp).
-float spec_output(DType t, const std::byte* wrow, const float* x, int64_t k) {
+// The vector width's layout: lanes per register and the largest superblock.
+struct VectorLayout {
+  int lanes;            // 16 (AVX-512) or 8 (AVX2)
+  int max_superblock;   // 16 or 8 blocks
+};
+
+// The specification of one output y = W[r] . x[c] (avx512_layout.h / avx2_layout.h and the
+// kernels' headers).
+float spec_output(const VectorLayout& v, DType t, const std::byte* wrow, const float* x, int64_t k) {
   const int64_t blocks = k / 32;
   const int64_t block_bytes = dtype_info(t).block_bytes;
   float acc[16] = {};
   for (int64_t b0 = 0; b0 < blocks;) {
-    // Superblocks: 16 blocks while they last, then the binary digits of the rest.
-    int s = 16;
+    // Superblocks: the largest while they last, then the binary digits of the rest.
+    int s = v.max_superblock;
     while (s > blocks - b0) s /= 2;
-    const int lanes = s >= 2 ? 16 / s : 8;      // lanes per block
-    const int registers = s >= 2 ? s / 2 : 1;  // 4-element parts of a block per lane
-    for (int j = 0; j < 16; ++j) {
-      // Lane j holds parts p, p + L, ... of block b0 + j / L (s = 1: lanes 8..15 are empty: no
-      // elements, d_x = 0, d_w and m_w those of the superblock's block).
+    // A register holds `lanes` 4-element parts; a block has 8 parts.
+    const int lanes = std::min(v.lanes / s, 8);            // lanes per block
+    const int registers = std::max(8 * s / v.lanes, 1);    // parts of a block per lane
+    for (int j = 0; j < v.lanes; ++j) {
+      // Lane j holds parts p, p + L, ... of block b0 + j / L (AVX-512, s = 1: lanes 8..15 are
+      // empty: no elements, d_x = 0, d_w and m_w those of the superblock's block).
       const bool empty = j >= lanes * s;
       const int64_t block = b0 + (empty ? 0 : j / lanes);
       const WeightBlock wb = weight_block(t, wrow + block * block_bytes);
@@ -104,15 +114,17 @@ float spec_output(DType t, const std::byte* wrow, const float* x, int64_t k) {
     }
     b0 += s;
   }
+  if (v.lanes == 8) {  // hsum's tree: ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))
+    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+  }
   // reduce4's tree: h_i = lane i + lane i + 8, then ((h0 + h1) + (h2 + h3)) + ((h4 + h5) + (h6 + h7)).
   float h[8];
   for (int i = 0; i < 8; ++i) h[i] = acc[i] + acc[i + 8];
   return ((h[0] + h[1]) + (h[2] + h[3])) + ((h[4] + h[5]) + (h[6] + h[7]));
 }
 
-TEST(MatmulAvx512Spec, EveryOutputHasTheBitsOfTheSpecifiedArithmetic) {
-  if (!kernel_isa_supported(KernelIsa::Avx512)) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
-  test::IsaScope scope(KernelIsa::Avx512);
+void check_isa(KernelIsa isa, const VectorLayout& layout) {
+  test::IsaScope scope(isa);
   ThreadPool one(1), two(2), three(3);
   constexpr int64_t kMaxTokens = 33;
   for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_1}) {
@@ -123,7 +135,7 @@ TEST(MatmulAvx512Spec, EveryOutputHasTheBitsOfTheSpecifiedArithmetic) {
         const std::vector<float> x = test::random_activations(kMaxTokens, k, static_cast<uint32_t>(k + 1));
         std::vector<float> want(static_cast<std::size_t>(kMaxTokens * rows));
         for (int64_t c = 0; c < kMaxTokens; ++c) {
-          for (int64_t r = 0; r < rows; ++r) want[c * rows + r] = spec_output(t, w.view.row(r), x.data() + c * k, k);
+          for (int64_t r = 0; r < rows; ++r) want[c * rows + r] = spec_output(layout, t, w.view.row(r), x.data() + c * k, k);
         }
         for (bool packed_at_load : {false, true}) {
           PackedWeights packed;
@@ -134,8 +146,8 @@ TEST(MatmulAvx512Spec, EveryOutputHasTheBitsOfTheSpecifiedArithmetic) {
               matmul(w.view, x.data(), n, y.data(), Precision::Fast, *pool);
               for (int64_t i = 0; i < n * rows; ++i) {
                 ASSERT_EQ(std::bit_cast<uint32_t>(y[i]), std::bit_cast<uint32_t>(want[i]))
-                    << dtype_info(t).name << " k=" << k << " rows=" << rows << " n=" << n << " output (" << i / rows
-                    << ", " << i % rows << ") threads=" << pool->size() << (packed_at_load ? " packed at load" : "")
+                    << kernel_isa_name(isa) << " " << dtype_info(t).name << " k=" << k << " rows=" << rows
+                    << " n=" << n << " output (" << i / rows << ", " << i % rows << ") threads=" << pool->size() << (packed_at_load ? " packed at load" : "")
                     << ": " << y[i] << " vs " << want[i];
               }
             }
@@ -144,6 +156,20 @@ TEST(MatmulAvx512Spec, EveryOutputHasTheBitsOfTheSpecifiedArithmetic) {
       }
     }
   }
+}
+
+TEST(MatmulVectorSpec, EveryOutputHasTheBitsOfTheSpecifiedArithmetic) {
+  bool any = false;
+  if (kernel_isa_supported(KernelIsa::Avx2)) {
+    any = true;
+    check_isa(KernelIsa::Avx2, {8, 8});
+    if (HasFatalFailure()) return;
+  }
+  if (kernel_isa_supported(KernelIsa::Avx512)) {
+    any = true;
+    check_isa(KernelIsa::Avx512, {16, 16});
+  }
+  if (!any) GTEST_SKIP() << "neither AVX2 nor AVX-512 VNNI on this CPU";
 }
 
 }  // namespace
