@@ -34,7 +34,15 @@ CalibrationRow calibrate_cell(const CellMeasurement& cell, const std::string& tr
   const SimulationResult s = simulate(d, make_scenario(in));
   r.predicted_speedup = s.speedup;
   r.predicted_plain_tokens_per_s = s.plain_tokens_per_s;
+  r.predicted_draft_s = s.draft_s;
+  r.predicted_verify_s = s.verify.total_s() + s.eagle_host_s;
   return r;
+}
+
+// "experiment/cell-0000" for .../experiment/cell-0000-....h5.
+std::string short_name(const std::string& path) {
+  const std::filesystem::path p(path);
+  return p.parent_path().filename().string() + "/" + p.filename().string().substr(0, 9);
 }
 
 }  // namespace
@@ -72,15 +80,16 @@ std::string format_calibration(const CalibrationSummary& s, bool json) {
       a.push_back({{"cell", r.cell.path}, {"tree", r.tree}, {"tau", r.cell.tau},
                    {"measured_speedup", r.cell.decode_speedup}, {"predicted_speedup", r.predicted_speedup},
                    {"quiet", r.quiet}, {"measured_plain_tokens_per_s", r.cell.plain_decode_tokens_per_s},
-                   {"predicted_plain_tokens_per_s", r.predicted_plain_tokens_per_s}});
+                   {"predicted_plain_tokens_per_s", r.predicted_plain_tokens_per_s},
+                   {"measured_draft_s", r.cell.mean_draft_s}, {"predicted_draft_s", r.predicted_draft_s},
+                   {"measured_verify_s", r.cell.mean_verify_s}, {"predicted_verify_s", r.predicted_verify_s}});
     return nlohmann::json{{"rows", a}, {"speedup_mae", s.speedup_mae}, {"plain_mae", s.plain_mae},
                           {"overall_mae", s.overall_mae}}.dump(1) + "\n";
   }
   std::string out = fmt::format("{:<58}{:<34}{:>6}{:>9}{:>9}{:>8}{:>10}{:>10}{:>8}\n", "cell", "tree", "tau",
                                 "speedup", "model", "error", "plain t/s", "model", "error");
   for (const CalibrationRow& r : s.rows) {
-    const std::string name = std::filesystem::path(r.cell.path).parent_path().filename().string() + "/" +
-                             std::filesystem::path(r.cell.path).filename().string().substr(0, 9);
+    const std::string name = short_name(r.cell.path);
     out += fmt::format("{:<58}{:<34}{:>6.2f}{:>9.3f}{:>9.3f}{:>+7.1f}%", name, r.tree, r.cell.tau, r.cell.decode_speedup,
                        r.predicted_speedup, 100.0 * r.speedup_error());
     out += r.quiet ? fmt::format("{:>10.1f}{:>10.1f}{:>+7.1f}%\n", r.cell.plain_decode_tokens_per_s,
@@ -90,6 +99,15 @@ std::string format_calibration(const CalibrationSummary& s, bool json) {
   out += fmt::format("mean absolute error: speedup {:.1f}% ({} cells), plain tokens/s {:.1f}% (cells on an idle machine), "
                      "all {:.1f}%\n",
                      100.0 * s.speedup_mae, s.rows.size(), 100.0 * s.plain_mae, 100.0 * s.overall_mae);
+  out += fmt::format("\nper speculative step, measured vs model (ms); verify includes acceptance and keeping KV rows\n"
+                     "{:<58}{:>10}{:>9}{:>10}{:>9}{:>10}{:>9}\n",
+                     "cell", "draft", "model", "verify", "model", "plain", "model");
+  for (const CalibrationRow& r : s.rows) {
+    out += fmt::format("{:<58}{:>10.2f}{:>9.2f}{:>10.2f}{:>9.2f}{:>10.2f}{:>9.2f}\n", short_name(r.cell.path),
+                       1e3 * r.cell.mean_draft_s, 1e3 * r.predicted_draft_s, 1e3 * r.cell.mean_verify_s,
+                       1e3 * r.predicted_verify_s, 1e3 / r.cell.plain_decode_tokens_per_s,
+                       1e3 / r.predicted_plain_tokens_per_s);
+  }
   return out;
 }
 

@@ -16,6 +16,9 @@ struct CalibrationRow {
   std::string tree;
   bool quiet = false;  // the machine ran nothing else: its plain tokens/s are compared
   double predicted_speedup = 0, predicted_plain_tokens_per_s = 0;
+  // Where the step's time goes, predicted: the drafter's time and the verification (the target's
+  // forward plus the EAGLE host work), beside the cell's measured means (CellMeasurement).
+  double predicted_draft_s = 0, predicted_verify_s = 0;
   double speedup_error() const { return predicted_speedup / cell.decode_speedup - 1.0; }
   double plain_error() const { return predicted_plain_tokens_per_s / cell.plain_decode_tokens_per_s - 1.0; }
 };

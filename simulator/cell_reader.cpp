@@ -68,6 +68,12 @@ double mean_context(const std::vector<int64_t>& prompt_offsets, const std::vecto
   return tokens > 0 ? sum / tokens : 0.0;
 }
 
+double mean(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0.0 : s / static_cast<double>(v.size());
+}
+
 double decode_rate(const std::vector<int64_t>& offsets, const std::vector<double>& seconds) {
   const double tokens = static_cast<double>(offsets.back() - offsets.front());
   double s = 0;
@@ -102,6 +108,8 @@ CellMeasurement read_cell_measurement(const std::string& path) {
   double total = 0;
   for (int32_t s : sizes) total += s;
   m.mean_tree_nodes = total / static_cast<double>(sizes.size());
+  m.mean_draft_s = mean(read_vector<double>(f.get(), "steps/draft_seconds", path));
+  m.mean_verify_s = mean(read_vector<double>(f.get(), "steps/verify_seconds", path));
   // Plain decoding produces one token per forward after the prefill's.
   const auto plain_forwards = read_vector<int64_t>(f.get(), "requests/plain_target_forwards", path);
   std::vector<int64_t> plain_offsets{0};

@@ -21,6 +21,9 @@ struct CellMeasurement {
   // New tokens over decode seconds (prefill excluded), summed over requests.
   double plain_decode_tokens_per_s = 0, eagle_decode_tokens_per_s = 0;
   double decode_speedup = 0;    // their ratio
+  // Per speculative step, averaged over the steps: the drafter's time (advance and tree) and the
+  // target's verification (forward, acceptance, keeping the accepted KV rows).
+  double mean_draft_s = 0, mean_verify_s = 0;
   double load_average_start = -1, load_average_end = -1;  // -1: not recorded
 };
 

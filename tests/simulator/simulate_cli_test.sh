@@ -45,8 +45,11 @@ grep -q "^best:" "$work/search.txt" || fail "no best tree"
 "$eaglerun" simulate --model $m/llama2-7b-chat.json --hardware $h/h100-sxm5-80gb.json --n-alpha 0.79,0.74,0.72,0.73,0.67 \
   --tree "$work/tree.json" >/dev/null || fail "the searched tree does not load"
 
-"$eaglerun" simulate --validate data/simulator/validation.json | grep -q "mean absolute error" || fail "no validation table"
-"$eaglerun" simulate --calibrate data/simulator/calibration.json | grep -q "mean absolute error" || fail "no calibration table"
+"$eaglerun" simulate --validate data/simulator/validation.json >"$work/validation.txt" || fail "validation failed"
+grep -q "mean absolute error" "$work/validation.txt" || fail "no validation table"
+"$eaglerun" simulate --calibrate data/simulator/calibration.json >"$work/calibration.txt" || fail "calibration failed"
+grep -q "mean absolute error" "$work/calibration.txt" || fail "no calibration table"
+grep -q "^per speculative step" "$work/calibration.txt" || fail "no per-step breakdown in the calibration table"
 
 # bad input
 python3 -c "import json; j=json.load(open('$h/l40s.json')); j['memory_bandwith']=j['memory_bandwidth']; json.dump(j, open('$work/typo.json','w'))"
