@@ -39,7 +39,9 @@ namespace {
 constexpr std::size_t kPrefetchBytes = 8192;
 // Activation rows per tile: one weight row's nibbles are split once per superblock chunk and
 // multiplied into up to 4 activation rows, whose int16 sums and float accumulators (2 x 4) stay in
-// registers with the chunk, the scales and the constants (16 in all).
+// registers with the chunk, the scales and the constants (16 in all). Wider tiles (6, 8) spill
+// and were slower from n = 8 on (bench/verify_roofline, n = 8..24: 1.83-1.88 ms a token at 4,
+// 1.8-2.8 at 6, 2.2-2.8 at 8).
 constexpr int kMaxTileColumns = 4;
 
 struct Q4_0 {
@@ -196,6 +198,17 @@ inline void prefetch(const std::byte* base, std::size_t from, std::size_t bytes,
   for (std::size_t at = from; at < stop; at += 64) _mm_prefetch(reinterpret_cast<const char*>(base + at), _MM_HINT_T0);
 }
 
+// Calls f.template operator()<C>() for runtime 1 <= c <= kMaxTileColumns.
+template <class Fn>
+ALWAYS_INLINE void dispatch_columns(int c, Fn&& f) {
+  switch (c) {
+    case 1: return f.template operator()<1>();
+    case 2: return f.template operator()<2>();
+    case 3: return f.template operator()<3>();
+    default: return f.template operator()<4>();
+  }
+}
+
 template <class F>
 void gemm(const QuantGemmArgs& a) {
   const std::size_t size = static_cast<std::size_t>(a.rows) * a.w_stride;
@@ -208,9 +221,7 @@ void gemm(const QuantGemmArgs& a) {
     for (int64_t t = 0, c0 = 0; t < tiles; ++t) {
       const int ct = static_cast<int>(base + (t < wider ? 1 : 0));
       for (int64_t r = r0; r < r1; ++r) {
-        dispatch_tile(1, ct, [&]<int R, int C>() {
-          if constexpr (R == 1) tile<F, C>(a, r, c0);
-        });
+        dispatch_columns(ct, [&]<int C>() { tile<F, C>(a, r, c0); });
       }
       c0 += ct;
     }
