@@ -5,6 +5,7 @@
 // head then reads. Where a row is widened changes no value.
 #include <immintrin.h>
 
+#include "core/kernels/head_dim_dispatch.h"
 #include "core/kernels/kernels_avx512.h"
 
 namespace eaglerun::kernels::avx512 {
@@ -180,29 +181,6 @@ void mix_nv(const AttentionHeadsArgs& a) {
         }
       }
     }
-  }
-}
-
-// Calls f.template operator()<NV>() for the head size's NV = d / 16 (1..16).
-template <class F>
-void with_nv(int64_t nv, F&& f) {
-  switch (nv) {
-    case 1: return f.template operator()<1>();
-    case 2: return f.template operator()<2>();
-    case 3: return f.template operator()<3>();
-    case 4: return f.template operator()<4>();
-    case 5: return f.template operator()<5>();
-    case 6: return f.template operator()<6>();
-    case 7: return f.template operator()<7>();
-    case 8: return f.template operator()<8>();
-    case 9: return f.template operator()<9>();
-    case 10: return f.template operator()<10>();
-    case 11: return f.template operator()<11>();
-    case 12: return f.template operator()<12>();
-    case 13: return f.template operator()<13>();
-    case 14: return f.template operator()<14>();
-    case 15: return f.template operator()<15>();
-    default: return f.template operator()<16>();
   }
 }
 
