@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # eaglerun simulate end to end: a point, JSON, a sweep into HDF5, the tree search's JSON loaded back
-# with --tree, the validation and calibration tables; bad input: one error line and exit 1.
+# with --tree, this machine's profile remade from its measurement, the validation and calibration tables;
+# bad input: one error line and exit 1.
 #   simulate_cli_test.sh EAGLERUN SOURCE_DIR
 set -euo pipefail
 eaglerun="$1"
@@ -44,6 +45,19 @@ grep -q "error: .*does not fit" "$work/sweep.txt" || fail "tp 1 should not fit 7
 grep -q "^best:" "$work/search.txt" || fail "no best tree"
 "$eaglerun" simulate --model $m/llama2-7b-chat.json --hardware $h/h100-sxm5-80gb.json --n-alpha 0.79,0.74,0.72,0.73,0.67 \
   --tree "$work/tree.json" >/dev/null || fail "the searched tree does not load"
+
+# this machine's profile is what scripts/make_machine_profile.py makes of the committed measurement
+python3 scripts/make_machine_profile.py --roofline $h/measurements/this-machine-roofline.json --out "$work/machine.json" \
+  >/dev/null || fail "make_machine_profile failed"
+python3 - "$work/machine.json" $h/this-machine.json <<'PY' || fail "this-machine.json is not made from its measurement"
+import json, sys
+made, committed = (json.load(open(p)) for p in sys.argv[1:])
+for key in ("memory_bandwidth", "bandwidth_share", "peak", "gemm_efficiency", "forward_time_ratio"):
+    assert made[key] == committed[key], key
+PY
+"$eaglerun" simulate --model $m/smollm2-135m-instruct.json --hardware "$work/machine.json" \
+  --runtime data/runtimes/eaglerun-cpu.json --weights int4 --lm-head int8 --head-precision int8 --tau 1.5 \
+  --tree chain:1 >/dev/null || fail "the made profile does not load"
 
 "$eaglerun" simulate --validate data/simulator/validation.json >"$work/validation.txt" || fail "validation failed"
 grep -q "mean absolute error" "$work/validation.txt" || fail "no validation table"
