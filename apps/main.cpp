@@ -1,8 +1,10 @@
 // eaglerun: the command line. Each subcommand lives in its own cmd_*.cpp.
+#include <chrono>
 #include <cstring>
 #include <iostream>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "apps/cli_common.h"
 #include "core/backend/device.h"
@@ -61,7 +63,13 @@ int main(int argc, char** argv) {
     return it->second(argc - 1, argv + 1);
   } catch (const eaglerun::Error& e) {
     const std::string line = eaglerun::cli::error_line(e.what());
-    if (!line.empty()) std::cerr << line << std::endl;
+    if (!line.empty()) {
+      std::cerr << line << std::endl;
+    } else {
+      // Another rank of the job reports this error (the set-up checks run on every rank); this rank's
+      // exit makes mpirun end the job, so give that rank time to print its line first.
+      std::this_thread::sleep_for(std::chrono::seconds(2));
+    }
     return 1;
   } catch (const std::bad_alloc&) {
     std::cerr << "eaglerun: error: out of memory\n";
