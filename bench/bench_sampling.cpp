@@ -2,8 +2,11 @@
 // tests/sampling/reference_sampler.h) against core/sampling's, on V = 49,152 logits: no truncation,
 // top-k 40 and top-p 0.9 at T = 1, and the verifier's call (distribution() alone). Both run on the
 // same logit vectors, alternating, and must give the same tokens; prints medians over rounds and how
-// often the fast path fell back to a left-to-right or sorted computation.
+// often the fast path fell back to a left-to-right or sorted computation (or radix-sorted the small
+// terms). Logits are synthetic (a normal body and a few strong candidates) or, with --model, the
+// model's own: the last row after a chat prompt and after each of its greedy tokens.
 //   bench_sampling [--vocab N] [--tokens N] [--rounds N] [--isa scalar|avx2|avx512]
+//                  [--model PATH [--prompt TEXT]]
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -15,6 +18,8 @@
 
 #include "core/kernels/exp_kernels.h"
 #include "core/kernels/kernel_isa.h"
+#include "core/kernels/ops.h"
+#include "core/runtime/engine.h"
 #include "core/sampling/sampler.h"
 #include "tests/sampling/reference_sampler.h"
 
@@ -30,6 +35,24 @@ std::vector<std::vector<float>> make_logits(int64_t V, int count, uint64_t seed)
   for (auto& l : out) {
     for (float& v : l) v = body(rng);
     for (int j = 0; j < 8; ++j) l[rng() % V] = 9.f + 3.f * body(rng) / 2.5f;
+  }
+  return out;
+}
+
+// The model's logits after the prompt and after each of its greedy tokens: `count` rows of [V].
+std::vector<std::vector<float>> model_logits(const std::string& path, const std::string& prompt, int count) {
+  EngineOptions options;
+  options.model_path = path;
+  const Engine engine(options);
+  const Model& model = engine.model();
+  const std::vector<int32_t> tokens = engine.encode_prompt(prompt, false);
+  KvCache kv = model.make_cache(static_cast<int64_t>(tokens.size()) + count);
+  std::vector<std::vector<float>> out;
+  ForwardOutput step = model.forward_causal(tokens, kv, LogitRows::Last);
+  while (static_cast<int>(out.size()) < count) {
+    out.push_back(step.logits);
+    const auto next = static_cast<int32_t>(argmax(step.logits.data(), static_cast<int64_t>(step.logits.size())));
+    step = model.forward_causal(std::span(&next, 1), kv, LogitRows::Last);
   }
   return out;
 }
@@ -51,17 +74,22 @@ double micros_per_call(const Fn& fn, int calls) {
 int main(int argc, char** argv) {
   int64_t V = 49152;
   int tokens = 50, rounds = 5;
+  std::string model_path, prompt = "Write a long story about a dragon.";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--vocab")) V = std::stoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--tokens")) tokens = std::stoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--rounds")) rounds = std::stoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--model")) model_path = argv[i + 1];
+    if (!std::strcmp(argv[i], "--prompt")) prompt = argv[i + 1];
     if (!std::strcmp(argv[i], "--isa")) {
       const std::string name = argv[i + 1];
       set_kernel_isa(name == "scalar" ? KernelIsa::Scalar : name == "avx2" ? KernelIsa::Avx2 : KernelIsa::Avx512);
     }
   }
-  const auto logits = make_logits(V, tokens, 11);
-  fmt::print("V {}, {} logit vectors, {} rounds, kernel ISA {} (vector exp: {})\n", V, tokens, rounds,
+  const auto logits = model_path.empty() ? make_logits(V, tokens, 11) : model_logits(model_path, prompt, tokens);
+  V = static_cast<int64_t>(logits.front().size());
+  fmt::print("{} logits, V {}, {} vectors, {} rounds, kernel ISA {} (vector exp: {})\n",
+             model_path.empty() ? "synthetic" : model_path + "'s", V, tokens, rounds,
              kernel_isa_name(active_kernel_isa()), exp_shifted_vectorised() ? "yes" : "no");
   fmt::print("{:<30} {:>10} {:>10} {:>8}\n", "per token (median us)", "reference", "new", "speedup");
   struct Case {
@@ -98,9 +126,10 @@ int main(int argc, char** argv) {
     const auto& f = sampling_detail::fallback_counts();
     const double calls = tokens * rounds;
     fmt::print("{:<30} {:>10.1f} {:>10.1f} {:>7.1f}x   fallbacks/token: softmax {:.3f} sort {:.3f} indexed {:.3f} "
-               "nucleus {:.3f} draw {:.3f}\n",
+               "nucleus {:.3f} draw {:.3f} radix {:.3f} bounded-mass {:.3f}\n",
                c.name, o, n, o / n, f.softmax_sum / calls, f.ranked_sum / calls, f.ranked_indexed / calls,
-               f.nucleus / calls, f.draw / calls);
+               f.nucleus / calls, f.draw / calls, f.small_radix / calls,
+               f.approximate_mass / calls);
   }
   if (mismatches) fmt::print("TOKENS DIFFER in {} case-rounds\n", mismatches);
   return mismatches ? 1 : 0;

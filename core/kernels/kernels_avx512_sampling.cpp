@@ -8,7 +8,7 @@ namespace avx512_sampling {
 }  // namespace avx512_sampling
 
 const SamplingKernels kAvx512SamplingKernels = {avx512_sampling::scale_max,  avx512_sampling::sum_f32,
-                                              avx512_sampling::scale_f32,  avx512_sampling::divide_f32,
+                                              avx512_sampling::scale_f32,  avx512_sampling::divide_f32, avx512_sampling::divide_bounded,
                                               avx512_sampling::large_terms, avx512_sampling::small_units};
 
 }  // namespace eaglerun::kernels

@@ -8,7 +8,7 @@ namespace scalar_sampling {
 }  // namespace scalar_sampling
 
 const SamplingKernels kScalarSamplingKernels = {scalar_sampling::scale_max,  scalar_sampling::sum_f32,
-                                                scalar_sampling::scale_f32,  scalar_sampling::divide_f32,
+                                                scalar_sampling::scale_f32,  scalar_sampling::divide_f32, scalar_sampling::divide_bounded,
                                                 scalar_sampling::large_terms, scalar_sampling::small_units};
 
 const SamplingKernels& sampling_kernels() {

@@ -24,6 +24,9 @@ struct SamplingKernels {
   double (*sum_f32)(const float* p, int64_t n);
   void (*scale_f32)(float* p, int64_t n, float factor);                      // p[i] *= factor
   void (*divide_f32)(const float* p, double divisor, float* q, int64_t n);  // q[i] = float(p[i] / divisor)
+  // q[i] = float(p[i] / s), and an upper bound of how far the q[i] may move when s is only known
+  // within a relative `bound` (the summed widths; 0 when none can).
+  double (*divide_bounded)(const float* p, double s, double bound, float* q, int64_t n);
   void (*large_terms)(const float* p, const float* x, int64_t n, float tau, LargeTerms* out);
   // Also writes units[i]: round(p / ulp) for small non-tie terms, -1 for ties, 0 for large terms.
   void (*small_units)(const float* p, int64_t n, float tau, double per_ulp, int32_t* units, SmallUnits* out);

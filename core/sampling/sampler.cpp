@@ -29,6 +29,13 @@
 //   and are resolved in rank order from the ulps added before them. Until the running sum reaches
 //   R's binade, or when there are many ties, the small terms are radix-sorted by logit and added one
 //   by one. The result is the rank-order double sum exactly; a check that fails falls back to sorting.
+//   On a language model's logits the radix sort is the usual case (the sum crosses into R's binade
+//   among the small terms, or hundreds of ties), and it is most of distribution()'s time.
+// * Where the mass only decides comparisons, a bound replaces it: the rank-order mass lies within
+//   relative_bound(V) of a fast sum. sample() without truncation takes q = float(p / sum) with the
+//   width each q may move by (sampling_kernels.h: divide_bounded) and decides the draw with the
+//   bounds widened by it; the top-p cut compares shares of the bounded mass. Either runs the exact
+//   computation only when its bounds cannot decide (counted).
 // * top-k: a selection of the k first in rank order (a heap for k <= 512, then the set sorted;
 //   nth_element and a mask for larger k). top-p over a large set: a histogram of x locates the bin
 //   where the cumulative share crosses top_p, only that bin's tokens are sorted and walked, and the
@@ -75,6 +82,8 @@ struct Scratch {
   std::vector<int32_t> kept, all, small, ties, units;
   std::vector<int64_t> buckets, bin_first;
   std::vector<uint32_t> keys, keys2;
+  std::vector<float> values, values2;
+  uint32_t radix_counts[2][2048];
 };
 
 Scratch& scratch() {
@@ -183,40 +192,73 @@ double ranked_sum(std::span<const int32_t> set, const float* p, Before before, S
   return static_cast<double>(units) * ulp;  // units < 2^53: exact
 }
 
-// Σ p over the tokens with 0 < p < tau, added one by one in rank order to `start`: a stable LSD radix
-// sort on x (four 8-bit passes, descending; equal x keep id order, as the ranking does), then the
-// left-to-right sum. The exact answer when the cheaper argument below does not apply.
-double add_small_in_rank_order(const float* p, const float* x, int64_t V, float tau, double start, Scratch& s) {
-  std::vector<int32_t>& a = s.small;
-  std::vector<int32_t>& b = s.all;
-  std::vector<uint32_t>& ka = s.keys;
-  std::vector<uint32_t>& kb = s.keys2;
-  a.clear();
-  ka.clear();
-  for (int64_t i = 0; i < V; ++i) {
-    if (p[i] > 0 && p[i] < tau) {
-      const uint32_t u = std::bit_cast<uint32_t>(x[i]);
-      a.push_back(static_cast<int32_t>(i));
-      ka.push_back(~((u & 0x80000000u) ? ~u : (u | 0x80000000u)));  // ascending key = descending x
-    }
+// One pass of an LSD radix sort of (key, value) pairs on the 11 key bits from `shift`, from
+// (ka, va) [n] into (kb, vb) [n]. The array is cut into two halves counted and scattered side by side
+// (measured: one or four pieces are slower; with one, a digit many keys share makes a chain of
+// dependent updates of one counter).
+void radix_pass(const uint32_t* ka, const float* va, uint32_t* kb, float* vb, std::size_t n, int shift,
+                uint32_t (&at)[2][2048]) {
+  const std::size_t half = n / 2;  // pieces [0, half) and [half, n)
+  std::fill(&at[0][0], &at[0][0] + 2 * 2048, 0u);
+  auto digit = [shift](uint32_t k) { return (k >> shift) & 2047u; };
+  for (std::size_t j = 0; j < half; ++j) {
+    ++at[0][digit(ka[j])];
+    ++at[1][digit(ka[half + j])];
   }
-  const std::size_t n = a.size();
-  b.resize(n);
-  kb.resize(n);
-  for (int shift = 0; shift < 32; shift += 8) {
-    std::size_t count[257] = {};
-    for (std::size_t i = 0; i < n; ++i) ++count[((ka[i] >> shift) & 255u) + 1];
-    for (int d = 0; d < 256; ++d) count[d + 1] += count[d];
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t to = count[(ka[i] >> shift) & 255u]++;
-      b[to] = a[i];
-      kb[to] = ka[i];
+  if (n % 2) ++at[1][digit(ka[n - 1])];
+  uint32_t next = 0;  // at[q][d] becomes where piece q's first key of digit d goes
+  for (int d = 0; d < 2048; ++d)
+    for (int q = 0; q < 2; ++q) {
+      const uint32_t c = at[q][d];
+      at[q][d] = next;
+      next += c;
     }
-    a.swap(b);
-    ka.swap(kb);
+  auto move = [&](int q, std::size_t i) {
+    const uint32_t to = at[q][digit(ka[i])]++;
+    kb[to] = ka[i];
+    vb[to] = va[i];
+  };
+  for (std::size_t j = 0; j < half; ++j) {
+    move(0, j);
+    move(1, half + j);
+  }
+  if (n % 2) move(1, n - 1);
+}
+
+// Σ p over the tokens with 0 < p < tau, added one by one in rank order to `start`. Equal x give
+// equal p, so only the sequence of p in descending x matters, not the ids: (key of x, p) pairs are
+// sorted by an LSD radix sort on the key (ascending key = descending x, 11-bit digits), then their p
+// summed left to right. The other tokens carry p = 0, which adds nothing wherever it ranks. A digit
+// all keys share is skipped.
+double add_small_in_rank_order(const float* p, const float* x, int64_t V, float tau, double start, Scratch& s) {
+  ++fallback_counts().small_radix;
+  const auto n = static_cast<std::size_t>(V);
+  s.keys.resize(n);
+  s.keys2.resize(n);
+  s.values.resize(n);
+  s.values2.resize(n);
+  uint32_t* ka = s.keys.data();
+  uint32_t* kb = s.keys2.data();
+  float* va = s.values.data();
+  float* vb = s.values2.data();
+  uint32_t all_or = 0, all_and = ~0u;
+  for (std::size_t i = 0; i < n; ++i) {
+    const uint32_t u = std::bit_cast<uint32_t>(x[i]);
+    const uint32_t key = ~((u & 0x80000000u) ? ~u : (u | 0x80000000u));  // ascending key = descending x
+    ka[i] = key;
+    va[i] = p[i] > 0 && p[i] < tau ? p[i] : 0.f;
+    all_or |= key;
+    all_and &= key;
+  }
+  uint32_t(&at)[2][2048] = s.radix_counts;
+  for (int shift = 0; shift < 32; shift += 11) {
+    if ((((all_or ^ all_and) >> shift) & 2047u) == 0) continue;  // one digit for all: order unchanged
+    radix_pass(ka, va, kb, vb, n, shift, at);
+    std::swap(ka, kb);
+    std::swap(va, vb);
   }
   double sum = start;
-  for (int32_t i : a) sum += p[i];
+  for (std::size_t i = 0; i < n; ++i) sum += va[i];
   return sum;
 }
 
@@ -319,10 +361,11 @@ void mask_after(const float* p, const float* x, int64_t V, int32_t last, float* 
 // The top-p cut of the reference: the first rank position where the left-to-right sum of
 // p / mass_k reaches top_p. Found from a histogram of x (bins of 1/32 below the maximum): the bins
 // before the crossing give the sum before it (within the bound e), the crossing bin's tokens are
-// sorted and walked. Returns 1 with *last set, 0 when the sum never reaches top_p (all kept), or -1
-// when the bound cannot decide (the caller sorts).
-int nucleus_cut(const float* p, const float* x, int64_t V, float max, double mass_k, float top_p, Scratch& s,
-                int32_t* last) {
+// sorted and walked. mass_k may be known only within a relative `mass_bound` (each p / mass_k then
+// lies within about twice that of the p / mass_k computed here). Returns 1 with *last set, 0 when the
+// sum never reaches top_p (all kept), or -1 when the bounds cannot decide (the caller sorts).
+int nucleus_cut(const float* p, const float* x, int64_t V, float max, double mass_k, double mass_bound, float top_p,
+                Scratch& s, int32_t* last) {
   constexpr int64_t kBins = 4096;
   constexpr float kWidth = 128.f;  // below max - 104, exp underflows: p = 0
   constexpr float kPerBin = kBins / kWidth;
@@ -334,7 +377,7 @@ int nucleus_cut(const float* p, const float* x, int64_t V, float max, double mas
   h.assign(kBins, 0.0);
   for (int64_t i = 0; i < V; ++i)
     if (p[i] > 0) h[static_cast<std::size_t>(bin_of(x[i]))] += p[i];
-  const double e = relative_bound(V) + 0x1p-48;
+  const double e = relative_bound(V) + 0x1p-48 + 2 * mass_bound;
   const double target = top_p;
   double before = 0;  // mass of bins [0, b)
   int64_t b = 0;
@@ -407,36 +450,65 @@ int32_t draw_left_to_right(std::span<const float> p, double uniform) {
   return last_nonzero;
 }
 
-int32_t draw_fast(std::span<const float> p, double uniform) {
+// The reference's draw for `uniform`, when blocked sums prove it: the left-to-right sums the reference
+// compares are taken to lie within relative `e` and absolute `slack` of the blocked ones (slack covers
+// a p known only within that summed width). Returns -1 when the bounds cannot decide.
+int32_t draw_bounded(std::span<const float> p, double uniform, double e, double slack) {
   constexpr int64_t kBlock = 512;
   const auto n = static_cast<int64_t>(p.size());
   const int64_t blocks = (n + kBlock - 1) / kBlock;
-  if (blocks > 4096) return draw_left_to_right(p, uniform);
+  if (blocks > 4096) return -1;
   const auto sum = kernels::sampling_kernels().sum_f32;
   double prefix[4097];
   prefix[0] = 0;
   for (int64_t j = 0; j < blocks; ++j)
     prefix[j + 1] = prefix[j] + sum(p.data() + j * kBlock, std::min(kBlock, n - j * kBlock));
   const double total = prefix[blocks];
-  if (!(total > 0) || !std::isfinite(total)) return draw_left_to_right(p, uniform);
-  const double e = relative_bound(n);
-  const double u = uniform * total, u_low = uniform * (total * (1 - e)), u_high = uniform * (total * (1 + e));
+  if (!(total > 0) || !std::isfinite(total)) return -1;
+  const double u = uniform * total, u_low = uniform * (total * (1 - e) - slack),
+               u_high = uniform * (total * (1 + e) + slack);
   const int64_t j = std::upper_bound(prefix + 1, prefix + blocks + 1, u) - (prefix + 1);
-  if (j < blocks) {
-    double cum = prefix[j];
-    for (int64_t i = j * kBlock, end = std::min(n, i + kBlock); i < end; ++i) {
-      if (p[i] <= 0.f) continue;
-      const double before = cum;
-      cum += p[i];
-      if (u < cum) {
-        // The left-to-right cumulative sums at i and before it are within e of these.
-        if (u_high < cum * (1 - e) && u_low >= before * (1 + e)) return static_cast<int32_t>(i);
-        break;
-      }
+  if (j >= blocks) return -1;
+  double cum = prefix[j];
+  for (int64_t i = j * kBlock, end = std::min(n, i + kBlock); i < end; ++i) {
+    if (p[i] <= 0.f) continue;
+    const double before = cum;
+    cum += p[i];
+    if (u < cum) {
+      // The left-to-right cumulative sums at i and before it are within the bounds of these.
+      if (u_high < cum * (1 - e) - slack && u_low >= before * (1 + e) + slack) return static_cast<int32_t>(i);
+      return -1;
     }
   }
+  return -1;
+}
+
+int32_t draw_fast(std::span<const float> p, double uniform) {
+  const int32_t token = draw_bounded(p, uniform, relative_bound(static_cast<int64_t>(p.size())), 0.0);
+  if (token >= 0) return token;
   ++fallback_counts().draw;
   return draw_left_to_right(p, uniform);
+}
+
+// x = logits / T and p = softmax(x) as the reference computes them, into s.x and s.p [V]; returns max x.
+// softmax: exp, the left-to-right double sum's reciprocal as a float, a float product.
+float softmax(std::span<const float> logits, float temperature, Scratch& s) {
+  const auto V = static_cast<int64_t>(logits.size());
+  s.x.resize(static_cast<std::size_t>(V));
+  s.p.resize(static_cast<std::size_t>(V));
+  float* x = s.x.data();
+  float* p = s.p.data();
+  const kernels::SamplingKernels& k = kernels::sampling_kernels();
+  const float max = k.scale_max(logits.data(), temperature, x, V);
+  exp_shifted(x, max, p, V);
+  const double sum = k.sum_f32(p, V), e = relative_bound(V);
+  float inv = static_cast<float>(1.0 / (sum * (1 + e)));
+  if (inv != static_cast<float>(1.0 / (sum * (1 - e)))) {
+    ++fallback_counts().softmax_sum;
+    inv = static_cast<float>(1.0 / sum_left_to_right(p, V));
+  }
+  k.scale_f32(p, V, inv);
+  return max;
 }
 
 }  // namespace
@@ -467,24 +539,13 @@ void Sampler::distribution(std::span<const float> logits, std::span<float> q) co
     return;
   }
   Scratch& s = scratch();
-  s.x.resize(static_cast<std::size_t>(V));
-  s.p.resize(static_cast<std::size_t>(V));
+  const float max = softmax(logits, params_.temperature, s);
   float* x = s.x.data();
   float* p = s.p.data();
   const kernels::SamplingKernels& k = kernels::sampling_kernels();
-  const float max = k.scale_max(logits.data(), params_.temperature, x, V);
-  // softmax: exp, the left-to-right double sum's reciprocal as a float, a float product.
-  exp_shifted(x, max, p, V);
-  const double sum = k.sum_f32(p, V), e = relative_bound(V);
-  float inv = static_cast<float>(1.0 / (sum * (1 + e)));
-  if (inv != static_cast<float>(1.0 / (sum * (1 - e)))) {
-    ++fallback_counts().softmax_sum;
-    inv = static_cast<float>(1.0 / sum_left_to_right(p, V));
-  }
-  k.scale_f32(p, V, inv);
 
   const Before before{x};
-  const bool top_k = params_.top_k > 0 && params_.top_k < V;
+  const bool top_k = truncates_top_k(V);
   const bool top_p = params_.top_p < 1.f;
   if (!top_k && !top_p) {
     const double mass = ranked_sum_all(p, x, V, s);
@@ -507,11 +568,20 @@ void Sampler::distribution(std::span<const float> logits, std::span<float> q) co
       mask_after(p, x, V, worst, s.masked.data());
       pk = s.masked.data();
     }
-    mass_k = ranked_sum_all(pk, x, V, s);
     const float* pn = pk;
     int cut = 0;
     int32_t last = -1;
-    if (top_p) cut = nucleus_cut(pk, x, V, max, mass_k, params_.top_p, s, &last);
+    if (top_p) {
+      // The cut needs the kept mass only within a bound: a fast sum first, the rank-order one when
+      // that cannot decide or when everything is kept (the mass then divides).
+      cut = nucleus_cut(pk, x, V, max, k.sum_f32(pk, V), relative_bound(V), params_.top_p, s, &last);
+      if (cut <= 0) {
+        mass_k = ranked_sum_all(pk, x, V, s);
+        cut = nucleus_cut(pk, x, V, max, mass_k, 0.0, params_.top_p, s, &last);
+      }
+    } else {
+      mass_k = ranked_sum_all(pk, x, V, s);
+    }
     if (cut >= 0) {
       if (cut > 0) {
         s.nucleus.resize(static_cast<std::size_t>(V));
@@ -572,12 +642,32 @@ double Sampler::uniform() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53
 
 int32_t Sampler::draw(std::span<const float> p) { return draw_fast(p, uniform()); }
 
+bool Sampler::truncates_top_k(int64_t V) const { return params_.top_k > 0 && params_.top_k < V; }
+
 int32_t Sampler::sample(std::span<const float> logits) {
-  if (params_.greedy()) return static_cast<int32_t>(argmax(logits.data(), static_cast<int64_t>(logits.size())));
+  const auto V = static_cast<int64_t>(logits.size());
+  if (params_.greedy()) return static_cast<int32_t>(argmax(logits.data(), V));
   thread_local std::vector<float> q;
   q.resize(logits.size());
+  const double u = uniform();
+  if (V > 0 && !truncates_top_k(V) && params_.top_p >= 1.f) {
+    // Nothing truncated: the draw needs q = float(p / mass) only as far as it decides the token. The
+    // mass in rank order (the costly part of distribution()) lies within a relative bound of a fast
+    // sum; q from that sum, with the width the bound allows each q, decides the draw but for a
+    // vanishing share of uniforms, which take the exact path below.
+    Scratch& s = scratch();
+    softmax(logits, params_.temperature, s);
+    const kernels::SamplingKernels& k = kernels::sampling_kernels();
+    const double sum = k.sum_f32(s.p.data(), V);
+    const double width = k.divide_bounded(s.p.data(), sum, relative_bound(V) + 0x1p-48, q.data(), V);
+    // The reference sums the exact q; these differ from q by at most `width` in all, so its sums lie
+    // within twice the usual bound and twice the width of the blocked sums of q.
+    const int32_t token = draw_bounded(q, u, 2 * relative_bound(V) + 0x1p-50, 2 * width);
+    if (token >= 0) return token;
+    ++fallback_counts().approximate_mass;
+  }
   distribution(logits, q);
-  return draw(q);
+  return draw_fast(q, u);
 }
 
 }  // namespace eaglerun

@@ -52,6 +52,8 @@ class Sampler {
   double uniform();
 
  private:
+  bool truncates_top_k(int64_t V) const;  // top-k keeps fewer than all V tokens
+
   SamplingParams params_;
   std::mt19937_64 rng_;
 };
@@ -69,6 +71,8 @@ struct FallbackCounts {
   uint64_t ranked_indexed = 0;  // the whole vocabulary's mass needed the index-list path (ties, crossing)
   uint64_t nucleus = 0;      // the top-p cut: the ranked prefix sorted
   uint64_t draw = 0;         // draw(): the left-to-right scan
+  uint64_t small_radix = 0;  // the whole vocabulary's small terms radix-sorted into rank order
+  uint64_t approximate_mass = 0;  // sample(): q from a bounded mass could not decide the draw
 };
 FallbackCounts& fallback_counts();  // this thread's
 }  // namespace sampling_detail

@@ -13,6 +13,7 @@
 
 #include "core/kernels/exp_kernels.h"
 #include "core/kernels/kernel_isa.h"
+#include "core/kernels/sampling_kernels.h"
 #include "core/sampling/sampler.h"
 #include "tests/sampling/reference_sampler.h"
 
@@ -76,7 +77,7 @@ TEST(SamplingExp, StdExpIsMonotoneBelowZero) {
   }
 }
 
-enum class Shape { Normal, Wide, Peaked, Ties, NegInf, Flat };
+enum class Shape { Normal, Wide, Peaked, Ties, NegInf, Flat, LanguageModel };
 
 std::vector<float> make_logits(Shape shape, int64_t V, std::mt19937_64& rng) {
   std::normal_distribution<float> normal(0.f, 1.f);
@@ -89,10 +90,15 @@ std::vector<float> make_logits(Shape shape, int64_t V, std::mt19937_64& rng) {
       case Shape::Ties: v = std::round(2.f * normal(rng)) * 0.5f; break;
       case Shape::NegInf: v = (rng() % 4 == 0) ? -std::numeric_limits<float>::infinity() : 3.f * normal(rng); break;
       case Shape::Flat: v = 0.25f; break;
+      // A language model's logits: a long tail far below a few strong candidates (the shape where
+      // the rank-order mass needs its radix sort, with many half-ulp ties and a binade crossing).
+      case Shape::LanguageModel: v = -8.f + 3.f * normal(rng) - 2.f * std::abs(normal(rng)); break;
     }
   }
   if (shape == Shape::Peaked) l[rng() % V] = 18.f;
   if (shape == Shape::NegInf) l[rng() % V] = 1.f;  // at least one finite
+  if (shape == Shape::LanguageModel)
+    for (int j = 0; j < 6; ++j) l[rng() % V] = 14.f + 2.f * normal(rng);
   return l;
 }
 
@@ -124,7 +130,8 @@ TEST(SamplerFast, SameDistributionAndTokensAsTheReference) {
     for (int64_t V : {int64_t{49152}, int64_t{1}, int64_t{2}, int64_t{7}, int64_t{100}, int64_t{1000}, int64_t{6000}}) {
       if (V == 49152 && isa != best_kernel_isa()) continue;  // the reference's sorts take seconds there
       const int repeats = V == 49152 ? 1 : V >= 1000 ? 3 : 8;
-      for (Shape shape : {Shape::Normal, Shape::Wide, Shape::Peaked, Shape::Ties, Shape::NegInf, Shape::Flat}) {
+      for (Shape shape : {Shape::Normal, Shape::Wide, Shape::Peaked, Shape::Ties, Shape::NegInf, Shape::Flat,
+                          Shape::LanguageModel}) {
         for (int rep = 0; rep < repeats; ++rep) {
           const std::vector<float> logits = make_logits(shape, V, rng);
           for (float t : {0.3f, 1.f, 1.7f})
@@ -146,14 +153,88 @@ TEST(SamplerFast, ManySeedsOnLargeVocabularies) {
   // No truncation (the default) and top-p 0.95 on full-size vocabularies: many vectors and seeds, so the
   // rank-order mass (ties, binade crossings) and the draw's bounds meet many different sums.
   std::mt19937_64 rng(77);
-  for (int rep = 0; rep < 60; ++rep) {
-    const auto shape = static_cast<Shape>(rep % 5);
+  for (int rep = 0; rep < 70; ++rep) {
+    const auto shape = rep % 7 == 5 ? Shape::LanguageModel : static_cast<Shape>(rep % 7 == 6 ? 0 : rep % 7);
     const std::vector<float> logits = make_logits(shape, 49152, rng);
     for (const SamplingParams& params : {SamplingParams{.temperature = 1.f, .seed = rng()},
                                          SamplingParams{.temperature = 0.7f, .top_p = 0.95f, .seed = rng()},
                                          SamplingParams{.temperature = 1.f, .top_k = 5000, .top_p = 0.5f, .seed = rng()}}) {
       expect_same(logits, params, describe(shape, 49152, params));
       if (HasFatalFailure()) return;
+    }
+  }
+}
+
+TEST(SamplerFast, UntruncatedSamplingSkipsTheRankOrderMassAndDrawsTheSame) {
+  // Without truncation, sample() draws from q computed with a bounded mass; on language-model logits
+  // (where the rank-order mass needs the radix sort) it must give the reference's tokens for many
+  // seeds without that sort, on every ISA. top-p 0.9 also cuts with the bounded mass.
+  std::mt19937_64 rng(31);
+  uint64_t radix_sorts = 0;  // by distribution(), which needs the rank-order mass on these logits
+  for (KernelIsa isa : isas()) {
+    IsaScope scope(isa);
+    for (int rep = 0; rep < 6; ++rep) {
+      const std::vector<float> logits = make_logits(Shape::LanguageModel, 49152, rng);
+      sampling_detail::fallback_counts() = {};
+      Sampler({.temperature = 1.f}).distribution(logits);
+      radix_sorts += sampling_detail::fallback_counts().small_radix;
+      for (const SamplingParams& params : {SamplingParams{.temperature = 1.f, .seed = rng()},
+                                           SamplingParams{.temperature = 0.8f, .top_p = 0.9f, .seed = rng()}}) {
+        reference::Sampler ref(params);
+        Sampler fast(params);
+        sampling_detail::fallback_counts() = {};
+        for (int k = 0; k < 40; ++k) ASSERT_EQ(ref.sample(logits), fast.sample(logits)) << rep << " draw " << k;
+        EXPECT_EQ(sampling_detail::fallback_counts().small_radix, 0u) << kernel_isa_name(isa);
+        EXPECT_EQ(sampling_detail::fallback_counts().approximate_mass, 0u) << kernel_isa_name(isa);
+      }
+    }
+  }
+  EXPECT_GT(radix_sorts, 0u) << "the logits should be ones where the exact mass is costly";
+}
+
+TEST(SamplingKernels, EveryIsaEqualsTheScalarPasses) {
+  // large_terms, small_units and divide_bounded are exact (sums of integers or of terms that add
+  // exactly, min/max, IEEE divisions), so every ISA's version must give the scalar one's bits.
+  std::mt19937_64 rng(8);
+  std::uniform_real_distribution<float> unit(0.f, 1.f);
+  const kernels::SamplingKernels& scalar = kernels::kScalarSamplingKernels;
+  for (KernelIsa isa : isas()) {
+    IsaScope scope(isa);
+    const kernels::SamplingKernels& k = kernels::sampling_kernels();
+    for (int rep = 0; rep < 200; ++rep) {
+      const int64_t n = 1 + static_cast<int64_t>(rng() % 3000);
+      std::vector<float> p(static_cast<std::size_t>(n)), x(p.size());
+      const float tau = std::ldexp(1.f, -29 - static_cast<int>(rng() % 3));
+      for (int64_t i = 0; i < n; ++i) {
+        const uint64_t r = rng() % 16;
+        // Mostly terms near tau (half-ulp ties at the ulp of 2^-52), some zero or NaN, and large ones
+        // as the sampler meets them: multiples of 2^-52 (floats >= 2^-31) summing below 1, so exact.
+        p[i] = r == 0 ? 0.f : r == 1 ? unit(rng) / static_cast<float>(n) : r == 2 ? std::numeric_limits<float>::quiet_NaN()
+               : r < 6 ? std::ldexp(std::round(unit(rng) * 64) + 0.5f, -36) : unit(rng) * tau * 2;
+        x[i] = rng() % 20 == 0 ? -std::numeric_limits<float>::infinity() : 20 * unit(rng) - 10;
+      }
+      kernels::LargeTerms a, b;
+      scalar.large_terms(p.data(), x.data(), n, tau, &a);
+      k.large_terms(p.data(), x.data(), n, tau, &b);
+      EXPECT_EQ(a.sum, b.sum);
+      EXPECT_TRUE(same_bits(a.lowest_large_x, b.lowest_large_x));
+      EXPECT_TRUE(same_bits(a.highest_small_x, b.highest_small_x));
+      const double per_ulp = 0x1p52;
+      std::vector<int32_t> ua(p.size()), ub(p.size());
+      kernels::SmallUnits sa, sb;
+      scalar.small_units(p.data(), n, tau, per_ulp, ua.data(), &sa);
+      k.small_units(p.data(), n, tau, per_ulp, ub.data(), &sb);
+      EXPECT_EQ(sa.units, sb.units);
+      EXPECT_EQ(sa.ties, sb.ties);
+      EXPECT_EQ(ua, ub);
+      std::vector<float> qa(p.size()), qb(p.size());
+      for (float& v : p)
+        if (std::isnan(v)) v = unit(rng);  // divide_bounded sees probabilities only
+      const double wa = scalar.divide_bounded(p.data(), 3.25, 1e-9, qa.data(), n);
+      const double wb = k.divide_bounded(p.data(), 3.25, 1e-9, qb.data(), n);
+      for (int64_t i = 0; i < n; ++i) ASSERT_TRUE(same_bits(qa[i], qb[i])) << i;
+      EXPECT_NEAR(wa, wb, 1e-12 * (wa + 1e-30));
+      ASSERT_FALSE(HasFailure()) << kernel_isa_name(isa) << " rep " << rep;
     }
   }
 }
