@@ -1,6 +1,7 @@
 // Rotary position embedding. cos/sin of position * inv_freq are computed in double and cached
-// per thread for (theta, head_dim) and positions [0, cached), grown geometrically on demand, so a
+// per thread and (theta, head_dim) and positions [0, cached), grown geometrically on demand, so a
 // decode step pays table lookups, not sin/cos calls.
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -34,11 +35,17 @@ struct RopeTable {
   }
 };
 
+// One table per (theta, head_dim) a thread meets: a target and its draft head (LLaMA's 10,000 vs
+// SmolLM2's 100,000) alternate every step, and one shared table was refilled at each switch.
 const RopeTable& rope_table(double theta, int64_t half, int64_t max_position) {
-  thread_local RopeTable table;
-  if (table.theta != theta || table.half != half) {
-    table = RopeTable{theta, half, 0, {}, {}};
+  thread_local std::vector<RopeTable> tables;
+  auto it = std::find_if(tables.begin(), tables.end(), [&](const RopeTable& t) { return t.theta == theta && t.half == half; });
+  if (it == tables.end()) {
+    if (tables.size() >= 8) tables.clear();  // many configurations in one thread (tests): start over
+    tables.push_back(RopeTable{theta, half, 0, {}, {}});
+    it = tables.end() - 1;
   }
+  RopeTable& table = *it;
   if (max_position >= table.positions) {
     int64_t to = table.positions == 0 ? 64 : table.positions;
     while (to <= max_position) to *= 2;
