@@ -87,7 +87,15 @@ Acceptance verify_sampling(const DraftTree& tree, const float* logits, int64_t v
   const auto children = tree.children();
   Acceptance a{{0}, -1};
   for (int32_t u = 0;;) {
-    std::vector<float> p = sampler.distribution(std::span(logits + u * vocab, static_cast<std::size_t>(vocab)));
+    const auto row = std::span(logits + u * vocab, static_cast<std::size_t>(vocab));
+    if (children[u].empty()) {
+      // A leaf (every draft on its path accepted): the bonus token is a plain draw from the target's
+      // distribution, which sample() makes with the same uniform and token as draw(distribution())
+      // but without the exact rank-order mass.
+      a.bonus_token = sampler.sample(row);
+      return a;
+    }
+    std::vector<float> p = sampler.distribution(row);
     std::vector<int32_t> child_tokens;
     for (int32_t c : children[u]) child_tokens.push_back(tree.tokens[c]);
     const int32_t chosen = rule(p, child_tokens, tree.child_distribution[u], sampler);
