@@ -228,8 +228,7 @@ void radix_pass(const uint32_t* ka, const float* va, uint32_t* kb, float* vb, st
 // Σ p over the tokens with 0 < p < tau, added one by one in rank order to `start`. Equal x give
 // equal p, so only the sequence of p in descending x matters, not the ids: (key of x, p) pairs are
 // sorted by an LSD radix sort on the key (ascending key = descending x, 11-bit digits), then their p
-// summed left to right. The other tokens carry p = 0, which adds nothing wherever it ranks. A digit
-// all keys share is skipped.
+// summed left to right. A digit all keys share is skipped.
 double add_small_in_rank_order(const float* p, const float* x, int64_t V, float tau, double start, Scratch& s) {
   ++fallback_counts().small_radix;
   const auto n = static_cast<std::size_t>(V);
@@ -242,23 +241,26 @@ double add_small_in_rank_order(const float* p, const float* x, int64_t V, float 
   float* va = s.values.data();
   float* vb = s.values2.data();
   uint32_t all_or = 0, all_and = ~0u;
+  std::size_t m = 0;  // the small terms, gathered without branches (a draft vocabulary leaves few)
   for (std::size_t i = 0; i < n; ++i) {
     const uint32_t u = std::bit_cast<uint32_t>(x[i]);
     const uint32_t key = ~((u & 0x80000000u) ? ~u : (u | 0x80000000u));  // ascending key = descending x
-    ka[i] = key;
-    va[i] = p[i] > 0 && p[i] < tau ? p[i] : 0.f;
-    all_or |= key;
-    all_and &= key;
+    const bool small = p[i] > 0 && p[i] < tau;
+    ka[m] = key;
+    va[m] = p[i];
+    all_or |= small ? key : 0u;
+    all_and &= small ? key : ~0u;
+    m += small;
   }
   uint32_t(&at)[2][2048] = s.radix_counts;
   for (int shift = 0; shift < 32; shift += 11) {
     if ((((all_or ^ all_and) >> shift) & 2047u) == 0) continue;  // one digit for all: order unchanged
-    radix_pass(ka, va, kb, vb, n, shift, at);
+    radix_pass(ka, va, kb, vb, m, shift, at);
     std::swap(ka, kb);
     std::swap(va, vb);
   }
   double sum = start;
-  for (std::size_t i = 0; i < n; ++i) sum += va[i];
+  for (std::size_t i = 0; i < m; ++i) sum += va[i];
   return sum;
 }
 
