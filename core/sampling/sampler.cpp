@@ -640,6 +640,33 @@ void Sampler::distribution(std::span<const float> logits, std::span<float> q) co
   for (int64_t r = 0; r < keep; ++r) q[kept[r]] = static_cast<float>(p[kept[r]] / mass);
 }
 
+// The other tokens get p = 0, which adds nothing to any sum and ranks last, so the distribution of the
+// vocabulary's logits in ascending id order (the reference's order for ties and draws) has the same
+// floats, scattered back.
+std::vector<float> Sampler::distribution(std::span<const float> logits, std::span<const int32_t> vocabulary) const {
+  thread_local std::vector<int32_t> source, ids;  // the last vocabulary, and it in ascending order
+  if (!std::equal(source.begin(), source.end(), vocabulary.begin(), vocabulary.end())) {
+    source.assign(vocabulary.begin(), vocabulary.end());
+    ids = source;
+    std::sort(ids.begin(), ids.end());
+  }
+  const auto V = static_cast<int32_t>(logits.size());
+  std::vector<float> compact(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    require(ids[i] >= 0 && ids[i] < V && (i == 0 || ids[i] != ids[i - 1]),
+            "distribution: the vocabulary must hold distinct token ids below the logits' size");
+    compact[i] = logits[static_cast<std::size_t>(ids[i])];
+  }
+  const auto finite = [](float v) { return v != -std::numeric_limits<float>::infinity(); };
+  if (ids.empty() ||
+      std::count_if(logits.begin(), logits.end(), finite) != std::count_if(compact.begin(), compact.end(), finite))
+    return distribution(logits);
+  const std::vector<float> q = distribution(std::span<const float>(compact));
+  std::vector<float> out(logits.size(), 0.f);
+  for (std::size_t i = 0; i < ids.size(); ++i) out[static_cast<std::size_t>(ids[i])] = q[i];
+  return out;
+}
+
 double Sampler::uniform() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
 
 int32_t Sampler::draw(std::span<const float> p) { return draw_fast(p, uniform()); }

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <numeric>
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -190,6 +192,35 @@ TEST(SamplerFast, UntruncatedSamplingSkipsTheRankOrderMassAndDrawsTheSame) {
     }
   }
   EXPECT_GT(radix_sorts, 0u) << "the logits should be ones where the exact mass is costly";
+}
+
+TEST(SamplerFast, DistributionOverADraftVocabularyEqualsTheWholeOne) {
+  // Logits -inf outside a draft vocabulary (given most frequent first, not by id): the distribution
+  // from the vocabulary's logits alone has the bits of the whole computation, with and without
+  // truncation; logits finite outside it take the whole computation.
+  std::mt19937_64 rng(12);
+  for (int rep = 0; rep < 12; ++rep) {
+    const int64_t V = rep % 2 ? 49152 : 3000;
+    std::vector<float> logits = make_logits(rep % 3 ? Shape::LanguageModel : Shape::Ties, V, rng);
+    std::vector<int32_t> vocabulary(static_cast<std::size_t>(V));
+    std::iota(vocabulary.begin(), vocabulary.end(), 0);
+    std::shuffle(vocabulary.begin(), vocabulary.end(), rng);
+    vocabulary.resize(static_cast<std::size_t>(V / 16));
+    std::vector<float> masked(logits.size(), -std::numeric_limits<float>::infinity());
+    for (int32_t t : vocabulary) masked[static_cast<std::size_t>(t)] = logits[static_cast<std::size_t>(t)];
+    for (const SamplingParams& params : {SamplingParams{.temperature = 1.f}, SamplingParams{.temperature = 0.6f, .top_k = 40},
+                                         SamplingParams{.temperature = 1.3f, .top_p = 0.8f},
+                                         SamplingParams{.temperature = 1.f, .top_k = static_cast<int>(V / 8)}}) {
+      const Sampler sampler(params);
+      for (const std::vector<float>* l : {&masked, &logits}) {
+        const std::vector<float> want = sampler.distribution(*l);
+        const std::vector<float> got = sampler.distribution(*l, vocabulary);
+        ASSERT_EQ(want.size(), got.size());
+        for (std::size_t i = 0; i < want.size(); ++i)
+          ASSERT_TRUE(same_bits(want[i], got[i])) << "rep " << rep << " token " << i << (l == &masked ? " masked" : " whole");
+      }
+    }
+  }
 }
 
 TEST(SamplingKernels, EveryIsaEqualsTheScalarPasses) {
