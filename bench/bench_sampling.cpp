@@ -86,7 +86,17 @@ int main(int argc, char** argv) {
       set_kernel_isa(name == "scalar" ? KernelIsa::Scalar : name == "avx2" ? KernelIsa::Avx2 : KernelIsa::Avx512);
     }
   }
-  const auto logits = model_path.empty() ? make_logits(V, tokens, 11) : model_logits(model_path, prompt, tokens);
+  if (tokens < 1 || rounds < 1 || V < 1) {
+    fmt::print(stderr, "bench_sampling: --tokens, --rounds and --vocab must be positive\n");
+    return 1;
+  }
+  std::vector<std::vector<float>> logits;
+  try {
+    logits = model_path.empty() ? make_logits(V, tokens, 11) : model_logits(model_path, prompt, tokens);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "bench_sampling: {}\n", e.what());
+    return 1;
+  }
   V = static_cast<int64_t>(logits.front().size());
   fmt::print("{} logits, V {}, {} vectors, {} rounds, kernel ISA {} (vector exp: {})\n",
              model_path.empty() ? "synthetic" : model_path + "'s", V, tokens, rounds,
