@@ -96,6 +96,7 @@ int TargetSession::serve() {
     // (returning would leave MPI_Finalize waiting for them until --comm-timeout).
     job_->all().abort(e.what(), 1);
   }
+  return 1;  // not reached: abort() ends the job
 }
 
 Target& TargetSession::target() {

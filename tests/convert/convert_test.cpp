@@ -157,11 +157,14 @@ TEST(Convert, GgufMetadataIsKeptAndTheFileTypeSet) {
     const GgufValue& y = *b->metadata().find(k);
     ASSERT_EQ(x.type, y.type) << k;
     if (k == "general.file_type") continue;
-    if (x.type == GgufType::String) EXPECT_EQ(x.str(), y.str()) << k;
-    else if (x.type == GgufType::Array) {
+    if (x.type == GgufType::String) {
+      EXPECT_EQ(x.str(), y.str()) << k;
+    } else if (x.type == GgufType::Array) {
       ASSERT_EQ(x.array->count, y.array->count) << k;
       EXPECT_EQ(x.array->strings, y.array->strings) << k;
-      if (x.array->raw) EXPECT_EQ(std::memcmp(x.array->raw, y.array->raw, x.array->count * scalar_bytes(x.array->elem_type)), 0) << k;
+      if (x.array->raw) {
+        EXPECT_EQ(std::memcmp(x.array->raw, y.array->raw, x.array->count * scalar_bytes(x.array->elem_type)), 0) << k;
+      }
     } else {
       EXPECT_EQ(std::memcmp(x.raw, y.raw, scalar_bytes(x.type)), 0) << k;
     }
