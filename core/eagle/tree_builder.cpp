@@ -48,8 +48,7 @@ std::vector<int32_t> candidates(DraftTree& tree, int32_t node, std::span<const f
                                 std::span<const int32_t> vocabulary, int64_t k, Sampler& sampler) {
   const auto V = static_cast<int64_t>(logits.size());
   if (sampler.params().greedy()) return top_k_among(logits.data(), V, vocabulary, std::min(k, V));
-  tree.child_distribution[node] =
-      vocabulary.empty() ? sampler.distribution(logits) : sampler.distribution(logits, vocabulary);
+  tree.child_distribution[node] = sampler.distribution(logits, vocabulary);  // empty vocabulary: all V
   return draw_without_replacement(tree.child_distribution[node], k, sampler);
 }
 

@@ -577,10 +577,8 @@ void Sampler::distribution(std::span<const float> logits, std::span<float> q) co
       // The cut needs the kept mass only within a bound: a fast sum first, the rank-order one when
       // that cannot decide or when everything is kept (the mass then divides).
       cut = nucleus_cut(pk, x, V, max, k.sum_f32(pk, V), relative_bound(V), params_.top_p, s, &last);
-      if (cut <= 0) {
-        mass_k = ranked_sum_all(pk, x, V, s);
-        cut = nucleus_cut(pk, x, V, max, mass_k, 0.0, params_.top_p, s, &last);
-      }
+      if (cut <= 0) mass_k = ranked_sum_all(pk, x, V, s);
+      if (cut < 0) cut = nucleus_cut(pk, x, V, max, mass_k, 0.0, params_.top_p, s, &last);
     } else {
       mass_k = ranked_sum_all(pk, x, V, s);
     }
@@ -646,17 +644,16 @@ void Sampler::distribution(std::span<const float> logits, std::span<float> q) co
 std::vector<float> Sampler::distribution(std::span<const float> logits, std::span<const int32_t> vocabulary) const {
   thread_local std::vector<int32_t> source, ids;  // the last vocabulary, and it in ascending order
   if (!std::equal(source.begin(), source.end(), vocabulary.begin(), vocabulary.end())) {
-    source.assign(vocabulary.begin(), vocabulary.end());
-    ids = source;
+    ids.assign(vocabulary.begin(), vocabulary.end());
     std::sort(ids.begin(), ids.end());
+    require(std::adjacent_find(ids.begin(), ids.end()) == ids.end() && (ids.empty() || ids.front() >= 0),
+            "distribution: the vocabulary must hold distinct non-negative token ids");
+    source.assign(vocabulary.begin(), vocabulary.end());
   }
-  const auto V = static_cast<int32_t>(logits.size());
+  require(ids.empty() || ids.back() < static_cast<int32_t>(logits.size()),
+          "distribution: a vocabulary token id is beyond the logits");
   std::vector<float> compact(ids.size());
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    require(ids[i] >= 0 && ids[i] < V && (i == 0 || ids[i] != ids[i - 1]),
-            "distribution: the vocabulary must hold distinct token ids below the logits' size");
-    compact[i] = logits[static_cast<std::size_t>(ids[i])];
-  }
+  for (std::size_t i = 0; i < ids.size(); ++i) compact[i] = logits[static_cast<std::size_t>(ids[i])];
   const auto finite = [](float v) { return v != -std::numeric_limits<float>::infinity(); };
   if (ids.empty() ||
       std::count_if(logits.begin(), logits.end(), finite) != std::count_if(compact.begin(), compact.end(), finite))

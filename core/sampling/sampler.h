@@ -45,7 +45,8 @@ class Sampler {
   void distribution(std::span<const float> logits, std::span<float> out) const;
   // The same for logits that are -inf outside `vocabulary` (distinct token ids, as a draft LM head
   // restricted to a draft vocabulary writes them), computed from the vocabulary's logits alone.
-  // Logits finite outside it take the whole computation; the result is the same either way.
+  // Logits finite outside it, or an empty vocabulary, take the whole computation; the result is the
+  // same either way.
   std::vector<float> distribution(std::span<const float> logits, std::span<const int32_t> vocabulary) const;
 
   // Draws an index from probabilities p [n] (summing to ~1) with this sampler's RNG: one uniform u,
