@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/cli_common.h"
+#include "core/eagle/draft_lm_head.h"
 #include "core/error.h"
 #include "core/train/trainer.h"
 #include "experiments/draft_vocabulary.h"
@@ -35,10 +36,12 @@ struct TrainCliOptions {
   std::string validation_dir;
   std::string out_dir;
   std::string init_head;
+  std::string draft_vocab_file;
   int64_t steps = -1;
   int64_t log_every = 10;
   std::string head_dtype = "BF16";
   bool fresh = false;
+  bool evaluate = false;
 };
 
 po::options_description train_options(TrainCliOptions& o) {
@@ -58,10 +61,18 @@ po::options_description train_options(TrainCliOptions& o) {
       ("init-head", po::value(&o.init_head), "start from this head's weights (a head folder or a checkpoint) instead "
                                              "of random ones, with a fresh optimiser and schedule: fine-tuning, or "
                                              "more epochs after a finished run")
+      ("draft-vocab-file", po::value(&o.draft_vocab_file),
+       "token ids most frequent first (JSON array, as a head's draft_vocab.json) for the token loss's rows "
+       "(config draft_vocab) and the new head's draft_vocab.json; default: the --data answers' tokens by "
+       "frequency. With --init-head HEAD and HEAD/draft_vocab.json, scores a head on its own list")
       ("steps", po::value(&o.steps)->default_value(-1), "stop after this step (-1: the config's total_steps)")
       ("log-every", po::value(&o.log_every)->default_value(10), "print and log every N steps")
       ("head-dtype", po::value(&o.head_dtype)->default_value("BF16"), "dtype of the final head: BF16 or F32")
-      ("fresh", po::bool_switch(&o.fresh), "start over even when OUT has checkpoints");
+      ("fresh", po::bool_switch(&o.fresh), "start over even when OUT has checkpoints")
+      ("evaluate", po::bool_switch(&o.evaluate),
+       "no training: score the --init-head head (with its own inputs) on every held-out sequence "
+       "(--validation-data, else --data's validation split) and print the validation as one JSON line; --out is "
+       "not needed and nothing is written");
   return desc;
 }
 
@@ -108,6 +119,11 @@ std::string newest_checkpoint(const std::string& dir) {
 
 std::string vector_json(const std::vector<double>& v) { return nlohmann::json(v).dump(); }
 
+nlohmann::json validation_json(int64_t step, const ValidationResult& v) {
+  return {{"kind", "validation"}, {"step", step}, {"sequences", v.sequences}, {"loss", v.total_loss},
+          {"accuracy_target", v.accuracy_target()}, {"accuracy_token", v.accuracy_token()}};
+}
+
 class TrainLog {
  public:
   explicit TrainLog(const std::string& path) : out_(path, std::ios::app) {
@@ -120,11 +136,7 @@ class TrainLog {
                         {"grad_norm", m.grad_norm}, {"tokens_per_second", tokens_per_second}};
     out_ << j.dump() << "\n" << std::flush;
   }
-  void validation(int64_t step, const ValidationResult& v) {
-    nlohmann::json j = {{"kind", "validation"}, {"step", step}, {"sequences", v.sequences}, {"loss", v.total_loss},
-                        {"accuracy_target", v.accuracy_target()}, {"accuracy_token", v.accuracy_token()}};
-    out_ << j.dump() << "\n" << std::flush;
-  }
+  void validation(int64_t step, const ValidationResult& v) { out_ << validation_json(step, v).dump() << "\n" << std::flush; }
 
  private:
   std::ofstream out_;
@@ -159,12 +171,14 @@ int run_train(int argc, char** argv) {
   po::variables_map vm;
   if (!parse_args("train", argc, argv, train_options(o), vm)) return 0;
   require(!o.data_dirs.empty(), "--data is required (see 'eaglerun train --help')");
-  require(!o.out_dir.empty(), "--out is required (see 'eaglerun train --help')");
+  require(o.evaluate || !o.out_dir.empty(), "--out is required (see 'eaglerun train --help')");
+  require(!o.evaluate || !o.init_head.empty(), "--evaluate scores a trained head: give it with --init-head");
   require(o.head_dtype == "BF16" || o.head_dtype == "F32", "--head-dtype must be BF16 or F32");
   require(o.log_every > 0, "--log-every must be positive");
   finish_engine_options(o.engine, o.precision);
-  const TrainerConfig config = load_config(o);
-  fs::create_directories(o.out_dir);
+  TrainerConfig config = load_config(o);
+  if (o.evaluate) config.validation_sequences = 0;  // all of them
+  if (!o.evaluate) fs::create_directories(o.out_dir);
 
   Engine engine(o.engine);
   const bool split = o.validation_dir.empty();
@@ -175,10 +189,19 @@ int run_train(int argc, char** argv) {
                            data.n_tokens(), validation.size());
 
   ThreadPool& pool = engine.model().pool();
-  // The answers' tokens, most frequent first: the head's draft_vocab.json, and the token loss's rows
-  // when the config sets draft_vocab.
-  const std::vector<int32_t> vocabulary =
-      draft_vocabulary_by_frequency(o.data_dirs, engine.model().config().vocab_size);
+  // The answers' tokens, most frequent first (or the given list): the head's draft_vocab.json, and the
+  // token loss's rows when the config sets draft_vocab.
+  const int64_t vocab_size = engine.model().config().vocab_size;
+  const std::vector<int32_t> vocabulary = o.draft_vocab_file.empty()
+                                              ? draft_vocabulary_by_frequency(o.data_dirs, vocab_size)
+                                              : read_draft_vocabulary(o.draft_vocab_file, 0, vocab_size);
+  if (o.evaluate) {
+    config.inputs = DraftHead::load(o.init_head).config().inputs;  // scored with the inputs it was trained on
+    Trainer trainer(config, starting_head(o, config, engine.model()), engine.model(), data, pool, &validation,
+                    vocabulary);
+    std::cout << validation_json(0, trainer.validate()).dump() << "\n";
+    return 0;
+  }
   const std::string resume_from = o.fresh ? "" : newest_checkpoint(config.checkpoint_dir);
   std::unique_ptr<Trainer> trainer;
   if (resume_from.empty()) {

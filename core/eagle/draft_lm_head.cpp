@@ -55,6 +55,7 @@ std::vector<int32_t> read_draft_vocabulary(const std::string& path, int64_t n, i
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": expected a JSON array of token ids (" + e.what() + ")");
   }
+  if (n == 0) n = static_cast<int64_t>(ids.size());
   require(n > 0 && n <= static_cast<int64_t>(ids.size()),
           path + " lists " + std::to_string(ids.size()) + " tokens; --draft-vocab " + std::to_string(n) + " asks for more");
   ids.resize(static_cast<std::size_t>(n));

@@ -30,8 +30,9 @@ class DraftLmHead {
   PackedWeights packed_;             // rows_ in the fast kernels' layout
 };
 
-// The first n ids of a frequency-ordered token list file (JSON array of ids, most frequent first).
-// Throws Error for a missing/malformed file, an id outside [0, vocab) or n larger than the list.
+// The first n ids of a frequency-ordered token list file (JSON array of ids, most frequent first);
+// n = 0: all of them. Throws Error for a missing/malformed file, an id outside [0, vocab), an id
+// listed twice or n larger than the list.
 std::vector<int32_t> read_draft_vocabulary(const std::string& path, int64_t n, int64_t vocab);
 
 }  // namespace eaglerun

@@ -33,6 +33,20 @@ python3 -c 'import json,sys; assert len(json.load(open(sys.argv[1]))) == 20' \
   "$tmp/vocab/checkpoints/step-00000002/draft_tokens.json" || { echo "FAIL: draft_tokens.json"; exit 1; }
 [ "$(grep -c '"kind":"step"' "$tmp/vocab/train_log.jsonl")" -eq 2 ] || { echo "FAIL: draft_vocab run"; exit 1; }
 
+# --evaluate: the validation of a head without a step, on every held-out sequence; nothing written.
+"$bin" train "${common[@]}" --init-head "$tmp/whole/head" --evaluate 2>/dev/null >"$tmp/evaluate.json"
+python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); assert v["kind"] == "validation" and v["step"] == 0 and \
+  v["sequences"] > 2 and len(v["accuracy_target"]) == 5, v' "$tmp/evaluate.json" || { echo "FAIL: --evaluate"; exit 1; }
+
+# --draft-vocab-file: the token loss spans the given list's first draft_vocab ids, and the head keeps the list.
+python3 -c 'import json; print(json.dumps(list(range(40, 0, -1))))' >"$tmp/list.json"
+"$bin" train "${common[@]}" --out "$tmp/list" --steps 1 --set draft_vocab=20 --draft-vocab-file "$tmp/list.json" 2>/dev/null
+python3 -c 'import json,sys; assert json.load(open(sys.argv[1])) == list(range(40, 20, -1))' \
+  "$tmp/list/checkpoints/step-00000001/draft_tokens.json" || { echo "FAIL: --draft-vocab-file rows"; exit 1; }
+cmp "$tmp/list.json" "$tmp/list/head/draft_vocab.json" >/dev/null \
+  || python3 -c 'import json,sys; assert json.load(open(sys.argv[1])) == json.load(open(sys.argv[2]))' \
+    "$tmp/list.json" "$tmp/list/head/draft_vocab.json" || { echo "FAIL: --draft-vocab-file not kept"; exit 1; }
+
 # --init-head: zero steps from the head's checkpoint end where it ended; more steps lower the loss.
 "$bin" train "${common[@]}" --out "$tmp/again" --init-head "$tmp/whole/checkpoints/step-00000004" --steps 0 \
   2>"$tmp/again.log"
@@ -56,7 +70,10 @@ set -e
 
 # Bad options: one error line, exit status 1.
 for args in "--out $tmp/x" "--data $tmp/features --out $tmp/x --set nosuchkey=1" \
-  "--data $tmp/features --out $tmp/x --set lr" "--data $tmp/none --out $tmp/x"; do
+  "--data $tmp/features --out $tmp/x --set lr" "--data $tmp/none --out $tmp/x" \
+  "--data $tmp/features --out $tmp/x --draft-vocab-file $tmp/none.json" \
+  "--data $tmp/features --out $tmp/x --set draft_vocab=50 --draft-vocab-file $tmp/list.json" \
+  "--data $tmp/features --evaluate"; do
   set +e
   err="$("$bin" train --model "$model" $args 2>&1 >/dev/null)"
   rc=$?
