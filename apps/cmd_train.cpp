@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "apps/cli_common.h"
@@ -150,17 +151,22 @@ void write_run_file(const TrainCliOptions& o, const TrainerConfig& config) {
   std::ofstream(o.out_dir + "/run.json") << run.dump(2) << "\n";
 }
 
-// The head a fresh run starts from: --init-head's weights (its inputs must match the config's), or the
-// official random initialisation.
-DraftHead starting_head(const TrainCliOptions& o, const TrainerConfig& config, const Model& target) {
-  if (o.init_head.empty()) return Trainer::initial_head(target, config.inputs, config.seed);
-  DraftHead head = DraftHead::load(o.init_head);
+// Throws unless `head` (from --init-head) fits the target and the config's inputs.
+void check_init_head(const DraftHead& head, const TrainCliOptions& o, const TrainerConfig& config, const Model& target) {
   const DraftHeadConfig expected = DraftHeadConfig::for_target(target.config());
   require(head.config().hidden_size == expected.hidden_size && head.config().vocab_size == expected.vocab_size,
           "--init-head " + o.init_head + ": the head does not fit the target (hidden or vocabulary size differs)");
   require(head.config().inputs == config.inputs,
           "--init-head " + o.init_head + ": the head's inputs differ from the config's 'inputs'");
   std::cerr << "train: starting from the weights of " << o.init_head << "\n";
+}
+
+// The head a fresh run starts from: --init-head's weights (its inputs must match the config's), or the
+// official random initialisation.
+DraftHead starting_head(const TrainCliOptions& o, const TrainerConfig& config, const Model& target) {
+  if (o.init_head.empty()) return Trainer::initial_head(target, config.inputs, config.seed);
+  DraftHead head = DraftHead::load(o.init_head);
+  check_init_head(head, o, config, target);
   return head;
 }
 
@@ -196,9 +202,10 @@ int run_train(int argc, char** argv) {
                                               ? draft_vocabulary_by_frequency(o.data_dirs, vocab_size)
                                               : read_draft_vocabulary(o.draft_vocab_file, 0, vocab_size);
   if (o.evaluate) {
-    config.inputs = DraftHead::load(o.init_head).config().inputs;  // scored with the inputs it was trained on
-    Trainer trainer(config, starting_head(o, config, engine.model()), engine.model(), data, pool, &validation,
-                    vocabulary);
+    DraftHead head = DraftHead::load(o.init_head);
+    config.inputs = head.config().inputs;  // scored with the inputs it was trained on
+    check_init_head(head, o, config, engine.model());
+    Trainer trainer(config, std::move(head), engine.model(), data, pool, &validation, vocabulary);
     std::cout << validation_json(0, trainer.validate()).dump() << "\n";
     return 0;
   }
