@@ -19,6 +19,7 @@
 #include "apps/cli_common.h"
 #include "core/eagle/draft_lm_head.h"
 #include "core/error.h"
+#include "core/train/grow_head.h"
 #include "core/train/trainer.h"
 #include "experiments/draft_vocabulary.h"
 #include "experiments/hdf5_training_data.h"
@@ -38,6 +39,7 @@ struct TrainCliOptions {
   std::string out_dir;
   std::string init_head;
   std::string draft_vocab_file;
+  train::HeadGrowth growth;  // --widen-mlp, --kv-heads
   int64_t steps = -1;
   int64_t log_every = 10;
   std::string head_dtype = "BF16";
@@ -62,6 +64,12 @@ po::options_description train_options(TrainCliOptions& o) {
       ("init-head", po::value(&o.init_head), "start from this head's weights (a head folder or a checkpoint) instead "
                                              "of random ones, with a fresh optimiser and schedule: fine-tuning, or "
                                              "more epochs after a finished run")
+      ("widen-mlp", po::value(&o.growth.intermediate_size)->default_value(0),
+       "with --init-head: grow the head's MLP to this intermediate size first (new units start with zero output "
+       "weights, so the grown head computes what the given one did)")
+      ("kv-heads", po::value(&o.growth.n_kv_heads)->default_value(0),
+       "with --init-head: grow the head's key/value heads to this many first (copies of the heads their query "
+       "heads read; a multiple of the head's that divides its query heads)")
       ("draft-vocab-file", po::value(&o.draft_vocab_file),
        "token ids most frequent first (JSON array, as a head's draft_vocab.json) for the token loss's rows "
        "(config draft_vocab) and the new head's draft_vocab.json; default: the --data answers' tokens by "
@@ -167,7 +175,11 @@ DraftHead starting_head(const TrainCliOptions& o, const TrainerConfig& config, c
   if (o.init_head.empty()) return Trainer::initial_head(target, config.inputs, config.seed);
   DraftHead head = DraftHead::load(o.init_head);
   check_init_head(head, o, config, target);
-  return head;
+  if (o.growth.intermediate_size == 0 && o.growth.n_kv_heads == 0) return head;
+  DraftHead grown = train::grow_head(head, o.growth, config.seed);
+  std::cerr << fmt::format("train: grown to intermediate_size {}, {} key/value heads\n",
+                           grown.config().intermediate_size, grown.config().n_kv_heads);
+  return grown;
 }
 
 }  // namespace
@@ -181,6 +193,11 @@ int run_train(int argc, char** argv) {
   require(!o.evaluate || !o.init_head.empty(), "--evaluate scores a trained head: give it with --init-head");
   require(o.head_dtype == "BF16" || o.head_dtype == "F32", "--head-dtype must be BF16 or F32");
   require(o.log_every > 0, "--log-every must be positive");
+  require(o.growth.intermediate_size >= 0 && o.growth.n_kv_heads >= 0, "--widen-mlp and --kv-heads must not be negative");
+  require(!o.init_head.empty() || (o.growth.intermediate_size == 0 && o.growth.n_kv_heads == 0),
+          "--widen-mlp and --kv-heads grow the --init-head head: give it");
+  require(!o.evaluate || (o.growth.intermediate_size == 0 && o.growth.n_kv_heads == 0),
+          "--evaluate scores the --init-head head as it is: drop --widen-mlp and --kv-heads");
   finish_engine_options(o.engine, o.precision);
   TrainerConfig config = load_config(o);
   if (o.evaluate) config.validation_sequences = 0;  // all of them

@@ -21,6 +21,8 @@ class RandomStream {
 
 inline constexpr uint64_t kStreamOrder = 1;  // shuffles of the training set
 inline constexpr uint64_t kStreamNoise = 2;  // feature noise
+inline constexpr uint64_t kStreamInit = 3;   // initial weights
+inline constexpr uint64_t kStreamGrow = 4;   // the new weights of a grown head (grow_head.h)
 
 // A permutation of 0..n-1 (Fisher-Yates on the stream).
 std::vector<int64_t> random_permutation(int64_t n, RandomStream& rng);

@@ -13,8 +13,6 @@
 namespace eaglerun {
 namespace {
 
-constexpr uint64_t kStreamInit = 3;  // initial weights
-
 std::string step_dir(const std::string& root, int64_t step) {
   char name[32];
   std::snprintf(name, sizeof name, "step-%08lld", static_cast<long long>(step));
@@ -72,7 +70,7 @@ DraftHead Trainer::initial_head(const Model& target, DraftInputs inputs, uint64_
   c.inputs = inputs;
   c.bias = bias;
   DraftHead head = DraftHead::random(c, seed);
-  train::RandomStream rng(seed, kStreamInit, 0);
+  train::RandomStream rng(seed, train::kStreamInit, 0);
   for (auto& [name, p] : head.parameters()) {
     if (p.shape.size() == 1 && name != "fc.bias") continue;  // the norm keeps its ones
     const int64_t fan_in = name == "fc.bias" ? 2 * c.hidden_size : p.shape[1];

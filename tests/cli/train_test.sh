@@ -57,6 +57,16 @@ cmp "$tmp/whole/head/model.safetensors" "$tmp/again/head/model.safetensors" \
   && { echo "FAIL: --init-head accepted a head with other inputs"; exit 1; }
 grep -q "inputs differ" "$tmp/bad.log" || { echo "FAIL: no clear --init-head error: $(cat "$tmp/bad.log")"; exit 1; }
 
+# --widen-mlp / --kv-heads: the grown head (zero steps) has the new sizes and scores what the given one did.
+"$bin" train "${common[@]}" --out "$tmp/grown" --init-head "$tmp/whole/head" --widen-mlp 2048 --kv-heads 9 --steps 0 \
+  2>"$tmp/grown.log"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); assert (c["intermediate_size"], c["num_key_value_heads"]) == \
+  (2048, 9), c' "$tmp/grown/head/config.json" || { echo "FAIL: --widen-mlp/--kv-heads sizes"; exit 1; }
+"$bin" train "${common[@]}" --init-head "$tmp/grown/head" --evaluate 2>/dev/null >"$tmp/grown.json"
+python3 -c 'import json,sys; a,b=(json.load(open(p)) for p in sys.argv[1:]); \
+  assert a["accuracy_target"] == b["accuracy_target"] and abs(a["loss"] - b["loss"]) < 1e-4, (a, b)' \
+  "$tmp/evaluate.json" "$tmp/grown.json" || { echo "FAIL: the grown head scores differently"; exit 1; }
+
 "$bin" generate --model "$model" --draft "$tmp/whole/head" --prompt "Hi" --max-new-tokens 8 --json \
   | grep -q '"tau"' || { echo "FAIL: the trained head does not load as a draft"; exit 1; }
 "$bin" generate --model "$model" --draft "$tmp/whole/head" --draft-vocab 20 --prompt "Hi" --max-new-tokens 8 --json \
@@ -73,7 +83,10 @@ for args in "--out $tmp/x" "--data $tmp/features --out $tmp/x --set nosuchkey=1"
   "--data $tmp/features --out $tmp/x --set lr" "--data $tmp/none --out $tmp/x" \
   "--data $tmp/features --out $tmp/x --draft-vocab-file $tmp/none.json" \
   "--data $tmp/features --out $tmp/x --set draft_vocab=50 --draft-vocab-file $tmp/list.json" \
-  "--data $tmp/features --evaluate"; do
+  "--data $tmp/features --evaluate" "--data $tmp/features --out $tmp/x --widen-mlp 2048" \
+  "--data $tmp/features --out $tmp/x --init-head $tmp/whole/head --kv-heads 4" \
+  "--data $tmp/features --out $tmp/x --init-head $tmp/whole/head --widen-mlp 100" \
+  "--data $tmp/features --init-head $tmp/whole/head --evaluate --widen-mlp 2048"; do
   set +e
   err="$("$bin" train --model "$model" $args 2>&1 >/dev/null)"
   rc=$?
