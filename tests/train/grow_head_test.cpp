@@ -2,61 +2,45 @@
 // MLP units can learn (non-zero input weights), and growth that does not fit is an error.
 #include <gtest/gtest.h>
 
-#include <numeric>
 #include <random>
 
 #include "core/error.h"
 #include "core/train/grow_head.h"
+#include "tests/eagle/tiny_head.h"
 
 namespace eaglerun {
 namespace {
 
-DraftHeadConfig small_config() {
-  DraftHeadConfig c;
-  c.hidden_size = 64;
-  c.intermediate_size = 96;
-  c.n_heads = 4;
-  c.n_kv_heads = 2;
-  c.head_dim = 16;
-  c.vocab_size = 256;
-  c.max_position = 64;
-  return c;
-}
-
-// out[m, H] of the head over m random rows (causal, positions 0..m-1).
-std::vector<float> run(const DraftHead& head, int64_t m, ThreadPool& pool) {
-  const int64_t H = head.config().hidden_size;
+// The head's output over 6 random rows.
+std::vector<float> run(const DraftHead& head, ThreadPool& pool) {
+  const int64_t m = 6, H = head.config().hidden_size;
   std::mt19937 rng(7);
   std::normal_distribution<float> normal(0.f, 1.f);
-  std::vector<float> emb(m * H), features(m * H), out(m * H);
+  std::vector<float> emb(m * H), features(m * H);
   for (float& v : emb) v = normal(rng);
   for (float& v : features) v = normal(rng);
-  std::vector<int32_t> positions(m);
-  std::iota(positions.begin(), positions.end(), 0);
-  KvCache kv = head.make_cache(m);
-  head.forward(emb.data(), features.data(), m, positions, AttentionMask::causal(0, m), kv, out.data(), pool);
-  return out;
+  return test::run_head(head, emb, features, m, pool);
 }
 
 void expect_same_function(const DraftHead& a, const DraftHead& b) {
   ThreadPool pool(1);
-  const std::vector<float> x = run(a, 6, pool), y = run(b, 6, pool);
+  const std::vector<float> x = run(a, pool), y = run(b, pool);
   ASSERT_EQ(x.size(), y.size());
   for (size_t i = 0; i < x.size(); ++i) ASSERT_NEAR(x[i], y[i], 1e-4f * (1.f + std::abs(x[i]))) << "value " << i;
 }
 
 TEST(GrowHead, WiderMlpComputesTheSame) {
-  const DraftHead head = DraftHead::random(small_config(), 3, 0.2f);
-  const DraftHead grown = train::grow_head(head, {.intermediate_size = 160}, 5);
-  EXPECT_EQ(grown.config().intermediate_size, 160);
+  const DraftHead head = DraftHead::random(test::tiny_head_config(), 3, 0.2f);
+  const DraftHead grown = train::grow_head(head, {.intermediate_size = 192}, 5);
+  EXPECT_EQ(grown.config().intermediate_size, 192);
   expect_same_function(head, grown);
   // The new units' input weights are drawn (so training moves them), their output weights zero.
   const auto& gate = grown.parameters().at("layers.0.mlp.gate_proj.weight").values;
   const auto& down = grown.parameters().at("layers.0.mlp.down_proj.weight").values;
   float new_gate = 0.f, new_down = 0.f;
-  for (size_t i = 96 * 64; i < gate.size(); ++i) new_gate = std::max(new_gate, std::abs(gate[i]));
+  for (size_t i = 128 * 64; i < gate.size(); ++i) new_gate = std::max(new_gate, std::abs(gate[i]));
   for (int64_t r = 0; r < 64; ++r) {
-    for (int64_t c = 96; c < 160; ++c) new_down = std::max(new_down, std::abs(down[r * 160 + c]));
+    for (int64_t c = 128; c < 192; ++c) new_down = std::max(new_down, std::abs(down[r * 192 + c]));
   }
   EXPECT_GT(new_gate, 0.01f);
   EXPECT_LE(new_gate, 1.f / 8.f);  // U(-1/sqrt(64), 1/sqrt(64))
@@ -64,17 +48,17 @@ TEST(GrowHead, WiderMlpComputesTheSame) {
 }
 
 TEST(GrowHead, MoreKeyValueHeadsComputeTheSame) {
-  const DraftHead head = DraftHead::random(small_config(), 4, 0.2f);
+  const DraftHead head = DraftHead::random(test::tiny_head_config(), 4, 0.2f);
   const DraftHead grown = train::grow_head(head, {.n_kv_heads = 4}, 5);
   EXPECT_EQ(grown.config().n_kv_heads, 4);
   expect_same_function(head, grown);
-  const DraftHead both = train::grow_head(head, {.intermediate_size = 128, .n_kv_heads = 4}, 6);
+  const DraftHead both = train::grow_head(head, {.intermediate_size = 256, .n_kv_heads = 4}, 6);
   expect_same_function(head, both);
 }
 
 TEST(GrowHead, GrowthThatDoesNotFitIsAnError) {
-  const DraftHead head = DraftHead::random(small_config(), 3);
-  EXPECT_THROW(train::grow_head(head, {.intermediate_size = 64}, 1), Error);  // narrower
+  const DraftHead head = DraftHead::random(test::tiny_head_config(), 3);
+  EXPECT_THROW(train::grow_head(head, {.intermediate_size = 64}, 1), Error);  // narrower than 128
   EXPECT_THROW(train::grow_head(head, {.n_kv_heads = 3}, 1), Error);          // not a multiple of 2
   EXPECT_THROW(train::grow_head(head, {.n_kv_heads = 8}, 1), Error);          // does not divide 4 query heads
 }
