@@ -39,7 +39,7 @@ struct TrainCliOptions {
   std::string out_dir;
   std::string init_head;
   std::string draft_vocab_file;
-  train::HeadGrowth growth;  // --widen-mlp, --kv-heads
+  train::HeadGrowth growth;  // --widen-mlp, --kv-heads, --layers
   int64_t steps = -1;
   int64_t log_every = 10;
   std::string head_dtype = "BF16";
@@ -70,6 +70,9 @@ po::options_description train_options(TrainCliOptions& o) {
       ("kv-heads", po::value(&o.growth.n_kv_heads)->default_value(0),
        "with --init-head: grow the head's key/value heads to this many first (copies of the heads their query "
        "heads read; a multiple of the head's that divides its query heads)")
+      ("layers", po::value(&o.growth.n_layers)->default_value(0),
+       "with --init-head: append decoder layers up to this many first (each new layer's output weights zero, "
+       "so it adds nothing until trained)")
       ("draft-vocab-file", po::value(&o.draft_vocab_file),
        "token ids most frequent first (JSON array, as a head's draft_vocab.json) for the token loss's rows "
        "(config draft_vocab) and the new head's draft_vocab.json; default: the --data answers' tokens by "
@@ -175,10 +178,10 @@ DraftHead starting_head(const TrainCliOptions& o, const TrainerConfig& config, c
   if (o.init_head.empty()) return Trainer::initial_head(target, config.inputs, config.seed);
   DraftHead head = DraftHead::load(o.init_head);
   check_init_head(head, o, config, target);
-  if (o.growth.intermediate_size == 0 && o.growth.n_kv_heads == 0) return head;
+  if (!o.growth.any()) return head;
   DraftHead grown = train::grow_head(head, o.growth, config.seed);
-  std::cerr << fmt::format("train: grown to intermediate_size {}, {} key/value heads\n",
-                           grown.config().intermediate_size, grown.config().n_kv_heads);
+  std::cerr << fmt::format("train: grown to intermediate_size {}, {} key/value heads, {} layers\n",
+                           grown.config().intermediate_size, grown.config().n_kv_heads, grown.config().n_layers);
   return grown;
 }
 

@@ -125,16 +125,17 @@ ForwardTimes head_pass(const Deployment& d, int64_t batch, double rows, int64_t 
   const HardwareProfile& hw = d.hw;
   const double tokens = static_cast<double>(batch) * rows;
   ForwardTimes t;
-  const double layer_params = h.attention_params_per_layer + h.dense_params_per_layer + h.extra_params;
-  t.gemm_s = dense_gemm_s(layer_params, d.precision.head, tokens, hw) +
+  const double layers = static_cast<double>(h.layers);  // released heads: 1
+  const double params = (h.attention_params_per_layer + h.dense_params_per_layer) * layers + h.extra_params;
+  t.gemm_s = dense_gemm_s(params, d.precision.head, tokens, hw) +
              dense_gemm_s(h.lm_head_params, d.precision.lm_head, tokens, hw);
-  t.attention_s = attention_layer_s(batch, rows, static_cast<double>(context),
-                                    h.kv_elements_per_token_per_layer, static_cast<double>(h.config.q_dim()), 1,
-                                    d.precision.kv, d.precision.head, hw);
+  t.attention_s = layers * attention_layer_s(batch, rows, static_cast<double>(context),
+                                             h.kv_elements_per_token_per_layer, static_cast<double>(h.config.q_dim()),
+                                             1, d.precision.kv, d.precision.head, hw);
   const bool graphs = d.runtime.draft_cuda_graphs;
-  const double kernels = graphs ? 1.0 : static_cast<double>(d.runtime.kernels_per_layer);
+  const double kernels = graphs ? 1.0 : layers * static_cast<double>(d.runtime.kernels_per_layer);
   t.launch_s = kernels * hw.kernel_launch_s;
-  add_host_time(t, graphs ? 0.0 : d.runtime.host_time_per_layer_s, d.runtime.host_time_per_draft_pass_s);
+  add_host_time(t, graphs ? 0.0 : layers * d.runtime.host_time_per_layer_s, d.runtime.host_time_per_draft_pass_s);
   return t;
 }
 

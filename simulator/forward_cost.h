@@ -32,7 +32,7 @@ struct ForwardTimes {
 ForwardTimes target_forward(const Deployment& d, int64_t batch, int64_t tokens_per_sequence, int64_t context);
 
 // One pass of the draft head on one GPU over `rows` token rows of each of `batch` sequences: its
-// decoder layer, fc and the LM head over the draft vocabulary.
+// decoder layer(s), fc and the LM head over the draft vocabulary.
 ForwardTimes head_pass(const Deployment& d, int64_t batch, double rows, int64_t context);
 
 }  // namespace eaglerun::sim

@@ -47,9 +47,11 @@ MemoryUse memory_per_gpu(const Deployment& d, int64_t batch, int64_t context, bo
   u.activation_bytes = rows * (m.lm_head_rows / d.split.tp * 4.0 + widest * bytes_per_element(d.precision.activations));
   if (eagle) {
     const ModelShape& hd = d.head;
-    const double head_params = hd.attention_params_per_layer + hd.dense_params_per_layer + hd.extra_params + hd.embedding_params;
+    const auto layers = static_cast<double>(hd.layers);
+    const double head_params = (hd.attention_params_per_layer + hd.dense_params_per_layer) * layers + hd.extra_params +
+                               hd.embedding_params;
     u.head_bytes = head_params * bytes_per_element(d.precision.head) +
-                   b * kv_bytes_per_sequence(hd, 1.0, 1, context, d.precision.kv);
+                   b * kv_bytes_per_sequence(hd, layers, 1, context, d.precision.kv);
   }
   return u;
 }

@@ -56,11 +56,11 @@ ModelShape head_shape(const ModelConfig& target, const ModelConfig* head_config,
   if (c.hidden_size != target.hidden_size)
     throw Error("the draft head's hidden_size " + std::to_string(c.hidden_size) + " does not match the target's " +
                 std::to_string(target.hidden_size));
-  c.n_layers = 1;
+  if (!head_config) c.n_layers = 1;  // else the head's num_hidden_layers (released heads: 1)
   ModelShape s;
   s.config = c;
   s.name = "EAGLE head";
-  s.layers = 1;
+  s.layers = c.n_layers;
   fill_layer_counts(s, c, true);  // the released Mixtral head is a dense layer
   const double h = static_cast<double>(c.hidden_size);
   s.extra_params = 2.0 * h * h + h;

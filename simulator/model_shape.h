@@ -32,7 +32,7 @@ struct ModelShape {
 ModelShape target_shape(const ModelConfig& config);
 // An EAGLE-1 head for `target` (one dense decoder layer with the target's sizes, fc 2H -> H, its own
 // copy of the embedding, the target's LM head over `draft_vocab` rows) or, when head_config is
-// given (a Hugging Face config.json of the head), with that layer's sizes.
+// given (a Hugging Face config.json of the head), with its layers' sizes and count.
 ModelShape head_shape(const ModelConfig& target, const ModelConfig* head_config, int64_t draft_vocab);
 
 // A Hugging Face config.json (LlamaForCausalLM / MixtralForCausalLM) -> ModelConfig.

@@ -20,14 +20,22 @@ namespace {
 
 constexpr const char* kFc = "fc.weight";
 constexpr const char* kFcBias = "fc.bias";
-constexpr const char* kQ = "layers.0.self_attn.q_proj.weight";
-constexpr const char* kK = "layers.0.self_attn.k_proj.weight";
-constexpr const char* kV = "layers.0.self_attn.v_proj.weight";
-constexpr const char* kO = "layers.0.self_attn.o_proj.weight";
-constexpr const char* kNorm = "layers.0.post_attention_layernorm.weight";
-constexpr const char* kGate = "layers.0.mlp.gate_proj.weight";
-constexpr const char* kUp = "layers.0.mlp.up_proj.weight";
-constexpr const char* kDown = "layers.0.mlp.down_proj.weight";
+constexpr int64_t kMaxLayers = 16;
+
+// Layer l's tensor names.
+struct LayerNames {
+  std::string q, k, v, o, input_norm, post_norm, gate, up, down;
+  explicit LayerNames(int64_t l)
+      : q(draft_layer_tensor(l, "self_attn.q_proj")),
+        k(draft_layer_tensor(l, "self_attn.k_proj")),
+        v(draft_layer_tensor(l, "self_attn.v_proj")),
+        o(draft_layer_tensor(l, "self_attn.o_proj")),
+        input_norm(draft_layer_tensor(l, "input_layernorm")),
+        post_norm(draft_layer_tensor(l, "post_attention_layernorm")),
+        gate(draft_layer_tensor(l, "mlp.gate_proj")),
+        up(draft_layer_tensor(l, "mlp.up_proj")),
+        down(draft_layer_tensor(l, "mlp.down_proj")) {}
+};
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -94,11 +102,14 @@ DraftHeadConfig DraftHeadConfig::from_json(const std::string& text, const std::s
   for (const char* key : {"hidden_size", "intermediate_size", "num_attention_heads", "vocab_size"}) {
     require(j.contains(key), source + ": missing key '" + key + "'");
   }
-  require(get_or<int64_t>(j, "num_hidden_layers", 1, source) == 1, source + ": an EAGLE-1 head has one layer");
+  const auto n_layers = get_or<int64_t>(j, "num_hidden_layers", 1, source);
+  require(n_layers >= 1 && n_layers <= kMaxLayers,
+          source + ": num_hidden_layers " + std::to_string(n_layers) + " is outside 1.." + std::to_string(kMaxLayers));
   require(!j.contains("rope_scaling") || j["rope_scaling"].is_null(), source + ": rope_scaling is not supported");
   DraftHeadConfig c;
   c.hidden_size = get_or<int64_t>(j, "hidden_size", 0, source);
   c.intermediate_size = get_or<int64_t>(j, "intermediate_size", 0, source);
+  c.n_layers = n_layers;
   c.n_heads = get_or<int64_t>(j, "num_attention_heads", 0, source);
   c.n_kv_heads = get_or<int64_t>(j, "num_key_value_heads", c.n_heads, source);
   c.head_dim = get_or<int64_t>(j, "head_dim", c.n_heads > 0 ? c.hidden_size / c.n_heads : 0, source);
@@ -120,7 +131,7 @@ std::string DraftHeadConfig::to_json() const {
   nlohmann::json j = {{"architectures", {"LlamaForCausalLM"}},
                       {"model_type", "llama"},
                       {"hidden_act", "silu"},
-                      {"num_hidden_layers", 1},
+                      {"num_hidden_layers", n_layers},
                       {"hidden_size", hidden_size},
                       {"intermediate_size", intermediate_size},
                       {"num_attention_heads", n_heads},
@@ -142,7 +153,7 @@ ModelConfig DraftHeadConfig::layer_config() const {
   c.vocab_size = vocab_size;
   c.hidden_size = hidden_size;
   c.intermediate_size = intermediate_size;
-  c.n_layers = 1;
+  c.n_layers = n_layers;
   c.n_heads = n_heads;
   c.n_kv_heads = n_kv_heads;
   c.head_dim = head_dim;
@@ -162,11 +173,21 @@ void DraftHeadConfig::check_compatible(const ModelConfig& target) const {
 
 std::map<std::string, std::vector<int64_t>> draft_head_shapes(const DraftHeadConfig& c) {
   const int64_t H = c.hidden_size, I = c.intermediate_size, Q = c.n_heads * c.head_dim, K = c.n_kv_heads * c.head_dim;
-  std::map<std::string, std::vector<int64_t>> s = {{kFc, {H, 2 * H}}, {kQ, {Q, H}},    {kK, {K, H}},
-                                                   {kV, {K, H}},      {kO, {H, Q}},    {kNorm, {H}},
-                                                   {kGate, {I, H}},   {kUp, {I, H}},   {kDown, {H, I}}};
+  std::map<std::string, std::vector<int64_t>> s = {{kFc, {H, 2 * H}}};
   if (c.bias) s[kFcBias] = {H};
+  for (int64_t l = 0; l < c.n_layers; ++l) {
+    const LayerNames n(l);
+    for (const auto& [name, shape] : {std::pair{n.q, std::vector{Q, H}}, {n.k, {K, H}}, {n.v, {K, H}}, {n.o, {H, Q}},
+                                      {n.post_norm, {H}}, {n.gate, {I, H}}, {n.up, {I, H}}, {n.down, {H, I}}}) {
+      s[name] = shape;
+    }
+    if (l > 0) s[n.input_norm] = {H};
+  }
   return s;
+}
+
+std::string draft_layer_tensor(int64_t l, std::string_view what) {
+  return "layers." + std::to_string(l) + "." + std::string(what) + ".weight";
 }
 
 TensorView Parameter::view(const std::string& name) const {
@@ -222,7 +243,8 @@ DraftHead DraftHead::random(const DraftHeadConfig& config, uint64_t seed, float 
     int64_t n = 1;
     for (int64_t d : shape) n *= d;
     Parameter p{shape, std::vector<float>(static_cast<std::size_t>(n))};
-    for (float& v : p.values) v = name == kNorm ? 1.f : normal(rng);
+    const bool norm = name.ends_with("layernorm.weight");
+    for (float& v : p.values) v = norm ? 1.f : normal(rng);
     head.params_[name] = std::move(p);
   }
   return head;
@@ -259,7 +281,7 @@ TensorView DraftHead::weight(const std::string& name) const {
 }
 
 KvCache DraftHead::make_cache(int64_t capacity, std::shared_ptr<Backend> backend) const {
-  return KvCache(1, config_.n_kv_heads, config_.head_dim, capacity, DType::F32, std::move(backend));
+  return KvCache(config_.n_layers, config_.n_kv_heads, config_.head_dim, capacity, DType::F32, std::move(backend));
 }
 
 void DraftHead::forward(const float* emb, const float* features, int64_t m, std::span<const int32_t> positions,
@@ -272,8 +294,7 @@ void DraftHead::forward(const float* emb, const float* features, int64_t m, std:
 void DraftHead::forward(const float* emb, const float* features, int64_t m, std::span<const int32_t> positions,
                         const AttentionMask& mask, KvCache& kv, float* out, Backend& b) const {
   const ModelConfig c = config_.layer_config();
-  const int64_t H = c.hidden_size, Q = c.q_dim(), K = c.kv_dim(), I = c.intermediate_size, past = kv.size();
-  const auto& p = params_;
+  const int64_t H = c.hidden_size;
   kv.reserve_rows(m);
   // x = fc([emb, f]) (+ bias); the input the variant does not use stays zero
   const DeviceBuffer cat = allocate_floats(b, m * 2 * H);  // [m, 2H]
@@ -286,33 +307,49 @@ void DraftHead::forward(const float* emb, const float* features, int64_t m, std:
   }
   b.matmul(weight(kFc), cat.as<float>(), m, out);
   if (config_.bias) {
-    const std::vector<float>& bias = p.at(kFcBias).values;
+    const std::vector<float>& bias = params_.at(kFcBias).values;
     const DeviceBuffer bias_rows = allocate_floats(b, H);
     b.upload(bias_rows.data(), bias.data(), bias_rows.bytes());
     for (int64_t i = 0; i < m; ++i) b.add(out + i * H, bias_rows.as<float>(), H);
   }
-  // x += attention(x): no input norm in the head's only layer
-  const DeviceBuffer q = allocate_floats(b, m * Q), attn = allocate_floats(b, m * Q), delta = allocate_floats(b, m * H);
+  for (int64_t l = 0; l < c.n_layers; ++l) layer_forward(l, out, m, positions, mask, kv, b);
+  kv.commit(m);
+}
+
+// x[m, H] += decoder layer l over x; its keys and values go to kv's rows after the cached ones.
+void DraftHead::layer_forward(int64_t l, float* x, int64_t m, std::span<const int32_t> positions,
+                              const AttentionMask& mask, KvCache& kv, Backend& b) const {
+  const ModelConfig c = config_.layer_config();
+  const int64_t H = c.hidden_size, Q = c.q_dim(), K = c.kv_dim(), I = c.intermediate_size;
+  const auto eps = static_cast<float>(c.rms_norm_eps);
+  const LayerNames n(l);
+  // x += attention(a), a = x in layer 0 (no input norm), else input_layernorm(x)
+  const DeviceBuffer h = allocate_floats(b, m * H), q = allocate_floats(b, m * Q), attn = allocate_floats(b, m * Q);
+  const DeviceBuffer delta = allocate_floats(b, m * H);
   const DeviceBuffer k_new = allocate_floats(b, m * K), v_new = allocate_floats(b, m * K);  // [m, K]
-  b.matmul(weight(kQ), out, m, q.as<float>());
-  b.matmul(weight(kK), out, m, k_new.as<float>());
-  b.matmul(weight(kV), out, m, v_new.as<float>());
+  const float* a = x;
+  if (l > 0) {
+    b.rmsnorm(x, params_.at(n.input_norm).values, m, eps, h.as<float>());
+    a = h.as<float>();
+  }
+  b.matmul(weight(n.q), a, m, q.as<float>());
+  b.matmul(weight(n.k), a, m, k_new.as<float>());
+  b.matmul(weight(n.v), a, m, v_new.as<float>());
   b.rope(q.as<float>(), positions, c.n_heads, c.head_dim, c.rope_theta, c.rope_pairing);
   b.rope(k_new.as<float>(), positions, c.n_kv_heads, c.head_dim, c.rope_theta, c.rope_pairing);
-  kv.write(0, past, k_new.as<float>(), v_new.as<float>(), m);
-  const AttentionSegment segment{q.as<float>(), kv.layer(0), &mask, attn.as<float>()};
+  kv.write(l, kv.size(), k_new.as<float>(), v_new.as<float>(), m);
+  const AttentionSegment segment{q.as<float>(), kv.layer(l), &mask, attn.as<float>()};
   b.attention(std::span(&segment, 1), c);
-  b.matmul(weight(kO), attn.as<float>(), m, delta.as<float>());
-  b.add(out, delta.as<float>(), m * H);
-  kv.commit(m);
+  b.matmul(weight(n.o), attn.as<float>(), m, delta.as<float>());
+  b.add(x, delta.as<float>(), m * H);
   // x += mlp(post_attention_layernorm(x))
-  const DeviceBuffer h = allocate_floats(b, m * H), gate = allocate_floats(b, m * I), up = allocate_floats(b, m * I);
-  b.rmsnorm(out, p.at(kNorm).values, m, static_cast<float>(c.rms_norm_eps), h.as<float>());
-  b.matmul(weight(kGate), h.as<float>(), m, gate.as<float>());
-  b.matmul(weight(kUp), h.as<float>(), m, up.as<float>());
+  const DeviceBuffer gate = allocate_floats(b, m * I), up = allocate_floats(b, m * I);
+  b.rmsnorm(x, params_.at(n.post_norm).values, m, eps, h.as<float>());
+  b.matmul(weight(n.gate), h.as<float>(), m, gate.as<float>());
+  b.matmul(weight(n.up), h.as<float>(), m, up.as<float>());
   b.silu_mul(gate.as<float>(), up.as<float>(), m * I, gate.as<float>());
-  b.matmul(weight(kDown), gate.as<float>(), m, delta.as<float>());
-  b.add(out, delta.as<float>(), m * H);
+  b.matmul(weight(n.down), gate.as<float>(), m, delta.as<float>());
+  b.add(x, delta.as<float>(), m * H);
 }
 
 }  // namespace eaglerun

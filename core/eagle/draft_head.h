@@ -2,9 +2,12 @@
 // The EAGLE-1 draft head, built as the released heads are (config.json + pytorch_model.bin, or
 // model.safetensors; tensor names without a prefix):
 //   x  = fc(concat(embedding(t_{j+1}), f_j))          fc.weight [H, 2H], fc.bias [H] (optional)
-//   x += o_proj(attention(q/k/v_proj(x)))              no input_layernorm; RoPE with the head's theta
+//   then each decoder layer l = 0 .. num_hidden_layers - 1 (released heads have one):
+//   x += o_proj(attention(q/k/v_proj(a))),            a = x for layer 0 (no input_layernorm), else
+//                                                      input_layernorm(x); RoPE with the head's theta
 //   x += down(silu(gate(n)) * up(n)), n = post_attention_layernorm(x)
 //   f^_{j+1} = x                                      no final norm; the target's LM head follows
+// (the official code's layer: index 0 skips input_layernorm, later indices apply it).
 // The token embedding and LM head are the target's (an embed_tokens.weight in the file is ignored).
 // Parameters are held in fp32 whatever the file's dtype (F32, F16 or BF16).
 #include <cstdint>
@@ -41,6 +44,7 @@ inline bool unshifted_tokens(DraftInputs inputs) { return inputs == DraftInputs:
 struct DraftHeadConfig {
   int64_t hidden_size = 0;        // H, must equal the target's
   int64_t intermediate_size = 0;  // SwiGLU inner size
+  int64_t n_layers = 1;           // decoder layers ("num_hidden_layers"; the released EAGLE-1 heads: 1)
   int64_t n_heads = 0;
   int64_t n_kv_heads = 0;
   int64_t head_dim = 0;
@@ -56,7 +60,7 @@ struct DraftHeadConfig {
   // Parses config.json text; throws Error naming the key.
   static DraftHeadConfig from_json(const std::string& text, const std::string& source);
   std::string to_json() const;
-  // The one decoder layer as a ModelConfig (for attention and RoPE).
+  // The decoder layers as a ModelConfig (for attention and RoPE).
   ModelConfig layer_config() const;
   void check_compatible(const ModelConfig& target) const;  // throws Error on a size mismatch
 };
@@ -94,7 +98,7 @@ class DraftHead {
   void forward(const float* emb, const float* features, int64_t m, std::span<const int32_t> positions,
                const AttentionMask& mask, KvCache& kv, float* out, Backend& backend) const;
 
-  // fp32 rows on every path: one layer, a small share of the target's cache, and training reads it.
+  // fp32 rows on every path: a layer or a few, a small share of the target's cache, and training reads it.
   // In host memory, or in `backend`'s.
   KvCache make_cache(int64_t capacity, std::shared_ptr<Backend> backend = host_backend()) const;
 
@@ -107,7 +111,8 @@ class DraftHead {
 
  private:
   explicit DraftHead(DraftHeadConfig config);
-  void check_shapes() const;
+  void layer_forward(int64_t l, float* x, int64_t m, std::span<const int32_t> positions, const AttentionMask& mask,
+                     KvCache& kv, Backend& b) const;
   TensorView weight(const std::string& name) const;  // the Q8_0 copy, else the fp32 values
 
   DraftHeadConfig config_;
@@ -118,5 +123,7 @@ class DraftHead {
 
 // The released tensor names and shapes for a config.
 std::map<std::string, std::vector<int64_t>> draft_head_shapes(const DraftHeadConfig& config);
+// The name of decoder layer l's tensor, e.g. draft_layer_tensor(0, "mlp.up_proj") = "layers.0.mlp.up_proj.weight".
+std::string draft_layer_tensor(int64_t l, std::string_view what);
 
 }  // namespace eaglerun

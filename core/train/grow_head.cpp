@@ -1,6 +1,7 @@
 #include "core/train/grow_head.h"
 
 #include <cmath>
+#include <map>
 #include <string>
 
 #include "core/error.h"
@@ -9,17 +10,27 @@
 namespace eaglerun::train {
 namespace {
 
-const std::string kGate = "layers.0.mlp.gate_proj.weight";
-const std::string kUp = "layers.0.mlp.up_proj.weight";
-const std::string kDown = "layers.0.mlp.down_proj.weight";
-const std::string kK = "layers.0.self_attn.k_proj.weight";
-const std::string kV = "layers.0.self_attn.v_proj.weight";
+// values [first, end) of a [rows, cols] matrix drawn U(-1/sqrt(cols), 1/sqrt(cols)), as a fresh head's.
+void draw(Parameter& p, size_t first, RandomStream& rng) {
+  const float bound = 1.f / std::sqrt(static_cast<float>(p.shape[1]));
+  for (size_t i = first; i < p.values.size(); ++i) p.values[i] = (2.f * rng.uniform() - 1.f) * bound;
+}
 
-// rows [old_rows, new_rows) of a [rows, H] matrix drawn U(-1/sqrt(H), 1/sqrt(H)); the rest copied.
+// rows [old_rows, new_rows) of a [rows, H] matrix drawn; the rest copied.
 void widen_rows(const Parameter& from, Parameter& to, RandomStream& rng) {
-  const float bound = 1.f / std::sqrt(static_cast<float>(from.shape[1]));
   std::copy(from.values.begin(), from.values.end(), to.values.begin());
-  for (size_t i = from.values.size(); i < to.values.size(); ++i) to.values[i] = (2.f * rng.uniform() - 1.f) * bound;
+  draw(to, from.values.size(), rng);
+}
+
+// Layer l of `to` as a new layer: drawn q/k/v/gate/up, zero o/down (it adds nothing), norms one.
+void new_layer(int64_t l, std::map<std::string, Parameter>& to, RandomStream& rng) {
+  for (const char* what : {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "mlp.gate_proj", "mlp.up_proj"}) {
+    draw(to.at(draft_layer_tensor(l, what)), 0, rng);
+  }
+  for (const char* what : {"self_attn.o_proj", "mlp.down_proj"}) {
+    std::vector<float>& v = to.at(draft_layer_tensor(l, what)).values;
+    std::fill(v.begin(), v.end(), 0.f);
+  }
 }
 
 // [H, I] -> [H, I']: each row's first I values copied, the rest zero.
@@ -54,6 +65,11 @@ DraftHeadConfig grown_config(const DraftHeadConfig& c, const HeadGrowth& growth)
                 std::to_string(c.n_kv_heads) + " and divide its " + std::to_string(c.n_heads) + " query heads");
     grown.n_kv_heads = growth.n_kv_heads;
   }
+  if (growth.n_layers != 0) {
+    require(growth.n_layers >= c.n_layers, "grow head: " + std::to_string(growth.n_layers) +
+                                               " layers is below the head's " + std::to_string(c.n_layers));
+    grown.n_layers = growth.n_layers;
+  }
   return grown;
 }
 
@@ -64,20 +80,25 @@ DraftHead grow_head(const DraftHead& head, const HeadGrowth& growth, uint64_t se
   const DraftHeadConfig g = grown_config(c, growth);
   DraftHead grown = DraftHead::random(g, seed);
   auto& to = grown.parameters();
-  for (const auto& [name, p] : head.parameters()) {
+  const auto& from = head.parameters();
+  for (const auto& [name, p] : from) {
     if (to.at(name).shape == p.shape) to.at(name).values = p.values;
   }
   RandomStream rng(seed, kStreamGrow, 0);
-  if (g.intermediate_size != c.intermediate_size) {
-    widen_rows(head.parameters().at(kGate), to.at(kGate), rng);
-    widen_rows(head.parameters().at(kUp), to.at(kUp), rng);
-    widen_columns(head.parameters().at(kDown), to.at(kDown));
+  for (int64_t l = 0; l < c.n_layers; ++l) {
+    auto name = [l](const char* what) { return draft_layer_tensor(l, what); };
+    if (g.intermediate_size != c.intermediate_size) {
+      widen_rows(from.at(name("mlp.gate_proj")), to.at(name("mlp.gate_proj")), rng);
+      widen_rows(from.at(name("mlp.up_proj")), to.at(name("mlp.up_proj")), rng);
+      widen_columns(from.at(name("mlp.down_proj")), to.at(name("mlp.down_proj")));
+    }
+    if (g.n_kv_heads != c.n_kv_heads) {
+      const int64_t factor = g.n_kv_heads / c.n_kv_heads;
+      repeat_kv_heads(from.at(name("self_attn.k_proj")), to.at(name("self_attn.k_proj")), c.head_dim, factor);
+      repeat_kv_heads(from.at(name("self_attn.v_proj")), to.at(name("self_attn.v_proj")), c.head_dim, factor);
+    }
   }
-  if (g.n_kv_heads != c.n_kv_heads) {
-    const int64_t factor = g.n_kv_heads / c.n_kv_heads;
-    repeat_kv_heads(head.parameters().at(kK), to.at(kK), c.head_dim, factor);
-    repeat_kv_heads(head.parameters().at(kV), to.at(kV), c.head_dim, factor);
-  }
+  for (int64_t l = c.n_layers; l < g.n_layers; ++l) new_layer(l, to, rng);
   return grown;
 }
 

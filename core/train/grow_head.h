@@ -5,7 +5,9 @@
 //     gate/up rows drawn as a fresh head's (U(-1/sqrt(H), 1/sqrt(H))), the new down columns zero, so the
 //     new units add exactly 0 until training moves their down weights;
 //   - more key/value heads (grouped-query attention loosened, up to one per query head): each new kv head
-//     is a copy of the old kv head its query heads read, so every query head sees the same keys and values.
+//     is a copy of the old kv head its query heads read, so every query head sees the same keys and values;
+//   - more decoder layers, appended after the last: drawn as a fresh head's except o_proj and down_proj,
+//     which are zero, so each new layer adds 0 to its input until training moves them.
 #include <cstdint>
 
 #include "core/eagle/draft_head.h"
@@ -15,6 +17,8 @@ namespace eaglerun::train {
 struct HeadGrowth {
   int64_t intermediate_size = 0;  // 0: keep; else >= the head's
   int64_t n_kv_heads = 0;         // 0: keep; else a multiple of the head's that divides its query heads
+  int64_t n_layers = 0;           // 0: keep; else >= the head's
+  bool any() const { return intermediate_size != 0 || n_kv_heads != 0 || n_layers != 0; }
 };
 
 // The grown head (same inputs, same function up to fp32 summation order). Throws Error naming the

@@ -2,7 +2,9 @@
 // The draft head's forward pass with saved activations, and its backward pass, over one sequence
 // of m rows at positions 0..m-1 (causal attention), for float (training) and double (reference).
 //   x0  = fc([emb, f]) (+ bias)
-//   x1  = x0 + o(attention(rope(q(x0)), rope(k(x0)), v(x0)))
+//   then per decoder layer, from x = x0 (a layer's output is the next one's input):
+//   a   = x in layer 0, else rmsnorm(x) * input_norm
+//   x1  = x + o(attention(rope(q(a)), rope(k(a)), v(a)))
 //   out = x1 + down(silu(gate(n)) * up(n)),  n = rmsnorm(x1) * norm
 // Same function as DraftHead::forward on the same inputs (up to the order of fp32 summation).
 #include <cstdint>
@@ -15,22 +17,29 @@
 namespace eaglerun::train {
 
 template <typename T>
+struct LayerActivations {
+  std::vector<T> in;        // [m, H] the layer's input x
+  std::vector<T> in_rstd;   // [m] input RMSNorm 1/rms (layers after the first)
+  std::vector<T> a;         // [m, H] attention input: in, or its input RMSNorm (layers after the first)
+  std::vector<T> q;         // [m, Q] after RoPE
+  std::vector<T> k;         // [m, K] after RoPE
+  std::vector<T> v;         // [m, K]
+  std::vector<T> lse;       // [heads, m] attention log-sum-exp
+  std::vector<T> attn;      // [m, Q] attention output
+  std::vector<T> x1;        // [m, H]
+  std::vector<T> rstd;      // [m] post-attention RMSNorm 1/rms
+  std::vector<T> n;         // [m, H] post-attention RMSNorm output
+  std::vector<T> gate;      // [m, I]
+  std::vector<T> up;        // [m, I]
+  std::vector<T> act;       // [m, I] silu(gate) * up
+};
+
+template <typename T>
 struct HeadActivations {
   int64_t m = 0;
   std::vector<T> cat;   // [m, 2H] fc input: embedding, feature (an unused one zero)
-  std::vector<T> x0;    // [m, H]
-  std::vector<T> q;     // [m, Q] after RoPE
-  std::vector<T> k;     // [m, K] after RoPE
-  std::vector<T> v;     // [m, K]
-  std::vector<T> lse;   // [heads, m] attention log-sum-exp
-  std::vector<T> attn;  // [m, Q] attention output
-  std::vector<T> x1;    // [m, H]
-  std::vector<T> rstd;  // [m] post-attention RMSNorm 1/rms
-  std::vector<T> n;     // [m, H] post-attention RMSNorm output
-  std::vector<T> gate;  // [m, I]
-  std::vector<T> up;    // [m, I]
-  std::vector<T> act;   // [m, I] silu(gate) * up
-  std::vector<T> out;   // [m, H] predicted features f^
+  std::vector<LayerActivations<T>> layers;
+  std::vector<T> out;   // [m, H] predicted features f^ (the last layer's output)
 };
 
 // emb, features: [m, H]; the one config.inputs leaves unused may be null (read as zeros).

@@ -29,18 +29,24 @@ const ParamSlice& ParamLayout::slice(const std::string& name) const {
 
 template <typename T>
 HeadTensors<T> head_tensors(const ParamLayout& layout, T* flat) {
-  auto at = [&](const char* name) { return flat + layout.slice(name).offset; };
+  auto at = [&](const std::string& name) { return flat + layout.slice(name).offset; };
   HeadTensors<T> t;
   t.fc = at("fc.weight");
   t.fc_bias = layout.has("fc.bias") ? at("fc.bias") : nullptr;
-  t.wq = at("layers.0.self_attn.q_proj.weight");
-  t.wk = at("layers.0.self_attn.k_proj.weight");
-  t.wv = at("layers.0.self_attn.v_proj.weight");
-  t.wo = at("layers.0.self_attn.o_proj.weight");
-  t.norm = at("layers.0.post_attention_layernorm.weight");
-  t.gate = at("layers.0.mlp.gate_proj.weight");
-  t.up = at("layers.0.mlp.up_proj.weight");
-  t.down = at("layers.0.mlp.down_proj.weight");
+  for (int64_t l = 0; layout.has(draft_layer_tensor(l, "self_attn.q_proj")); ++l) {
+    auto layer = [&](const char* what) { return at(draft_layer_tensor(l, what)); };
+    LayerTensors<T> w;
+    w.input_norm = l > 0 ? layer("input_layernorm") : nullptr;
+    w.wq = layer("self_attn.q_proj");
+    w.wk = layer("self_attn.k_proj");
+    w.wv = layer("self_attn.v_proj");
+    w.wo = layer("self_attn.o_proj");
+    w.norm = layer("post_attention_layernorm");
+    w.gate = layer("mlp.gate_proj");
+    w.up = layer("mlp.up_proj");
+    w.down = layer("mlp.down_proj");
+    t.layers.push_back(w);
+  }
   return t;
 }
 

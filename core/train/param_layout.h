@@ -33,17 +33,23 @@ class ParamLayout {
 // Pointers to each tensor of a flat buffer (T = float, double, or const of either).
 //   H hidden, I intermediate, Q = heads * head_dim, K = kv_heads * head_dim
 template <typename T>
+struct LayerTensors {
+  T* input_norm = nullptr;  // [H] input_layernorm; nullptr in layer 0 (none)
+  T* wq = nullptr;          // [Q, H]
+  T* wk = nullptr;          // [K, H]
+  T* wv = nullptr;          // [K, H]
+  T* wo = nullptr;          // [H, Q]
+  T* norm = nullptr;        // [H] post_attention_layernorm
+  T* gate = nullptr;        // [I, H]
+  T* up = nullptr;          // [I, H]
+  T* down = nullptr;        // [H, I]
+};
+
+template <typename T>
 struct HeadTensors {
   T* fc = nullptr;       // [H, 2H]  (columns: embedding half first, then feature half)
   T* fc_bias = nullptr;  // [H] or nullptr without bias
-  T* wq = nullptr;       // [Q, H]
-  T* wk = nullptr;       // [K, H]
-  T* wv = nullptr;       // [K, H]
-  T* wo = nullptr;       // [H, Q]
-  T* norm = nullptr;     // [H] post_attention_layernorm
-  T* gate = nullptr;     // [I, H]
-  T* up = nullptr;       // [I, H]
-  T* down = nullptr;     // [H, I]
+  std::vector<LayerTensors<T>> layers;  // one per decoder layer
 };
 
 template <typename T>

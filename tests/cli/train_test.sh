@@ -57,11 +57,11 @@ cmp "$tmp/whole/head/model.safetensors" "$tmp/again/head/model.safetensors" \
   && { echo "FAIL: --init-head accepted a head with other inputs"; exit 1; }
 grep -q "inputs differ" "$tmp/bad.log" || { echo "FAIL: no clear --init-head error: $(cat "$tmp/bad.log")"; exit 1; }
 
-# --widen-mlp / --kv-heads: the grown head (zero steps) has the new sizes and scores what the given one did.
-"$bin" train "${common[@]}" --out "$tmp/grown" --init-head "$tmp/whole/head" --widen-mlp 2048 --kv-heads 9 --steps 0 \
-  2>"$tmp/grown.log"
-python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); assert (c["intermediate_size"], c["num_key_value_heads"]) == \
-  (2048, 9), c' "$tmp/grown/head/config.json" || { echo "FAIL: --widen-mlp/--kv-heads sizes"; exit 1; }
+# --widen-mlp / --kv-heads / --layers: the grown head (zero steps) has the new sizes and scores what the given one did.
+"$bin" train "${common[@]}" --out "$tmp/grown" --init-head "$tmp/whole/head" --widen-mlp 2048 --kv-heads 9 --layers 2 \
+  --steps 0 2>"$tmp/grown.log"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); assert (c["intermediate_size"], c["num_key_value_heads"], \
+  c["num_hidden_layers"]) == (2048, 9, 2), c' "$tmp/grown/head/config.json" || { echo "FAIL: grown sizes"; exit 1; }
 "$bin" train "${common[@]}" --init-head "$tmp/grown/head" --evaluate 2>/dev/null >"$tmp/grown.json"
 python3 -c 'import json,sys; a,b=(json.load(open(p)) for p in sys.argv[1:]); \
   assert a["accuracy_target"] == b["accuracy_target"] and abs(a["loss"] - b["loss"]) < 1e-4, (a, b)' \
@@ -86,7 +86,8 @@ for args in "--out $tmp/x" "--data $tmp/features --out $tmp/x --set nosuchkey=1"
   "--data $tmp/features --evaluate" "--data $tmp/features --out $tmp/x --widen-mlp 2048" \
   "--data $tmp/features --out $tmp/x --init-head $tmp/whole/head --kv-heads 4" \
   "--data $tmp/features --out $tmp/x --init-head $tmp/whole/head --widen-mlp 100" \
-  "--data $tmp/features --init-head $tmp/whole/head --evaluate --widen-mlp 2048"; do
+  "--data $tmp/features --init-head $tmp/whole/head --evaluate --widen-mlp 2048" \
+  "--data $tmp/features --out $tmp/x --init-head $tmp/whole/head --layers -1"; do
   set +e
   err="$("$bin" train --model "$model" $args 2>&1 >/dev/null)"
   rc=$?

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "core/eagle/draft_head.h"
+#include "core/error.h"
 #include "tests/eagle/tiny_head.h"
 
 namespace eaglerun {
@@ -34,6 +35,41 @@ TEST(DraftHead, QuantizedForInferenceStaysCloseToFp32) {
   EXPECT_GT(std::sqrt(err), 0.0) << "the Q8_0 copies were not used";
   EXPECT_LT(std::sqrt(err / norm), 0.03) << "relative RMS error of the quantised head (about 1% here)";
   EXPECT_EQ(head.parameters().at("fc.weight").values, fc_before);
+}
+
+TEST(DraftHead, SeveralLayersSaveAndLoadWithTheOfficialNames) {
+  ThreadPool pool(1);
+  DraftHeadConfig c = test::tiny_head_config();
+  c.n_layers = 2;
+  const DraftHead head = DraftHead::random(c, 5, 0.1f);
+  // Layer 0 has no input_layernorm (as released heads); later layers have one.
+  EXPECT_EQ(head.parameters().count("layers.0.input_layernorm.weight"), 0u);
+  EXPECT_EQ(head.parameters().count("layers.1.input_layernorm.weight"), 1u);
+  EXPECT_EQ(head.parameters().count("layers.1.mlp.down_proj.weight"), 1u);
+  const std::string dir = ::testing::TempDir() + "/eaglerun_two_layer_head";
+  head.save(dir);
+  const DraftHead loaded = DraftHead::load(dir);
+  EXPECT_EQ(loaded.config().n_layers, 2);
+  const int64_t m = 4, H = 64;
+  std::vector<float> emb(m * H, 0.5f), f(m * H, -0.25f);
+  EXPECT_EQ(test::run_head(head, emb, f, m, pool), test::run_head(loaded, emb, f, m, pool));
+  // The second layer is used: a head of its first layer alone computes something else.
+  DraftHeadConfig one = c;
+  one.n_layers = 1;
+  DraftHead first = DraftHead::random(one, 5, 0.1f);
+  for (auto& [name, p] : first.parameters()) p.values = head.parameters().at(name).values;
+  EXPECT_NE(test::run_head(first, emb, f, m, pool), test::run_head(head, emb, f, m, pool));
+}
+
+TEST(DraftHead, LayerCountOutsideItsRangeIsAnError) {
+  std::string config = test::tiny_head_config().to_json();
+  const auto at = config.find("\"num_hidden_layers\": 1");
+  ASSERT_NE(at, std::string::npos);
+  for (const char* layers : {"0", "17"}) {
+    std::string bad = config;
+    bad.replace(at, 22, std::string("\"num_hidden_layers\": ") + layers);
+    EXPECT_THROW(DraftHeadConfig::from_json(bad, "config.json"), Error) << layers;
+  }
 }
 
 }  // namespace

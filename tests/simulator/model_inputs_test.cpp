@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "simulator/acceptance.h"
+#include "simulator/forward_cost.h"
 #include "simulator/hardware_profile.h"
 #include "simulator/memory_model.h"
 #include "simulator/simulation.h"
@@ -42,6 +43,21 @@ TEST(SimulatorMemory, WeightsAndKvOfVicuna7b) {
   // the largest batch: the available bytes less the weights, over one sequence's KV (plus its activations)
   d.hw.memory_bytes = m.weights_bytes + 10.5 * 1073741824.0;
   EXPECT_EQ(largest_batch(d, 2048, false, 1), 10);
+}
+
+TEST(SimulatorMemory, AHeadWithTwoLayersHoldsAndRunsTwo) {
+  Deployment d = round_deployment("vicuna-7b-v1.3.json");
+  const double one_layer = memory_per_gpu(d, 1, 2048, true, 26).head_bytes;
+  const double one_pass = head_pass(d, 1, 4.0, 2048).total_s();
+  ModelConfig two = d.target.config;
+  two.n_layers = 2;
+  d.head = head_shape(d.target.config, &two, d.target.config.vocab_size);
+  EXPECT_EQ(d.head.layers, 2);
+  // one more layer: attention 4 x 4096^2 + MLP 3 x 4096 x 11008 in fp16, and its KV for 2048 tokens
+  EXPECT_NEAR(memory_per_gpu(d, 1, 2048, true, 26).head_bytes - one_layer,
+              (67108864.0 + 135266304.0) * 2 + 2048.0 * 2 * 4096 * 2, 1.0);
+  // a pass reads one layer (202 M parameters), fc (34 M) and the LM head (131 M): two layers, 1.55x the bytes
+  EXPECT_GT(head_pass(d, 1, 4.0, 2048).total_s(), 1.4 * one_pass);
 }
 
 TEST(SimulatorMemory, AModelThatDoesNotFitSaysHowMuch) {

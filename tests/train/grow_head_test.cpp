@@ -1,5 +1,5 @@
-// A grown head computes what the head it grew from did (wider MLP, more key/value heads), its new
-// MLP units can learn (non-zero input weights), and growth that does not fit is an error.
+// A grown head computes what the head it grew from did (wider MLP, more key/value heads, more layers),
+// its new units can learn (non-zero input weights), and growth that does not fit is an error.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -56,11 +56,23 @@ TEST(GrowHead, MoreKeyValueHeadsComputeTheSame) {
   expect_same_function(head, both);
 }
 
+TEST(GrowHead, MoreLayersComputeTheSame) {
+  const DraftHead head = DraftHead::random(test::tiny_head_config(), 4, 0.2f);
+  const DraftHead grown = train::grow_head(head, {.n_layers = 3}, 5);
+  EXPECT_EQ(grown.config().n_layers, 3);
+  expect_same_function(head, grown);
+  EXPECT_NE(grown.parameters().at("layers.2.self_attn.q_proj.weight").values[0], 0.f);  // trainable from step 1
+  const DraftHead all = train::grow_head(grown, {.intermediate_size = 192, .n_kv_heads = 4, .n_layers = 4}, 6);
+  expect_same_function(head, all);
+}
+
 TEST(GrowHead, GrowthThatDoesNotFitIsAnError) {
   const DraftHead head = DraftHead::random(test::tiny_head_config(), 3);
   EXPECT_THROW(train::grow_head(head, {.intermediate_size = 64}, 1), Error);  // narrower than 128
   EXPECT_THROW(train::grow_head(head, {.n_kv_heads = 3}, 1), Error);          // not a multiple of 2
   EXPECT_THROW(train::grow_head(head, {.n_kv_heads = 8}, 1), Error);          // does not divide 4 query heads
+  const DraftHead two = train::grow_head(head, {.n_layers = 2}, 1);
+  EXPECT_THROW(train::grow_head(two, {.n_layers = 1}, 1), Error);             // fewer layers
 }
 
 }  // namespace

@@ -16,7 +16,7 @@ namespace {
 
 using test::random_doubles;
 
-DraftHeadConfig tiny_config(DraftInputs inputs, bool bias = true) {
+DraftHeadConfig tiny_config(DraftInputs inputs, bool bias = true, int64_t n_layers = 1) {
   DraftHeadConfig c;
   c.hidden_size = 16;
   c.intermediate_size = 24;
@@ -28,6 +28,7 @@ DraftHeadConfig tiny_config(DraftInputs inputs, bool bias = true) {
   c.rope_theta = 10000.0;
   c.bias = bias;
   c.inputs = inputs;
+  c.n_layers = n_layers;
   return c;
 }
 
@@ -59,14 +60,17 @@ struct Fixture {
       : config(c), head(DraftHead::random(c, 5, 0.35f)), layout(c),
         lm_w(cast<float>(random_doubles(c.vocab_size * c.hidden_size, 34, 0.8))),
         lm(FrozenLmHead::from_matrix(lm_w.data(), c.vocab_size, c.hidden_size, pool)) {
-    for (float& v : head.parameters().at("layers.0.post_attention_layernorm.weight").values) v += 0.1f * v * v;
+    for (auto& [name, p] : head.parameters()) {  // norms away from all-ones
+      if (!name.ends_with("layernorm.weight")) continue;
+      for (float& v : p.values) v += 0.1f * v * v;
+    }
   }
 };
 
 const LossWeights kWeights{1.0, 0.1};
 
-void check_variant(DraftInputs inputs, bool bias) {
-  Fixture f(tiny_config(inputs, bias));
+void check_variant(DraftInputs inputs, bool bias, int64_t n_layers = 1) {
+  Fixture f(tiny_config(inputs, bias, n_layers));
   const HeadExample<double> ex = tiny_example<double>(16, {1, 2, 4, 5});  // T = 7: rows 0..5
   std::vector<double> params = flatten<double>(f.layout, f.head);
   auto loss = [&] {
@@ -112,6 +116,7 @@ TEST(HeadGrad, WithoutFcBias) { check_variant(DraftInputs::FeatureAndShiftedToke
 TEST(HeadGrad, FeatureOnly) { check_variant(DraftInputs::FeatureOnly, true); }
 TEST(HeadGrad, TokenOnly) { check_variant(DraftInputs::TokenOnly, true); }
 TEST(HeadGrad, FeatureAndUnshiftedToken) { check_variant(DraftInputs::FeatureAndUnshiftedToken, true); }
+TEST(HeadGrad, ThreeLayers) { check_variant(DraftInputs::FeatureAndShiftedToken, true, 3); }
 
 TEST(HeadGrad, FloatPathAgreesWithDouble) {
   Fixture f(tiny_config(DraftInputs::FeatureAndShiftedToken));
@@ -135,9 +140,10 @@ TEST(HeadGrad, FloatPathAgreesWithDouble) {
 }
 
 TEST(HeadGrad, TrainingForwardEqualsInferenceForward) {
-  for (DraftInputs inputs : {DraftInputs::FeatureAndShiftedToken, DraftInputs::FeatureOnly, DraftInputs::TokenOnly,
-                             DraftInputs::FeatureAndUnshiftedToken}) {
-    Fixture f(tiny_config(inputs));
+  for (const auto& [inputs, n_layers] :
+       {std::pair{DraftInputs::FeatureAndShiftedToken, 1}, {DraftInputs::FeatureOnly, 1}, {DraftInputs::TokenOnly, 1},
+        {DraftInputs::FeatureAndUnshiftedToken, 1}, {DraftInputs::FeatureAndShiftedToken, 2}}) {
+    Fixture f(tiny_config(inputs, true, n_layers));
     const int64_t m = 9, H = 16;
     const auto emb = cast<float>(random_doubles(m * H, 41)), feat = cast<float>(random_doubles(m * H, 42));
     std::vector<float> params = flatten<float>(f.layout, f.head);
@@ -149,7 +155,7 @@ TEST(HeadGrad, TrainingForwardEqualsInferenceForward) {
     std::iota(pos.begin(), pos.end(), 0);
     std::vector<float> out(m * H);
     f.head.forward(emb.data(), feat.data(), m, pos, AttentionMask::causal(0, m), kv, out.data(), f.pool);
-    for (int64_t i = 0; i < m * H; ++i) ASSERT_NEAR(a.out[i], out[i], 2e-5) << draft_inputs_name(inputs) << " " << i;
+    for (int64_t i = 0; i < m * H; ++i) ASSERT_NEAR(a.out[i], out[i], 2e-5) << draft_inputs_name(inputs) << " layers " << n_layers << " " << i;
   }
 }
 
