@@ -28,17 +28,11 @@ grep -q "tokenizer stays in the GGUF" "$tmp/err" || fail "no tokenizer note for 
 run_ok generate --model "$tmp/hf" --tokenizer "$model" --prompt "Hi" --max-new-tokens 8 --threads 2
 run_ok convert --in "$tmp/hf" --out "$tmp/back.gguf" --type F16 --tokenizer "$model"
 
+. "$(dirname "$0")/one_error_line.sh"
 expect_error() {
   local want="$1"
   shift
-  local err rc
-  err="$("$bin" "$@" 2>&1 >/dev/null)"
-  rc=$?
-  if [ "$rc" -ne 1 ] || [ "$(grep -c 'eaglerun: error:' <<<"$err")" -ne 1 ] || ! grep -qF -- "$want" <<<"$err"; then
-    fail "eaglerun $* -> exit $rc, stderr: $err (wanted one error line containing '$want')"
-  else
-    echo "ok: eaglerun $* -> $err"
-  fi
+  one_error_line "eaglerun: error:" "$want" "$bin" "$@" || failures=$((failures + 1))
 }
 head -c 100000 "$model" >"$tmp/cut.gguf"
 expect_error "cut.gguf" convert --in "$tmp/cut.gguf" --out "$tmp/x.gguf" --type F16

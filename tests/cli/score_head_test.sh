@@ -7,6 +7,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export EAGLERUN="$1" LIMIT=3
 tmp="$(mktemp -d)"
+. "$root/tests/cli/one_error_line.sh"
 trap 'rm -rf "$tmp"' EXIT
 check='import json, sys
 v = json.loads(sys.stdin.read())
@@ -19,14 +20,6 @@ assert all(0 <= a <= 1 for a in v["accuracy_target"]), v'
   || { echo "FAIL: second score_head.sh"; exit 1; }
 grep -q "extract:" "$tmp/again.log" && { echo "FAIL: answers regenerated"; exit 1; }
 for args in "default no_such_set" "default mt_bench 0" "$tmp/none" ""; do
-  set +e
-  err="$("$root/scripts/score_head.sh" $args 2>&1 >/dev/null)"
-  rc=$?
-  set -e
-  if [ "$rc" -ne 1 ] || [ "$(grep -c 'score_head:' <<<"$err")" -ne 1 ]; then
-    echo "FAIL: score_head.sh $args -> exit $rc: $err"
-    exit 1
-  fi
-  echo "ok: score_head.sh $args -> $err"
+  one_error_line "score_head:" "" "$root/scripts/score_head.sh" $args || exit 1
 done
 echo "score_head_test: ok"

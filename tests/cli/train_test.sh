@@ -8,6 +8,7 @@ bin="$1"
 model="$2"
 data="$3"
 tmp="$(mktemp -d)"
+. "$(dirname "$0")/one_error_line.sh"
 trap 'rm -rf "$tmp"' EXIT
 
 "$bin" extract --model "$model" --data "$data" --out "$tmp/features" --max-len 96 --quiet
@@ -88,14 +89,6 @@ for args in "--out $tmp/x" "--data $tmp/features --out $tmp/x --set nosuchkey=1"
   "--data $tmp/features --out $tmp/x --init-head $tmp/whole/head --widen-mlp 100" \
   "--data $tmp/features --init-head $tmp/whole/head --evaluate --widen-mlp 2048" \
   "--data $tmp/features --out $tmp/x --init-head $tmp/whole/head --layers -1"; do
-  set +e
-  err="$("$bin" train --model "$model" $args 2>&1 >/dev/null)"
-  rc=$?
-  set -e
-  if [ "$rc" -ne 1 ] || [ "$(grep -c 'eaglerun: error:' <<<"$err")" -ne 1 ]; then
-    echo "FAIL: eaglerun train $args -> exit $rc: $err"
-    exit 1
-  fi
-  echo "ok: eaglerun train $args -> $err"
+  one_error_line "eaglerun: error:" "" "$bin" train --model "$model" $args || exit 1
 done
 echo "train_test: ok"
