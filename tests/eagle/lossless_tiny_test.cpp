@@ -68,6 +68,20 @@ TEST_F(TinyLossless, GreedyEagleWithTheQuantizedHeadEqualsPlain) {
   }
 }
 
+TEST_F(TinyLossless, GreedyEagleWithATwoLayerHeadEqualsPlain) {
+  DraftHeadConfig c = DraftHeadConfig::for_target(target_->config());
+  c.n_layers = 2;
+  const DraftHead two = DraftHead::random(c, 8, 0.2f);
+  EagleDrafter drafter(*target_, two, 256);
+  for (uint64_t seed = 0; seed < 4; ++seed) {
+    const auto p = prompt(seed);
+    const auto want = plain(p, 40);
+    for (const char* tree : {"eagle1", "chain:3"}) {
+      EXPECT_EQ(eagle(drafter, p, tree, 40).generation.output_tokens, want) << "tree " << tree << " prompt " << seed;
+    }
+  }
+}
+
 TEST_F(TinyLossless, AutoTreeIsLossless) {
   EagleDrafter drafter(*target_, *head_, 256);
   TreeSpec spec = parse_tree_spec("auto");
