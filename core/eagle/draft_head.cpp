@@ -20,7 +20,7 @@ namespace {
 
 constexpr const char* kFc = "fc.weight";
 constexpr const char* kFcBias = "fc.bias";
-constexpr int64_t kMaxLayers = 16;
+constexpr int64_t kMaxLayers = DraftHeadConfig::kMaxLayers;
 
 // Layer l's tensor names.
 struct LayerNames {

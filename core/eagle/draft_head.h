@@ -42,6 +42,8 @@ DraftInputs parse_draft_inputs(std::string_view name);  // throws Error for an u
 inline bool unshifted_tokens(DraftInputs inputs) { return inputs == DraftInputs::FeatureAndUnshiftedToken; }
 
 struct DraftHeadConfig {
+  static constexpr int64_t kMaxLayers = 16;  // the most num_hidden_layers a config may give
+
   int64_t hidden_size = 0;        // H, must equal the target's
   int64_t intermediate_size = 0;  // SwiGLU inner size
   int64_t n_layers = 1;           // decoder layers ("num_hidden_layers"; the released EAGLE-1 heads: 1)

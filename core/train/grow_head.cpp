@@ -66,8 +66,9 @@ DraftHeadConfig grown_config(const DraftHeadConfig& c, const HeadGrowth& growth)
     grown.n_kv_heads = growth.n_kv_heads;
   }
   if (growth.n_layers != 0) {
-    require(growth.n_layers >= c.n_layers, "grow head: " + std::to_string(growth.n_layers) +
-                                               " layers is below the head's " + std::to_string(c.n_layers));
+    require(growth.n_layers >= c.n_layers && growth.n_layers <= DraftHeadConfig::kMaxLayers,
+            "grow head: " + std::to_string(growth.n_layers) + " layers is outside the head's " +
+                std::to_string(c.n_layers) + ".." + std::to_string(DraftHeadConfig::kMaxLayers));
     grown.n_layers = growth.n_layers;
   }
   return grown;

@@ -73,6 +73,7 @@ TEST(GrowHead, GrowthThatDoesNotFitIsAnError) {
   EXPECT_THROW(train::grow_head(head, {.n_kv_heads = 8}, 1), Error);          // does not divide 4 query heads
   const DraftHead two = train::grow_head(head, {.n_layers = 2}, 1);
   EXPECT_THROW(train::grow_head(two, {.n_layers = 1}, 1), Error);             // fewer layers
+  EXPECT_THROW(train::grow_head(two, {.n_layers = 17}, 1), Error);            // more than a config may hold
 }
 
 }  // namespace
