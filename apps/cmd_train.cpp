@@ -132,8 +132,15 @@ std::string newest_checkpoint(const std::string& dir) {
 std::string vector_json(const std::vector<double>& v) { return nlohmann::json(v).dump(); }
 
 nlohmann::json validation_json(int64_t step, const ValidationResult& v) {
-  return {{"kind", "validation"}, {"step", step}, {"sequences", v.sequences}, {"loss", v.total_loss},
-          {"accuracy_target", v.accuracy_target()}, {"accuracy_token", v.accuracy_token()}};
+  return {{"kind", "validation"},
+          {"step", step},
+          {"sequences", v.sequences},
+          {"loss", v.total_loss},
+          {"accuracy_target", v.accuracy_target()},
+          {"accuracy_token", v.accuracy_token()},
+          // depth 0 by the target's top-1 probability, bins of width 1 / ValidationResult::kConfidenceBins
+          {"depth0_by_target_confidence", {{"positions", v.scored_by_confidence},
+                                           {"accuracy_target", v.accuracy_by_confidence()}}}};
 }
 
 class TrainLog {

@@ -9,18 +9,33 @@ namespace {
 
 constexpr int64_t kArgmaxChunk = 128;  // rows per LM-head product
 
-// top-1 token of LMhead(x[i]) for rows x[n, H], over the rows the head holds.
-std::vector<int64_t> top1(const train::FrozenLmHead& lm, const float* x, int64_t n, ThreadPool& pool) {
+// top-1 token of LMhead(x[i]) for rows x[n, H], over the rows the head holds; with `probability`,
+// also its softmax probability over those rows.
+std::vector<int64_t> top1(const train::FrozenLmHead& lm, const float* x, int64_t n, ThreadPool& pool,
+                          std::vector<float>* probability = nullptr) {
   const int64_t H = lm.hidden(), V = lm.vocab();
   std::vector<int64_t> out(static_cast<std::size_t>(n));
+  if (probability) probability->assign(static_cast<std::size_t>(n), 0.f);
   std::vector<float> logits;
   for (int64_t r0 = 0; r0 < n; r0 += kArgmaxChunk) {
     const int64_t r = std::min(kArgmaxChunk, n - r0);
     logits.resize(static_cast<std::size_t>(r * V));
     lm.logits(x + r0 * H, r, logits.data(), pool);
-    for (int64_t i = 0; i < r; ++i) out[r0 + i] = lm.token(argmax(logits.data() + i * V, V));
+    for (int64_t i = 0; i < r; ++i) {
+      float* row = logits.data() + i * V;
+      const int64_t best = argmax(row, V);
+      out[r0 + i] = lm.token(best);
+      if (!probability) continue;
+      softmax(row, V);
+      (*probability)[r0 + i] = row[best];
+    }
   }
   return out;
+}
+
+int confidence_bin(float p) {
+  const int b = static_cast<int>(p * ValidationResult::kConfidenceBins);
+  return std::clamp(b, 0, ValidationResult::kConfidenceBins - 1);
 }
 
 // Rollout validation of one sequence, accumulated into res.
@@ -87,7 +102,7 @@ class SequenceValidator {
     return out;
   }
 
-  // target_top1_[o] = argmax LMhead(f_{o+1}) for o < n with loss_mask[o] (else -1).
+  // target_top1_[o] = argmax LMhead(f_{o+1}) for o < n with loss_mask[o] (else -1); target_p1_[o] its probability.
   std::vector<int64_t> top1_at_features() {
     std::vector<int64_t> rows;
     std::vector<float> x;
@@ -96,9 +111,11 @@ class SequenceValidator {
       rows.push_back(o);
       x.insert(x.end(), seq_.features.begin() + (o + 1) * H_, seq_.features.begin() + (o + 2) * H_);
     }
-    const std::vector<int64_t> top = top1(target_lm_, x.data(), static_cast<int64_t>(rows.size()), pool_);
+    std::vector<float> p;
+    const std::vector<int64_t> top = top1(target_lm_, x.data(), static_cast<int64_t>(rows.size()), pool_, &p);
     std::vector<int64_t> out(static_cast<std::size_t>(n_), -1);
-    for (std::size_t i = 0; i < rows.size(); ++i) out[rows[i]] = top[i];
+    target_p1_.assign(static_cast<std::size_t>(n_), 0.f);
+    for (std::size_t i = 0; i < rows.size(); ++i) out[rows[i]] = top[i], target_p1_[rows[i]] = p[i];
     return out;
   }
 
@@ -114,8 +131,14 @@ class SequenceValidator {
     const std::vector<int64_t> top = top1(draft_lm_, x.data(), static_cast<int64_t>(starts.size()), pool_);
     for (std::size_t i = 0; i < starts.size(); ++i) {
       const int64_t o = starts[i] + d;
+      const bool right = top[i] == target_top1_[o];
       ++res.scored[d];
-      res.correct_target[d] += top[i] == target_top1_[o];
+      res.correct_target[d] += right;
+      if (d == 0) {
+        const int b = confidence_bin(target_p1_[o]);
+        ++res.scored_by_confidence[b];
+        res.correct_by_confidence[b] += right;
+      }
       if (o + 2 < T_) {
         ++res.scored_token[d];
         res.correct_token[d] += top[i] == seq_.tokens[o + 2];
@@ -133,6 +156,7 @@ class SequenceValidator {
   KvCache kv_;
   std::vector<float> emb_;             // [n, H]
   std::vector<int64_t> target_top1_;  // [n]
+  std::vector<float> target_p1_;      // [n]
 };
 
 std::vector<double> ratio(const std::vector<int64_t>& num, const std::vector<int64_t>& den) {
@@ -145,6 +169,9 @@ std::vector<double> ratio(const std::vector<int64_t>& num, const std::vector<int
 
 std::vector<double> ValidationResult::accuracy_target() const { return ratio(correct_target, scored); }
 std::vector<double> ValidationResult::accuracy_token() const { return ratio(correct_token, scored_token); }
+std::vector<double> ValidationResult::accuracy_by_confidence() const {
+  return ratio(correct_by_confidence, scored_by_confidence);
+}
 
 ValidationResult validate_head(const DraftHead& head, const train::FrozenLmHead& draft_lm,
                                const train::FrozenLmHead& target_lm, const Model& target, const TrainerConfig& config,
@@ -152,6 +179,8 @@ ValidationResult validate_head(const DraftHead& head, const train::FrozenLmHead&
   const auto D = static_cast<std::size_t>(config.validation_depths);
   ValidationResult res;
   res.scored.assign(D, 0), res.correct_target.assign(D, 0), res.scored_token.assign(D, 0), res.correct_token.assign(D, 0);
+  res.scored_by_confidence.assign(ValidationResult::kConfidenceBins, 0);
+  res.correct_by_confidence.assign(ValidationResult::kConfidenceBins, 0);
   for (int64_t index : indices) {
     const TrainingSequence seq = data.get(index);
     check_sequence(seq, target_lm.hidden());

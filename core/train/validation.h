@@ -13,7 +13,8 @@
 //   g_d ~ f_{j+d+1}. With o = j + d the output index, (j, d) is scored when loss_mask[o] == 1 and
 //   o + 1 < T, and its top-1 token argmax LMhead(g_d) is compared with
 //     the data token t_{o+2} (when o + 2 < T): accuracy_token[d], and
-//     the target's own top-1 argmax LMhead(f_{o+1}): accuracy_target[d] (T = 0 acceptance).
+//     the target's own top-1 argmax LMhead(f_{o+1}): accuracy_target[d] (T = 0 acceptance),
+//   and depth 0's target matches are also counted by how sure the target was of its top-1.
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -36,8 +37,15 @@ struct ValidationResult {
   std::vector<int64_t> scored_token;    // [depths] those with a data token t_{o+2}
   std::vector<int64_t> correct_token;   // [depths] top-1 == t_{o+2}
 
+  // Depth 0 by the target's own confidence: bin b holds the positions whose target top-1 probability
+  // (softmax over all V of LMhead(f_{o+1})) lies in [b, b + 1) / kConfidenceBins, the last bin closed.
+  static constexpr int kConfidenceBins = 5;
+  std::vector<int64_t> scored_by_confidence;   // [bins]
+  std::vector<int64_t> correct_by_confidence;  // [bins] top-1 == the target's top-1
+
   std::vector<double> accuracy_target() const;  // correct_target / scored (0 where nothing scored)
   std::vector<double> accuracy_token() const;   // correct_token / scored_token
+  std::vector<double> accuracy_by_confidence() const;  // correct_by_confidence / scored_by_confidence
 };
 
 // Validates `head` on data[indices] (each cut to config.max_seq_len), depths 0 .. config.validation_depths - 1.

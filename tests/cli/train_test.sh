@@ -37,7 +37,9 @@ python3 -c 'import json,sys; assert len(json.load(open(sys.argv[1]))) == 20' \
 # --evaluate: the validation of a head without a step, on every held-out sequence; nothing written.
 "$bin" train "${common[@]}" --init-head "$tmp/whole/head" --evaluate 2>/dev/null >"$tmp/evaluate.json"
 python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); assert v["kind"] == "validation" and v["step"] == 0 and \
-  v["sequences"] > 2 and len(v["accuracy_target"]) == 5, v' "$tmp/evaluate.json" || { echo "FAIL: --evaluate"; exit 1; }
+  v["sequences"] > 2 and len(v["accuracy_target"]) == 5 and \
+  len(v["depth0_by_target_confidence"]["positions"]) == 5 and sum(v["depth0_by_target_confidence"]["positions"]) > 0, v' \
+  "$tmp/evaluate.json" || { echo "FAIL: --evaluate"; exit 1; }
 
 # --draft-vocab-file: the token loss spans the given list's first draft_vocab ids, and the head keeps the list.
 python3 -c 'import json; print(json.dumps(list(range(40, 0, -1))))' >"$tmp/list.json"

@@ -3,6 +3,7 @@
 // every input variant.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -29,6 +30,14 @@ class TinyValidation : public ::testing::Test {
     std::vector<float> logits(256);
     target_->lm_head(x, 1, logits.data());
     return argmax(logits.data(), 256);
+  }
+  double top1_probability(const float* x) {
+    std::vector<float> logits(256);
+    target_->lm_head(x, 1, logits.data());
+    const float top = *std::max_element(logits.begin(), logits.end());
+    double sum = 0;
+    for (float l : logits) sum += std::exp(static_cast<double>(l) - top);
+    return 1.0 / sum;
   }
   std::vector<float> embed(int32_t t) {
     std::vector<float> e(64);
@@ -60,8 +69,14 @@ class TinyValidation : public ::testing::Test {
         }
         if (!s.loss_mask[o]) continue;
         const int64_t t = top1(g.data());
+        const bool right = t == top1(s.features.data() + (o + 1) * H);
         ++r.scored[d];
-        r.correct_target[d] += t == top1(s.features.data() + (o + 1) * H);
+        r.correct_target[d] += right;
+        if (d == 0) {
+          const int bin = std::min(4, static_cast<int>(5 * top1_probability(s.features.data() + (o + 1) * H)));
+          ++r.scored_by_confidence[bin];
+          r.correct_by_confidence[bin] += right;
+        }
         if (o + 2 < T) ++r.scored_token[d], r.correct_token[d] += t == s.tokens[o + 2];
       }
     }
@@ -82,13 +97,20 @@ TEST_F(TinyValidation, RolloutMatchesBruteForceAndCountsAsDocumented) {
   const ValidationResult v = trainer.validate();
   ValidationResult want;
   want.scored.assign(5, 0), want.correct_target.assign(5, 0), want.scored_token.assign(5, 0),
-      want.correct_token.assign(5, 0);
+      want.correct_token.assign(5, 0), want.scored_by_confidence.assign(5, 0), want.correct_by_confidence.assign(5, 0);
   for (int64_t i = 0; i < 3; ++i) rollout(trainer.head(), data.get(i), 5, want);
   EXPECT_EQ(v.sequences, 3);
   EXPECT_EQ(v.scored, want.scored);
   EXPECT_EQ(v.scored_token, want.scored_token);
   EXPECT_EQ(v.correct_target, want.correct_target);
   EXPECT_EQ(v.correct_token, want.correct_token);
+  EXPECT_EQ(v.scored_by_confidence, want.scored_by_confidence);
+  EXPECT_EQ(v.correct_by_confidence, want.correct_by_confidence);
+  EXPECT_GE(std::count_if(v.scored_by_confidence.begin(), v.scored_by_confidence.end(), [](int64_t n) { return n > 0; }),
+            2) << "the bins are not exercised";
+  std::printf("depth-0 positions by the target's top-1 probability:");
+  for (int64_t n : v.scored_by_confidence) std::printf(" %lld", static_cast<long long>(n));
+  std::printf("\n");
   // Sequence 0 has T = 14 and loss_mask 0 on t_0..t_2: outputs o = 3..12 are scored; depth d
   // starts at o >= max(3, d). Tokens t_{o+2} exist for o <= 11.
   EXPECT_EQ(v.scored[0], 10 + 9 + 8);
