@@ -203,11 +203,11 @@ int run_train(int argc, char** argv) {
   require(!o.evaluate || !o.init_head.empty(), "--evaluate scores a trained head: give it with --init-head");
   require(o.head_dtype == "BF16" || o.head_dtype == "F32", "--head-dtype must be BF16 or F32");
   require(o.log_every > 0, "--log-every must be positive");
-  require(o.growth.intermediate_size >= 0 && o.growth.n_kv_heads >= 0, "--widen-mlp and --kv-heads must not be negative");
-  require(!o.init_head.empty() || (o.growth.intermediate_size == 0 && o.growth.n_kv_heads == 0),
-          "--widen-mlp and --kv-heads grow the --init-head head: give it");
-  require(!o.evaluate || (o.growth.intermediate_size == 0 && o.growth.n_kv_heads == 0),
-          "--evaluate scores the --init-head head as it is: drop --widen-mlp and --kv-heads");
+  require(o.growth.intermediate_size >= 0 && o.growth.n_kv_heads >= 0 && o.growth.n_layers >= 0,
+          "--widen-mlp, --kv-heads and --layers must not be negative");
+  require(!o.init_head.empty() || !o.growth.any(), "--widen-mlp, --kv-heads and --layers grow the --init-head head: give it");
+  require(!o.evaluate || !o.growth.any(),
+          "--evaluate scores the --init-head head as it is: drop --widen-mlp, --kv-heads and --layers");
   finish_engine_options(o.engine, o.precision);
   TrainerConfig config = load_config(o);
   if (o.evaluate) config.validation_sequences = 0;  // all of them

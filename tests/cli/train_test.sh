@@ -90,7 +90,8 @@ for args in "--out $tmp/x" "--data $tmp/features --out $tmp/x --set nosuchkey=1"
   "--data $tmp/features --out $tmp/x --init-head $tmp/whole/head --kv-heads 4" \
   "--data $tmp/features --out $tmp/x --init-head $tmp/whole/head --widen-mlp 100" \
   "--data $tmp/features --init-head $tmp/whole/head --evaluate --widen-mlp 2048" \
-  "--data $tmp/features --out $tmp/x --init-head $tmp/whole/head --layers -1"; do
+  "--data $tmp/features --out $tmp/x --init-head $tmp/whole/head --layers -1" \
+  "--data $tmp/features --out $tmp/x --layers 2" "--data $tmp/features --init-head $tmp/whole/head --evaluate --layers 2"; do
   one_error_line "eaglerun: error:" "" "$bin" train --model "$model" $args || exit 1
 done
 echo "train_test: ok"
