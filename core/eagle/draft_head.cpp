@@ -22,21 +22,6 @@ constexpr const char* kFc = "fc.weight";
 constexpr const char* kFcBias = "fc.bias";
 constexpr int64_t kMaxLayers = DraftHeadConfig::kMaxLayers;
 
-// Layer l's tensor names.
-struct LayerNames {
-  std::string q, k, v, o, input_norm, post_norm, gate, up, down;
-  explicit LayerNames(int64_t l)
-      : q(draft_layer_tensor(l, "self_attn.q_proj")),
-        k(draft_layer_tensor(l, "self_attn.k_proj")),
-        v(draft_layer_tensor(l, "self_attn.v_proj")),
-        o(draft_layer_tensor(l, "self_attn.o_proj")),
-        input_norm(draft_layer_tensor(l, "input_layernorm")),
-        post_norm(draft_layer_tensor(l, "post_attention_layernorm")),
-        gate(draft_layer_tensor(l, "mlp.gate_proj")),
-        up(draft_layer_tensor(l, "mlp.up_proj")),
-        down(draft_layer_tensor(l, "mlp.down_proj")) {}
-};
-
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
   require(in.good(), "cannot open '" + path + "'");
@@ -176,7 +161,7 @@ std::map<std::string, std::vector<int64_t>> draft_head_shapes(const DraftHeadCon
   std::map<std::string, std::vector<int64_t>> s = {{kFc, {H, 2 * H}}};
   if (c.bias) s[kFcBias] = {H};
   for (int64_t l = 0; l < c.n_layers; ++l) {
-    const LayerNames n(l);
+    const DraftHead::LayerNames n(l);
     for (const auto& [name, shape] : {std::pair{n.q, std::vector{Q, H}}, {n.k, {K, H}}, {n.v, {K, H}}, {n.o, {H, Q}},
                                       {n.post_norm, {H}}, {n.gate, {I, H}}, {n.up, {I, H}}, {n.down, {H, I}}}) {
       s[name] = shape;
@@ -200,7 +185,20 @@ TensorView Parameter::view(const std::string& name) const {
   return v;
 }
 
-DraftHead::DraftHead(DraftHeadConfig config) : config_(config) {}
+DraftHead::LayerNames::LayerNames(int64_t l)
+    : q(draft_layer_tensor(l, "self_attn.q_proj")),
+      k(draft_layer_tensor(l, "self_attn.k_proj")),
+      v(draft_layer_tensor(l, "self_attn.v_proj")),
+      o(draft_layer_tensor(l, "self_attn.o_proj")),
+      input_norm(draft_layer_tensor(l, "input_layernorm")),
+      post_norm(draft_layer_tensor(l, "post_attention_layernorm")),
+      gate(draft_layer_tensor(l, "mlp.gate_proj")),
+      up(draft_layer_tensor(l, "mlp.up_proj")),
+      down(draft_layer_tensor(l, "mlp.down_proj")) {}
+
+DraftHead::DraftHead(DraftHeadConfig config) : config_(config) {
+  for (int64_t l = 0; l < config_.n_layers; ++l) names_.emplace_back(l);
+}
 
 std::string DraftHead::weights_path(const std::string& dir) {
   // model.safetensors (what save() writes), else pytorch_model.bin (the released heads' format).
@@ -322,7 +320,7 @@ void DraftHead::layer_forward(int64_t l, float* x, int64_t m, std::span<const in
   const ModelConfig c = config_.layer_config();
   const int64_t H = c.hidden_size, Q = c.q_dim(), K = c.kv_dim(), I = c.intermediate_size;
   const auto eps = static_cast<float>(c.rms_norm_eps);
-  const LayerNames n(l);
+  const LayerNames& n = names_[l];
   // x += attention(a), a = x in layer 0 (no input norm), else input_layernorm(x)
   const DeviceBuffer h = allocate_floats(b, m * H), q = allocate_floats(b, m * Q), attn = allocate_floats(b, m * Q);
   const DeviceBuffer delta = allocate_floats(b, m * H);

@@ -111,6 +111,12 @@ class DraftHead {
   void quantize_for_inference();
   bool quantized() const { return !quantized_.empty(); }
 
+  // Decoder layer l's tensor names (made once per head, not per forward call).
+  struct LayerNames {
+    explicit LayerNames(int64_t l);
+    std::string q, k, v, o, input_norm, post_norm, gate, up, down;
+  };
+
  private:
   explicit DraftHead(DraftHeadConfig config);
   void layer_forward(int64_t l, float* x, int64_t m, std::span<const int32_t> positions, const AttentionMask& mask,
@@ -118,6 +124,7 @@ class DraftHead {
   TensorView weight(const std::string& name) const;  // the Q8_0 copy, else the fp32 values
 
   DraftHeadConfig config_;
+  std::vector<LayerNames> names_;  // [n_layers]
   std::map<std::string, Parameter> params_;  // released tensor names
   std::map<std::string, std::vector<std::byte>> quantized_;  // Q8_0 blocks of the 2-D parameters
   PackedWeights packed_;  // quantized_ in the fast kernels' layout
