@@ -7,6 +7,7 @@
 
 #include "apps/cli_common.h"
 #include "core/error.h"
+#include "core/eagle/draft_head.h"
 #include "experiments/feature_extraction.h"
 #include "experiments/progress_bar.h"
 
@@ -18,6 +19,7 @@ struct ExtractCliOptions {
   std::string precision;
   ExtractionOptions extraction;
   std::string source;
+  std::string tap_layers;
   bool quiet = false;
 };
 
@@ -52,6 +54,9 @@ po::options_description extract_options(ExtractCliOptions& o) {
        "already there (by id, from the same settings) are read back, not regenerated. Small enough to keep; "
        "'--data FILE' makes the same features from it")
       ("deflate", po::value(&e.write.deflate_level)->default_value(4), "gzip level of the shards, 0..9")
+      ("tap-layers", po::value(&o.tap_layers),
+       "also store the target's residual stream after these layers (comma-separated, 0-based; each divided by its "
+       "RMS) for draft heads that read lower layers, e.g. 1,14 for a 30-layer target")
       ("quiet", po::bool_switch(&o.quiet), "no progress bar");
   return desc;
 }
@@ -79,6 +84,7 @@ int run_extract(int argc, char** argv) {
   require(vm.count("out"), "--out is required (see 'eaglerun extract --help')");
   finish_engine_options(o.engine, o.precision);
   o.extraction.source = parse_data_source(o.source);
+  o.extraction.tap_layers = parse_layers(o.tap_layers, "--tap-layers");
   o.extraction.validate();
 
   Engine engine(o.engine);

@@ -39,7 +39,8 @@ struct TrainCliOptions {
   std::string out_dir;
   std::string init_head;
   std::string draft_vocab_file;
-  train::HeadGrowth growth;  // --widen-mlp, --kv-heads, --layers
+  train::HeadGrowth growth;  // --widen-mlp, --kv-heads, --layers, --tap-layers
+  std::string tap_layers;
   int64_t steps = -1;
   int64_t log_every = 10;
   std::string head_dtype = "BF16";
@@ -73,6 +74,10 @@ po::options_description train_options(TrainCliOptions& o) {
       ("layers", po::value(&o.growth.n_layers)->default_value(0),
        "with --init-head: append decoder layers up to this many first (each new layer's output weights zero, "
        "so it adds nothing until trained)")
+      ("tap-layers", po::value(&o.tap_layers),
+       "the head also reads the target's residual stream after these layers (comma-separated; the --data must hold "
+       "them: 'extract --tap-layers'); with --init-head, fc grows zero columns for them, so the grown head computes "
+       "what the given one did")
       ("draft-vocab-file", po::value(&o.draft_vocab_file),
        "token ids most frequent first (JSON array, as a head's draft_vocab.json) for the token loss's rows "
        "(config draft_vocab) and the new head's draft_vocab.json; default: the --data answers' tokens by "
@@ -182,13 +187,14 @@ void check_init_head(const DraftHead& head, const TrainCliOptions& o, const Trai
 // The head a fresh run starts from: --init-head's weights (its inputs must match the config's), or the
 // official random initialisation.
 DraftHead starting_head(const TrainCliOptions& o, const TrainerConfig& config, const Model& target) {
-  if (o.init_head.empty()) return Trainer::initial_head(target, config.inputs, config.seed);
-  DraftHead head = DraftHead::load(o.init_head);
-  check_init_head(head, o, config, target);
+  DraftHead head = o.init_head.empty() ? Trainer::initial_head(target, config.inputs, config.seed)
+                                       : DraftHead::load(o.init_head);
+  if (!o.init_head.empty()) check_init_head(head, o, config, target);
   if (!o.growth.any()) return head;
   DraftHead grown = train::grow_head(head, o.growth, config.seed);
-  std::cerr << fmt::format("train: grown to intermediate_size {}, {} key/value heads, {} layers\n",
-                           grown.config().intermediate_size, grown.config().n_kv_heads, grown.config().n_layers);
+  std::cerr << fmt::format("train: grown to intermediate_size {}, {} key/value heads, {} layers, tap layers [{}]\n",
+                           grown.config().intermediate_size, grown.config().n_kv_heads, grown.config().n_layers,
+                           join_layers(grown.config().tap_layers));
   return grown;
 }
 
@@ -205,9 +211,11 @@ int run_train(int argc, char** argv) {
   require(o.log_every > 0, "--log-every must be positive");
   require(o.growth.intermediate_size >= 0 && o.growth.n_kv_heads >= 0 && o.growth.n_layers >= 0,
           "--widen-mlp, --kv-heads and --layers must not be negative");
-  require(!o.init_head.empty() || !o.growth.any(), "--widen-mlp, --kv-heads and --layers grow the --init-head head: give it");
+  o.growth.tap_layers = parse_layers(o.tap_layers, "--tap-layers");
+  const bool resized = o.growth.intermediate_size != 0 || o.growth.n_kv_heads != 0 || o.growth.n_layers != 0;
+  require(!o.init_head.empty() || !resized, "--widen-mlp, --kv-heads and --layers grow the --init-head head: give it");
   require(!o.evaluate || !o.growth.any(),
-          "--evaluate scores the --init-head head as it is: drop --widen-mlp, --kv-heads and --layers");
+          "--evaluate scores the --init-head head as it is: drop --widen-mlp, --kv-heads, --layers and --tap-layers");
   finish_engine_options(o.engine, o.precision);
   TrainerConfig config = load_config(o);
   if (o.evaluate) config.validation_sequences = 0;  // all of them

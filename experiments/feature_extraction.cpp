@@ -88,6 +88,12 @@ ShardMetadata Extractor::make_metadata() const {
   m.data_file = fs::weakly_canonical(o_.data_path).string();
   m.data_sha256 = digest_path(o_.data_path).sha256;
   m.settings = settings_json(engine_, o_);
+  m.tap_layers = o_.tap_layers;
+  const int64_t n_layers = engine_.model().config().n_layers;
+  for (int64_t l : m.tap_layers) {
+    require(l >= 0 && l < n_layers, "--tap-layers: layer " + std::to_string(l) + " is outside the target's layers 0.." +
+                                        std::to_string(n_layers - 1));
+  }
   return m;
 }
 
@@ -124,8 +130,9 @@ void Extractor::finish_shard() {
 
 void Extractor::store(const Conversation& c, const TrainingTokens& t) {
   kv_.truncate(0);
-  const ForwardOutput out = engine_.model().forward_causal(t.tokens, kv_, LogitRows::None);  // hidden [T, H]
-  shard().append(c.id, c.index, t.tokens, t.loss_mask, out.hidden);
+  // hidden [T, H], taps [T, k H]
+  const ForwardOutput out = engine_.model().forward_causal(t.tokens, kv_, LogitRows::None, o_.tap_layers);
+  shard().append(c.id, c.index, t.tokens, t.loss_mask, out.hidden, out.taps);
   ++progress_.stored;
   progress_.tokens += static_cast<int64_t>(t.tokens.size());
   progress_.loss_tokens += t.loss_tokens();

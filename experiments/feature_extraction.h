@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/runtime/engine.h"
 #include "experiments/feature_shard_writer.h"
@@ -32,6 +33,7 @@ struct ExtractionOptions {
   RegenerationOptions regeneration;  // used for DataSource::Regenerated; its max_len is set from max_len
   std::string regenerated_text_path;  // Regenerated: also append the conversations as text (regenerated_text.h)
   ShardWriteOptions write;
+  std::vector<int64_t> tap_layers;   // also store the target's taps of these layers (core/model/model.h)
 
   void validate() const;  // throws Error naming the bad option
 };

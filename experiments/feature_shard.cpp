@@ -1,5 +1,7 @@
 #include "experiments/feature_shard.h"
 
+#include "core/eagle/draft_head.h"
+
 #include <ctime>
 
 namespace eaglerun {
@@ -19,7 +21,8 @@ std::string number(const char* name, int64_t a, int64_t b) {
 std::string ShardMetadata::target_difference(const ShardMetadata& o) const {
   for (const std::string& d : {text("target_model_sha256", target_model_sha256, o.target_model_sha256),
                                number("target_model_bytes", target_model_bytes, o.target_model_bytes),
-                               number("hidden_size", hidden_size, o.hidden_size)}) {
+                               number("hidden_size", hidden_size, o.hidden_size),
+                               text("tap_layers", join_layers(tap_layers), join_layers(o.tap_layers))}) {
     if (!d.empty()) return d;
   }
   return {};

@@ -4,6 +4,8 @@
 //   tokens      int32  [n_tokens]            token ids
 //   loss_mask   uint8  [n_tokens]            1 on assistant content tokens and their end-of-turn token
 //   features    uint16 [n_tokens, H]         bfloat16 bits of the target's top-layer feature (after the final norm)
+//   taps        uint16 [n_tokens, k H]       only with k tap layers (attribute tap_layers): bfloat16 bits of the
+//                                            target's taps (core/model/model.h), tap t of row i at columns [t H, (t+1) H)
 //   offsets     int64  [n_sequences + 1]     sequence i is rows [offsets[i], offsets[i+1])
 //   sequence_ids          string [n_sequences]  conversation ids from the data file
 //   source_index          int64  [n_sequences]  0-based line of the conversation in the data file
@@ -35,10 +37,11 @@ struct ShardMetadata {
   int64_t shard_index = 0;          // n in shard-NNNNNN.h5
   int64_t n_sequences = 0;          // sequences stored
   int64_t n_tokens = 0;             // tokens stored (rows of features)
+  std::vector<int64_t> tap_layers;  // attribute "tap_layers" ("1,14"; absent or "" for none): the taps' layers
 
   // Empty when both describe the same extraction; else the first differing field, "name: a vs b".
   std::string difference(const ShardMetadata& other) const;
-  // The same for the target alone (model file and hidden size): extractions that may train together.
+  // The same for the target alone (model file, hidden size and tap layers): extractions that may train together.
   std::string target_difference(const ShardMetadata& other) const;
 };
 
@@ -49,6 +52,7 @@ struct ShardSequence {
   std::vector<int32_t> tokens;     // [T]
   std::vector<uint8_t> loss_mask;  // [T]
   std::vector<float> features;     // [T, H]
+  std::vector<float> taps;         // [T, k H] (empty without tap layers)
 };
 
 // The current UTC time as "YYYY-MM-DDTHH:MM:SSZ".

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "core/eagle/draft_head.h"
 #include "core/error.h"
 #include "core/kernels/matmul.h"
 
@@ -51,6 +52,9 @@ ShardMetadata read_shard_metadata(hid_t file) {
   m.shard_index = h5::read_int_attribute(file, "shard_index");
   m.n_sequences = h5::read_int_attribute(file, "n_sequences");
   m.n_tokens = h5::read_int_attribute(file, "n_tokens");
+  if (h5::has_attribute(file, "tap_layers")) {
+    m.tap_layers = parse_layers(h5::read_string_attribute(file, "tap_layers"), "tap_layers");
+  }
   require(m.hidden_size > 0, "hidden_size must be positive");
   return m;
 }
@@ -72,6 +76,7 @@ FeatureShardReader::FeatureShardReader(const std::string& path) : path_(path) {
 
 FeatureShardReader::~FeatureShardReader() {
   std::lock_guard lock(h5::hdf5_mutex());
+  taps_.reset();
   features_.reset();
   loss_mask_.reset();
   tokens_.reset();
@@ -82,6 +87,7 @@ void FeatureShardReader::open_datasets() {
   tokens_ = open_dataset(file_.get(), "tokens");
   loss_mask_ = open_dataset(file_.get(), "loss_mask");
   features_ = open_dataset(file_.get(), "features");
+  if (!metadata_.tap_layers.empty()) taps_ = open_dataset(file_.get(), "taps");
 }
 
 void FeatureShardReader::read_index() {
@@ -106,6 +112,10 @@ void FeatureShardReader::read_index() {
           "loss_mask does not hold n_tokens rows");
   require(h5::dataset_dims(features_.get(), "features") == std::vector<hsize_t>{rows, h},
           "features is not [n_tokens, hidden_size]");
+  if (!metadata_.tap_layers.empty()) {
+    require(h5::dataset_dims(taps_.get(), "taps") == std::vector<hsize_t>{rows, h * metadata_.tap_layers.size()},
+            "taps is not [n_tokens, hidden_size x tap layers]");
+  }
 }
 
 void FeatureShardReader::read_rows(const h5::Handle& dataset, hid_t mem_type, void* out, int64_t begin, int64_t rows,
@@ -142,6 +152,15 @@ ShardSequence FeatureShardReader::read(int64_t i) const {
   }
   s.features.resize(bf16.size());
   for (size_t k = 0; k < bf16.size(); ++k) s.features[k] = bf16_to_fp32(bf16[k]);
+  const int64_t width = h * static_cast<int64_t>(metadata_.tap_layers.size());
+  if (width == 0) return s;
+  bf16.resize(static_cast<size_t>(t * width));
+  {
+    std::lock_guard lock(h5::hdf5_mutex());
+    read_rows(taps_, H5T_NATIVE_UINT16, bf16.data(), begin, t, width);
+  }
+  s.taps.resize(bf16.size());
+  for (size_t k = 0; k < bf16.size(); ++k) s.taps[k] = bf16_to_fp32(bf16[k]);
   return s;
 }
 

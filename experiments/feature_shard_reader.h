@@ -41,7 +41,7 @@ class FeatureShardReader {
 
   std::string path_;
   ShardMetadata metadata_;
-  h5::Handle file_, tokens_, loss_mask_, features_;
+  h5::Handle file_, tokens_, loss_mask_, features_, taps_;  // taps_ only with tap layers
   std::vector<int64_t> offsets_;
   std::vector<std::string> ids_;
   std::vector<int64_t> source_indices_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/eagle/draft_head.h"
 #include "core/error.h"
 #include "core/kernels/matmul.h"
 
@@ -59,6 +60,7 @@ void write_shard_metadata(hid_t object, const ShardMetadata& m) {
   h5::write_attribute(object, "shard_index", m.shard_index);
   h5::write_attribute(object, "n_sequences", m.n_sequences);
   h5::write_attribute(object, "n_tokens", m.n_tokens);
+  if (!m.tap_layers.empty()) h5::write_attribute(object, "tap_layers", join_layers(m.tap_layers));
 }
 
 FeatureShardWriter::FeatureShardWriter(const std::string& path, const ShardMetadata& metadata,
@@ -76,6 +78,7 @@ FeatureShardWriter::FeatureShardWriter(const std::string& path, const ShardMetad
 
 FeatureShardWriter::~FeatureShardWriter() {
   std::lock_guard lock(h5::hdf5_mutex());
+  taps_.reset();
   features_.reset();
   loss_mask_.reset();
   tokens_.reset();
@@ -95,6 +98,15 @@ void FeatureShardWriter::create_datasets(const ShardWriteOptions& options) {
   h5::write_attribute(features_.get(), "description",
                       std::string("bfloat16 bits (upper 16 bits of the fp32 value, rounded to nearest even) of the "
                                   "target's top-layer hidden state after the final norm; row t belongs to tokens[t]"));
+  const int64_t width = tap_width();
+  if (width == 0) return;
+  taps_ = create_extendible(file_.get(), "taps", H5T_STD_U16LE, width, feature_rows, options.deflate_level,
+                            feature_cache * static_cast<size_t>(metadata_.tap_layers.size()));
+  h5::write_attribute(taps_.get(), "dtype", std::string(kFeatureDtype));
+  h5::write_attribute(taps_.get(), "description",
+                      std::string("bfloat16 bits of the target's residual stream after each layer of the file's "
+                                  "tap_layers, divided by its RMS; row t belongs to tokens[t], tap k at columns "
+                                  "[k H, (k+1) H)"));
 }
 
 void FeatureShardWriter::append_rows(const h5::Handle& dataset, hid_t mem_type, const void* data, int64_t rows,
@@ -114,19 +126,28 @@ void FeatureShardWriter::append_rows(const h5::Handle& dataset, hid_t mem_type, 
 }
 
 void FeatureShardWriter::append(const std::string& id, int64_t source_index, std::span<const int32_t> tokens,
-                                std::span<const uint8_t> loss_mask, std::span<const float> features) {
+                                std::span<const uint8_t> loss_mask, std::span<const float> features,
+                                std::span<const float> taps) {
   const auto t = static_cast<int64_t>(tokens.size());
   const int64_t h = metadata_.hidden_size;
   require(file_.valid(), "feature shard '" + path_ + "' is already finished");
   require(t > 0, "feature shard: empty sequence '" + id + "'");
   require(static_cast<int64_t>(loss_mask.size()) == t && static_cast<int64_t>(features.size()) == t * h,
           "feature shard: sequence '" + id + "' has mismatched token, mask and feature sizes");
+  require(static_cast<int64_t>(taps.size()) == t * tap_width(),
+          "feature shard: sequence '" + id + "' has " + std::to_string(taps.size()) + " tap values, expected " +
+              std::to_string(t * tap_width()));
   bf16_.resize(features.size());
   std::transform(features.begin(), features.end(), bf16_.begin(), fp32_to_bf16);
   std::lock_guard lock(h5::hdf5_mutex());
   append_rows(tokens_, H5T_NATIVE_INT32, tokens.data(), t, 0);
   append_rows(loss_mask_, H5T_NATIVE_UINT8, loss_mask.data(), t, 0);
   append_rows(features_, H5T_NATIVE_UINT16, bf16_.data(), t, h);
+  if (tap_width() > 0) {
+    bf16_.resize(taps.size());
+    std::transform(taps.begin(), taps.end(), bf16_.begin(), fp32_to_bf16);
+    append_rows(taps_, H5T_NATIVE_UINT16, bf16_.data(), t, tap_width());
+  }
   offsets_.push_back(offsets_.back() + t);
   ids_.push_back(id);
   source_indices_.push_back(source_index);

@@ -27,9 +27,10 @@ class FeatureShardWriter {
   FeatureShardWriter(const FeatureShardWriter&) = delete;
   FeatureShardWriter& operator=(const FeatureShardWriter&) = delete;
 
-  // tokens, loss_mask: [T]; features: [T, H] fp32, stored as bfloat16 (round to nearest even).
+  // tokens, loss_mask: [T]; features: [T, H] and taps [T, k H] (k = metadata's tap layers; empty for
+  // none) fp32, stored as bfloat16 (round to nearest even).
   void append(const std::string& id, int64_t source_index, std::span<const int32_t> tokens,
-              std::span<const uint8_t> loss_mask, std::span<const float> features);
+              std::span<const uint8_t> loss_mask, std::span<const float> features, std::span<const float> taps = {});
   // A data-file line handled while this shard was open but not stored (e.g. no loss tokens), so a
   // resumed extraction does not process it again.
   void record_skipped(int64_t source_index);
@@ -46,12 +47,14 @@ class FeatureShardWriter {
 
   std::string path_;
   ShardMetadata metadata_;
-  h5::Handle file_, tokens_, loss_mask_, features_;
+  int64_t tap_width() const { return metadata_.hidden_size * static_cast<int64_t>(metadata_.tap_layers.size()); }
+
+  h5::Handle file_, tokens_, loss_mask_, features_, taps_;
   std::vector<int64_t> offsets_{0};          // [n_sequences + 1]
   std::vector<std::string> ids_;             // [n_sequences]
   std::vector<int64_t> source_indices_;      // [n_sequences]
   std::vector<int64_t> skipped_;             // [n_skipped]
-  std::vector<uint16_t> bf16_;               // [T, H] conversion buffer, reused
+  std::vector<uint16_t> bf16_;               // [T, H] or [T, k H] conversion buffer, reused
 };
 
 // Writes every attribute of `metadata` on an open file or object.

@@ -67,7 +67,7 @@ TrainingSequence Hdf5TrainingDataSource::get(int64_t index) const {
     std::lock_guard lock(mutex_);
     s = reader(e.shard).read(e.row);
   }
-  return {std::move(s.tokens), std::move(s.features), std::move(s.loss_mask)};
+  return {std::move(s.tokens), std::move(s.features), std::move(s.loss_mask), std::move(s.taps)};
 }
 
 }  // namespace eaglerun

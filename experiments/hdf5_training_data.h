@@ -32,6 +32,7 @@ class Hdf5TrainingDataSource final : public TrainingDataSource {
 
   int64_t size() const override { return static_cast<int64_t>(entries_.size()); }
   int64_t hidden_size() const override { return metadata_.hidden_size; }
+  std::vector<int64_t> tap_layers() const override { return metadata_.tap_layers; }
   TrainingSequence get(int64_t index) const override;
 
   const ShardMetadata& metadata() const { return metadata_; }  // of the first folder's first shard

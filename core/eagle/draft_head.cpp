@@ -108,6 +108,12 @@ DraftHeadConfig DraftHeadConfig::from_json(const std::string& text, const std::s
   } catch (const Error& e) {
     throw Error(source + ": " + e.what());
   }
+  if (j.contains("eaglerun_tap_layers") && !j["eaglerun_tap_layers"].is_null()) {
+    c.tap_layers = get_or<std::vector<int64_t>>(j, "eaglerun_tap_layers", {}, source);
+    require(static_cast<int64_t>(c.tap_layers.size()) <= DraftHeadConfig::kMaxTaps,
+            source + ": eaglerun_tap_layers has more than " + std::to_string(DraftHeadConfig::kMaxTaps) + " layers");
+    for (int64_t l : c.tap_layers) require(l >= 0, source + ": eaglerun_tap_layers holds a negative layer");
+  }
   c.layer_config().validate();
   return c;
 }
@@ -130,6 +136,7 @@ std::string DraftHeadConfig::to_json() const {
                       {"tie_word_embeddings", false},
                       {"bias", bias},
                       {"eaglerun_inputs", std::string(draft_inputs_name(inputs))}};
+  if (!tap_layers.empty()) j["eaglerun_tap_layers"] = tap_layers;
   return j.dump(2) + "\n";
 }
 
@@ -154,11 +161,15 @@ void DraftHeadConfig::check_compatible(const ModelConfig& target) const {
                                                  " does not match the target's " + std::to_string(target.hidden_size));
   require(vocab_size == target.vocab_size, "draft head vocab_size " + std::to_string(vocab_size) +
                                                " does not match the target's " + std::to_string(target.vocab_size));
+  for (int64_t l : tap_layers) {
+    require(l < target.n_layers, "draft head tap layer " + std::to_string(l) + " is outside the target's " +
+                                     std::to_string(target.n_layers) + " layers");
+  }
 }
 
 std::map<std::string, std::vector<int64_t>> draft_head_shapes(const DraftHeadConfig& c) {
   const int64_t H = c.hidden_size, I = c.intermediate_size, Q = c.n_heads * c.head_dim, K = c.n_kv_heads * c.head_dim;
-  std::map<std::string, std::vector<int64_t>> s = {{kFc, {H, 2 * H}}};
+  std::map<std::string, std::vector<int64_t>> s = {{kFc, {H, H + c.feature_width()}}};
   if (c.bias) s[kFcBias] = {H};
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const DraftHead::LayerNames n(l);
@@ -169,6 +180,29 @@ std::map<std::string, std::vector<int64_t>> draft_head_shapes(const DraftHeadCon
     if (l > 0) s[n.input_norm] = {H};
   }
   return s;
+}
+
+std::string join_layers(const std::vector<int64_t>& layers) {
+  std::string out;
+  for (int64_t l : layers) {
+    if (!out.empty()) out.push_back(',');
+    out.append(std::to_string(l));
+  }
+  return out;
+}
+
+std::vector<int64_t> parse_layers(const std::string& text, const std::string& what) {
+  std::vector<int64_t> out;
+  if (text.empty()) return out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const bool digits = !item.empty() && item.size() <= 6 && item.find_first_not_of("0123456789") == std::string::npos;
+    require(digits, what + ": '" + text + "' is not a comma-separated list of layer numbers");
+    out.push_back(std::stoll(item));
+  }
+  require(!text.ends_with(","), what + ": '" + text + "' is not a comma-separated list of layer numbers");
+  return out;
 }
 
 std::string draft_layer_tensor(int64_t l, std::string_view what) {
@@ -292,16 +326,16 @@ void DraftHead::forward(const float* emb, const float* features, int64_t m, std:
 void DraftHead::forward(const float* emb, const float* features, int64_t m, std::span<const int32_t> positions,
                         const AttentionMask& mask, KvCache& kv, float* out, Backend& b) const {
   const ModelConfig c = config_.layer_config();
-  const int64_t H = c.hidden_size;
+  const int64_t H = c.hidden_size, F = config_.feature_width(), W = H + F;
   kv.reserve_rows(m);
-  // x = fc([emb, f]) (+ bias); the input the variant does not use stays zero
-  const DeviceBuffer cat = allocate_floats(b, m * 2 * H);  // [m, 2H]
+  // x = fc([emb, f (, taps)]) (+ bias); the input the variant does not use stays zero
+  const DeviceBuffer cat = allocate_floats(b, m * W);  // [m, H + F]
   b.zero(cat.data(), cat.bytes());
   const bool use_emb = config_.inputs != DraftInputs::FeatureOnly;
   const bool use_features = config_.inputs != DraftInputs::TokenOnly;
   for (int64_t i = 0; i < m; ++i) {
-    if (use_emb) b.copy(cat.as<float>() + i * 2 * H, emb + i * H, H * 4);
-    if (use_features) b.copy(cat.as<float>() + i * 2 * H + H, features + i * H, H * 4);
+    if (use_emb) b.copy(cat.as<float>() + i * W, emb + i * H, H * 4);
+    if (use_features) b.copy(cat.as<float>() + i * W + H, features + i * F, F * 4);
   }
   b.matmul(weight(kFc), cat.as<float>(), m, out);
   if (config_.bias) {

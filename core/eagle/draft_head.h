@@ -8,6 +8,10 @@
 //   x += down(silu(gate(n)) * up(n)), n = post_attention_layernorm(x)
 //   f^_{j+1} = x                                      no final norm; the target's LM head follows
 // (the official code's layer: index 0 skips input_layernorm, later indices apply it).
+// A head with tap layers ("eaglerun_tap_layers": [l, ...], k of them) also reads the target's lower
+// layers at j (Model's taps, EAGLE-3's idea): its feature input is [f_j, tap_1, .., tap_k], k + 1
+// rows of H, and fc.weight is [H, (k + 2) H]. Its own predictions f^ carry no taps: deeper draft
+// steps feed [f^, 0, .., 0].
 // The token embedding and LM head are the target's (an embed_tokens.weight in the file is ignored).
 // Parameters are held in fp32 whatever the file's dtype (F32, F16 or BF16).
 #include <cstdint>
@@ -56,6 +60,11 @@ struct DraftHeadConfig {
   bool bias = true;               // fc has a bias
   int64_t max_position = 4096;
   DraftInputs inputs = DraftInputs::FeatureAndShiftedToken;  // "eaglerun_inputs"
+  std::vector<int64_t> tap_layers;  // "eaglerun_tap_layers": the target layers whose taps the head reads
+
+  static constexpr int64_t kMaxTaps = 8;
+  // Values per feature row: H, and H more per tap layer.
+  int64_t feature_width() const { return hidden_size * (1 + static_cast<int64_t>(tap_layers.size())); }
 
   // A config with the target's sizes (what a head trained for it would use).
   static DraftHeadConfig for_target(const ModelConfig& target);
@@ -89,7 +98,7 @@ class DraftHead {
   std::map<std::string, Parameter>& parameters() { return params_; }
   const std::map<std::string, Parameter>& parameters() const { return params_; }
 
-  // out[m, H] = the head on (token embeddings emb[m, H], features f[m, H]) at `positions`, with
+  // out[m, H] = the head on (token embeddings emb[m, H], features f[m, feature_width()]) at `positions`, with
   // the mask over kv's rows + these m; appends m rows to kv. The input config().inputs does not
   // use is read as zeros (emb for FeatureOnly, features for TokenOnly; either may then be null).
   // emb, features and out are host memory, the kernels the CPU's fast ones, split over `pool`.
@@ -129,6 +138,11 @@ class DraftHead {
   std::map<std::string, std::vector<std::byte>> quantized_;  // Q8_0 blocks of the 2-D parameters
   PackedWeights packed_;  // quantized_ in the fast kernels' layout
 };
+
+// A list of layers as "1,14" (empty for none), and back; parse_layers throws Error naming `what` for
+// anything but comma-separated non-negative integers.
+std::string join_layers(const std::vector<int64_t>& layers);
+std::vector<int64_t> parse_layers(const std::string& text, const std::string& what);
 
 // The released tensor names and shapes for a config.
 std::map<std::string, std::vector<int64_t>> draft_head_shapes(const DraftHeadConfig& config);

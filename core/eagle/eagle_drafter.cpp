@@ -2,12 +2,17 @@
 
 #include <numeric>
 
+#include "core/error.h"
+
 namespace eaglerun {
 
 EagleDrafter::EagleDrafter(const Model& target, const DraftHead& head, int64_t capacity,
                            std::vector<int32_t> draft_vocabulary)
     : target_(target), head_(head), lm_head_(target, std::move(draft_vocabulary)), kv_(head.make_cache(capacity)) {
   head.config().check_compatible(target.config());
+  require(head.config().tap_layers.empty(),
+          "this draft head reads the target's tap layers (eaglerun_tap_layers), which decoding does not pass yet; "
+          "score it with 'eaglerun train --evaluate'");
 }
 
 std::vector<float> EagleDrafter::run_head(const float* features, std::span<const int32_t> tokens,

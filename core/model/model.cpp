@@ -1,6 +1,7 @@
 #include "core/model/model.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <string>
 
@@ -198,11 +199,37 @@ void Model::forward_layers(float* x, int64_t n, std::span<const int32_t> positio
 }
 
 void Model::forward_layers(float* x, std::span<const SequenceStep> steps) const {
-  const int64_t n = check_steps(steps);
+  std::vector<float> no_taps;
+  run_layers(x, steps, {}, no_taps);
+}
+
+void Model::run_layers(float* x, std::span<const SequenceStep> steps, TapLayers taps,
+                       std::vector<float>& tap_rows) const {
+  const int64_t n = check_steps(steps), H = config_.hidden_size, k = static_cast<int64_t>(taps.size());
+  for (int64_t l : taps) {
+    require(l >= shard_.layer_begin && l < shard_.layer_end,
+            "tap layer " + std::to_string(l) + " is outside the model's layers 0.." + std::to_string(config_.n_layers - 1));
+  }
   std::vector<int32_t> positions;
   positions.reserve(static_cast<std::size_t>(n));
   for (const SequenceStep& s : steps) positions.insert(positions.end(), s.positions.begin(), s.positions.end());
-  for (int64_t l = shard_.layer_begin; l < shard_.layer_end; ++l) layer_forward(l, x, n, positions, steps);
+  tap_rows.assign(static_cast<std::size_t>(n * k * H), 0.f);
+  std::vector<float> layer_out(static_cast<std::size_t>(k > 0 ? n * H : 0));
+  for (int64_t l = shard_.layer_begin; l < shard_.layer_end; ++l) {
+    layer_forward(l, x, n, positions, steps);
+    for (int64_t t = 0; t < k; ++t) {
+      if (taps[t] != l) continue;
+      backend_->download(layer_out.data(), x, n * H * 4);
+      for (int64_t i = 0; i < n; ++i) {
+        const float* row = layer_out.data() + i * H;
+        double sum_sq = 0;
+        for (int64_t j = 0; j < H; ++j) sum_sq += static_cast<double>(row[j]) * row[j];
+        const auto scale = static_cast<float>(1.0 / std::sqrt(sum_sq / static_cast<double>(H) + config_.rms_norm_eps));
+        float* out = tap_rows.data() + (i * k + t) * H;
+        for (int64_t j = 0; j < H; ++j) out[j] = row[j] * scale;
+      }
+    }
+  }
   for (const SequenceStep& s : steps) s.kv->commit(static_cast<int64_t>(s.tokens.size()));
 }
 
@@ -212,7 +239,9 @@ ForwardOutput Model::forward(std::span<const int32_t> tokens, std::span<const in
   return std::move(forward(std::span(&step, 1)).front());
 }
 
-std::vector<ForwardOutput> Model::forward(std::span<const SequenceStep> steps) const {
+std::vector<ForwardOutput> Model::forward(std::span<const SequenceStep> steps) const { return forward(steps, {}); }
+
+std::vector<ForwardOutput> Model::forward(std::span<const SequenceStep> steps, TapLayers taps) const {
   const int64_t H = config_.hidden_size, V = weights_.lm_head.rows();
   require(shard_.holds_all_layers(config_), "forward needs every layer; a pipeline stage runs forward_layers");
   const int64_t n = check_steps(steps);
@@ -225,7 +254,8 @@ std::vector<ForwardOutput> Model::forward(std::span<const SequenceStep> steps) c
     embed(s.tokens, x + row * H);
     row += static_cast<int64_t>(s.tokens.size());
   }
-  forward_layers(x, steps);
+  std::vector<float> tap_rows;  // [n, k H]
+  run_layers(x, steps, taps, tap_rows);
   final_norm(x, n);
 
   // The rows whose logits are asked for, every sequence's in order, through one LM head call.
@@ -259,6 +289,7 @@ std::vector<ForwardOutput> Model::forward(std::span<const SequenceStep> steps) c
   if (steps.size() == 1) {
     out[0].hidden = std::move(hidden);
     out[0].logits = std::move(logits);
+    out[0].taps = std::move(tap_rows);
     return out;
   }
   row = 0;
@@ -268,17 +299,21 @@ std::vector<ForwardOutput> Model::forward(std::span<const SequenceStep> steps) c
     const int64_t k = steps[s].rows == LogitRows::All ? m : steps[s].rows == LogitRows::Last ? 1 : 0;
     out[s].hidden.assign(hidden.begin() + row * H, hidden.begin() + (row + m) * H);
     out[s].logits.assign(logits.begin() + r * V, logits.begin() + (r + k) * V);
+    const int64_t tap_width = static_cast<int64_t>(taps.size()) * H;
+    out[s].taps.assign(tap_rows.begin() + row * tap_width, tap_rows.begin() + (row + m) * tap_width);
     row += m;
     r += k;
   }
   return out;
 }
 
-ForwardOutput Model::forward_causal(std::span<const int32_t> tokens, KvCache& kv, LogitRows rows) const {
+ForwardOutput Model::forward_causal(std::span<const int32_t> tokens, KvCache& kv, LogitRows rows, TapLayers taps) const {
   const auto n = static_cast<int64_t>(tokens.size());
   std::vector<int32_t> positions(static_cast<std::size_t>(n));
   std::iota(positions.begin(), positions.end(), static_cast<int32_t>(kv.size()));
-  return forward(tokens, positions, AttentionMask::causal(kv.size(), n), kv, rows);
+  const AttentionMask mask = AttentionMask::causal(kv.size(), n);
+  const SequenceStep step{tokens, positions, &mask, &kv, rows};
+  return std::move(forward(std::span(&step, 1), taps).front());
 }
 
 }  // namespace eaglerun

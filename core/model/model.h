@@ -39,7 +39,14 @@ enum class LogitRows { All, Last, None };
 struct ForwardOutput {
   std::vector<float> hidden;  // [n, H]: after the final RMSNorm
   std::vector<float> logits;  // [n, V] (All), [1, V] (Last), empty (None)
+  std::vector<float> taps;    // [n, k H] for k tap layers (empty without): row i's tap t at columns [t H, (t+1) H)
 };
+
+// Lower layers' outputs copied out of a pass, for draft heads that read more of the target than its
+// top feature (EAGLE-3's low/middle/high fusion). Tap l is the residual stream after decoder layer l
+// (0-based), divided by its RMS (an RMSNorm without weight, the model's eps), so every tap has the
+// scale of a normed feature whatever the layer's activation magnitudes.
+using TapLayers = std::span<const int64_t>;
 
 // One sequence's part of a batched forward pass: its new tokens after its own cache.
 struct SequenceStep {
@@ -85,9 +92,12 @@ class Model {
   // Several sequences in one pass (see the top of this file): out[s] is what forward() returns for
   // steps[s] alone. Throws Error for an empty list, two steps sharing a cache, or what forward() refuses.
   std::vector<ForwardOutput> forward(std::span<const SequenceStep> steps) const;
+  // The same with the listed layers' taps in every output (throws Error for a layer outside the model).
+  std::vector<ForwardOutput> forward(std::span<const SequenceStep> steps, TapLayers taps) const;
 
   // Plain causal forward of `tokens` after the cache: positions kv.size() ... kv.size() + n - 1.
-  ForwardOutput forward_causal(std::span<const int32_t> tokens, KvCache& kv, LogitRows rows = LogitRows::Last) const;
+  ForwardOutput forward_causal(std::span<const int32_t> tokens, KvCache& kv, LogitRows rows = LogitRows::Last,
+                               TapLayers taps = {}) const;
 
   // x[n, H] (device): the residual stream after the layers before this shard's; runs layers
   // [shard.layer_begin, shard.layer_end) in place and appends n rows to kv (shapes as forward()).
@@ -118,6 +128,8 @@ class Model {
   // positions: every step's positions, concatenated.
   void layer_forward(int64_t l, float* x, int64_t n, std::span<const int32_t> positions,
                      std::span<const SequenceStep> steps) const;
+  // forward_layers(x, steps), copying the taps of x[n, H] (device) into taps[n, k H] (host) on the way.
+  void run_layers(float* x, std::span<const SequenceStep> steps, TapLayers taps, std::vector<float>& tap_rows) const;
 
   std::shared_ptr<const WeightStore> store_;
   ModelConfig config_;

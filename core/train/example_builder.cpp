@@ -1,8 +1,34 @@
 #include "core/train/example_builder.h"
 
 #include <algorithm>
+#include <string>
+
+#include "core/error.h"
 
 namespace eaglerun::train {
+
+TapSelection TapSelection::make(const std::vector<int64_t>& head_layers, const std::vector<int64_t>& data_layers) {
+  TapSelection s;
+  s.data_taps = static_cast<int64_t>(data_layers.size());
+  for (int64_t l : head_layers) {
+    const auto it = std::find(data_layers.begin(), data_layers.end(), l);
+    require(it != data_layers.end(), "the head reads tap layer " + std::to_string(l) + " but the data holds tap layers [" +
+                                         join_layers(data_layers) + "] (extract --tap-layers)");
+    s.index.push_back(it - data_layers.begin());
+  }
+  return s;
+}
+
+std::vector<float> with_taps(const float* features, const float* taps, int64_t m, int64_t H, const TapSelection& select) {
+  const auto k = static_cast<int64_t>(select.index.size());
+  std::vector<float> out(static_cast<std::size_t>(m * (k + 1) * H), 0.f);
+  for (int64_t i = 0; i < m; ++i) {
+    float* row = out.data() + i * (k + 1) * H;
+    std::copy_n(features + i * H, H, row);
+    for (int64_t t = 0; taps && t < k; ++t) std::copy_n(taps + (i * select.data_taps + select.index[t]) * H, H, row + (t + 1) * H);
+  }
+  return out;
+}
 
 double noise_amplitude(const TrainerConfig& c, int64_t T) {
   if (c.noise_reference_len <= 0) return c.feature_noise;
@@ -10,9 +36,9 @@ double noise_amplitude(const TrainerConfig& c, int64_t T) {
 }
 
 HeadExample<float> build_example(const TrainingSequence& seq, const Model& target, const TrainerConfig& config,
-                                 RandomStream* noise) {
+                                 RandomStream* noise, const TapSelection& taps) {
   const int64_t H = target.config().hidden_size;
-  check_sequence(seq, H);
+  check_sequence(seq, H, taps.data_taps);
   const int64_t T = std::min<int64_t>(static_cast<int64_t>(seq.tokens.size()), config.max_seq_len);
   HeadExample<float> ex;
   for (int64_t j = 0; j + 1 < T; ++j) {
@@ -32,6 +58,7 @@ HeadExample<float> build_example(const TrainingSequence& seq, const Model& targe
     if (noise && a > 0) {
       for (float& f : ex.features) f += (2.f * noise->uniform() - 1.f) * a;
     }
+    if (!taps.index.empty()) ex.features = with_taps(ex.features.data(), seq.taps.data(), m, H, taps);
   }
   ex.targets.resize(ex.selected.size() * static_cast<std::size_t>(H));
   for (std::size_t i = 0; i < ex.selected.size(); ++i) {

@@ -71,6 +71,13 @@ DraftHeadConfig grown_config(const DraftHeadConfig& c, const HeadGrowth& growth)
                 std::to_string(c.n_layers) + ".." + std::to_string(DraftHeadConfig::kMaxLayers));
     grown.n_layers = growth.n_layers;
   }
+  if (!growth.tap_layers.empty()) {
+    require(c.tap_layers.empty(), "grow head: the head already reads tap layers");
+    require(static_cast<int64_t>(growth.tap_layers.size()) <= DraftHeadConfig::kMaxTaps,
+            "grow head: more than " + std::to_string(DraftHeadConfig::kMaxTaps) + " tap layers");
+    for (int64_t l : growth.tap_layers) require(l >= 0, "grow head: a tap layer is negative");
+    grown.tap_layers = growth.tap_layers;
+  }
   return grown;
 }
 
@@ -85,6 +92,7 @@ DraftHead grow_head(const DraftHead& head, const HeadGrowth& growth, uint64_t se
   for (const auto& [name, p] : from) {
     if (to.at(name).shape == p.shape) to.at(name).values = p.values;
   }
+  if (g.tap_layers != c.tap_layers) widen_columns(from.at("fc.weight"), to.at("fc.weight"));
   RandomStream rng(seed, kStreamGrow, 0);
   for (int64_t l = 0; l < c.n_layers; ++l) {
     auto name = [l](const char* what) { return draft_layer_tensor(l, what); };

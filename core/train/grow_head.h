@@ -7,8 +7,11 @@
 //   - more key/value heads (grouped-query attention loosened, up to one per query head): each new kv head
 //     is a copy of the old kv head its query heads read, so every query head sees the same keys and values;
 //   - more decoder layers, appended after the last: drawn as a fresh head's except o_proj and down_proj,
-//     which are zero, so each new layer adds 0 to its input until training moves them.
+//     which are zero, so each new layer adds 0 to its input until training moves them;
+//   - tap layers (a head without them reads the target's lower layers too, draft_head.h): fc's new
+//     columns, for the taps, are zero.
 #include <cstdint>
+#include <vector>
 
 #include "core/eagle/draft_head.h"
 
@@ -18,7 +21,8 @@ struct HeadGrowth {
   int64_t intermediate_size = 0;  // 0: keep; else >= the head's
   int64_t n_kv_heads = 0;         // 0: keep; else a multiple of the head's that divides its query heads
   int64_t n_layers = 0;           // 0: keep; else >= the head's
-  bool any() const { return intermediate_size != 0 || n_kv_heads != 0 || n_layers != 0; }
+  std::vector<int64_t> tap_layers;  // empty: keep; else the head must have none
+  bool any() const { return intermediate_size != 0 || n_kv_heads != 0 || n_layers != 0 || !tap_layers.empty(); }
 };
 
 // The grown head (same inputs, same function up to fp32 summation order). Throws Error naming the

@@ -90,16 +90,16 @@ void layer_backward(const DraftHeadConfig& c, const LayerTensors<const T>& w, co
 template <typename T>
 void head_forward(const DraftHeadConfig& c, const HeadTensors<const T>& w, const T* emb, const T* features, int64_t m,
                   HeadActivations<T>& a, ThreadPool& pool) {
-  const int64_t H = c.hidden_size;
+  const int64_t H = c.hidden_size, F = c.feature_width(), W = H + F;
   const bool use_emb = c.inputs != DraftInputs::FeatureOnly, use_features = c.inputs != DraftInputs::TokenOnly;
   a.m = m;
-  a.cat = zeros<T>(m * 2 * H);
+  a.cat = zeros<T>(m * W);
   for (int64_t i = 0; i < m; ++i) {
-    if (use_emb) std::copy_n(emb + i * H, H, a.cat.begin() + i * 2 * H);
-    if (use_features) std::copy_n(features + i * H, H, a.cat.begin() + i * 2 * H + H);
+    if (use_emb) std::copy_n(emb + i * H, H, a.cat.begin() + i * W);
+    if (use_features) std::copy_n(features + i * F, F, a.cat.begin() + i * W + H);
   }
   a.out = zeros<T>(m * H);
-  linear_forward(a.cat.data(), w.fc, m, H, 2 * H, a.out.data(), false, pool);
+  linear_forward(a.cat.data(), w.fc, m, H, W, a.out.data(), false, pool);
   if (w.fc_bias) {
     for (int64_t i = 0; i < m; ++i) {
       for (int64_t j = 0; j < H; ++j) a.out[i * H + j] += w.fc_bias[j];
@@ -119,7 +119,7 @@ void head_backward(const DraftHeadConfig& c, const HeadTensors<const T>& w, cons
   std::vector<T> d_x(d_out, d_out + m * H);
   for (std::size_t l = w.layers.size(); l-- > 0;) layer_backward(c, w.layers[l], a.layers[l], m, d_x, g.layers[l], pool);
   // fc: x0 = fc(cat) (+ bias)
-  linear_weight_grad(d_x.data(), a.cat.data(), m, H, 2 * H, g.fc, true, pool);
+  linear_weight_grad(d_x.data(), a.cat.data(), m, H, H + c.feature_width(), g.fc, true, pool);
   if (g.fc_bias) {
     for (int64_t i = 0; i < m; ++i) {
       for (int64_t j = 0; j < H; ++j) g.fc_bias[j] += d_x[i * H + j];

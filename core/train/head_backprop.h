@@ -1,7 +1,7 @@
 #pragma once
 // The draft head's forward pass with saved activations, and its backward pass, over one sequence
 // of m rows at positions 0..m-1 (causal attention), for float (training) and double (reference).
-//   x0  = fc([emb, f]) (+ bias)
+//   x0  = fc([emb, f]) (+ bias), f: the feature and its taps ([H] or [(k + 1) H])
 //   then per decoder layer, from x = x0 (a layer's output is the next one's input):
 //   a   = x in layer 0, else rmsnorm(x) * input_norm
 //   x1  = x + o(attention(rope(q(a)), rope(k(a)), v(a)))
@@ -37,12 +37,12 @@ struct LayerActivations {
 template <typename T>
 struct HeadActivations {
   int64_t m = 0;
-  std::vector<T> cat;   // [m, 2H] fc input: embedding, feature (an unused one zero)
+  std::vector<T> cat;   // [m, H + F] fc input: embedding, feature (+ taps), F = c.feature_width() (an unused one zero)
   std::vector<LayerActivations<T>> layers;
   std::vector<T> out;   // [m, H] predicted features f^ (the last layer's output)
 };
 
-// emb, features: [m, H]; the one config.inputs leaves unused may be null (read as zeros).
+// emb: [m, H], features: [m, c.feature_width()]; the one config.inputs leaves unused may be null (read as zeros).
 template <typename T>
 void head_forward(const DraftHeadConfig& c, const HeadTensors<const T>& w, const T* emb, const T* features, int64_t m,
                   HeadActivations<T>& a, ThreadPool& pool);

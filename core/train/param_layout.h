@@ -47,7 +47,7 @@ struct LayerTensors {
 
 template <typename T>
 struct HeadTensors {
-  T* fc = nullptr;       // [H, 2H]  (columns: embedding half first, then feature half)
+  T* fc = nullptr;       // [H, H + F]  (columns: embedding first, then the feature and its taps: F = feature_width())
   T* fc_bias = nullptr;  // [H] or nullptr without bias
   std::vector<LayerTensors<T>> layers;  // one per decoder layer
 };

@@ -15,7 +15,7 @@ template <typename T>
 struct HeadExample {
   int64_t m = 0;                  // head rows: input j = 0..m-1 at position j
   std::vector<T> emb;             // [m, H] embedding of the token paired with f_j (empty: unused)
-  std::vector<T> features;        // [m, H] input features f_j, noise added (empty: unused)
+  std::vector<T> features;        // [m, F] input features f_j (noise added) and their taps, F = (k + 1) H (empty: unused)
   std::vector<int64_t> selected;  // [S] rows whose output gets loss, ascending, each < m
   std::vector<T> targets;         // [S, H] the target feature f_{j+1} of each selected row (no noise)
 };

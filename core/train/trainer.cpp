@@ -31,6 +31,8 @@ Trainer::Trainer(const TrainerConfig& config, DraftHead head, const Model& targe
           "trainer: the head reads " + std::string(draft_inputs_name(head_.config().inputs)) + " but the config says " +
               std::string(draft_inputs_name(config_.inputs)));
   require(data.hidden_size() == target.config().hidden_size, "trainer: the data's features are not of the target's size");
+  taps_ = train::TapSelection::make(head_.config().tap_layers, data.tap_layers());
+  train::TapSelection::make(head_.config().tap_layers, validation_data_->tap_layers());  // throws when absent
   params_ = train::flatten<float>(layout_, head_);
   grads_.assign(params_.size(), 0.f);
   lm_ = std::make_shared<const train::FrozenLmHead>(train::FrozenLmHead::from_model(target, pool));
@@ -101,7 +103,7 @@ StepMetrics Trainer::step() {
   for (int64_t b = 0; b < config_.batch_sequences; ++b) {
     const int64_t pos = samples_consumed_ + b;
     train::RandomStream noise(config_.seed, train::kStreamNoise, static_cast<uint64_t>(pos));
-    batch.push_back(train::build_example(data_->get(sample_index(pos)), *target_, config_, &noise));
+    batch.push_back(train::build_example(data_->get(sample_index(pos)), *target_, config_, &noise, taps_));
     m.positions += static_cast<int64_t>(batch.back().selected.size());
     m.head_rows += batch.back().m;
   }

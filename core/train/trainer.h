@@ -17,6 +17,7 @@
 #include "core/eagle/draft_head.h"
 #include "core/model/model.h"
 #include "core/train/adamw.h"
+#include "core/train/example_builder.h"
 #include "core/train/frozen_lm_head.h"
 #include "core/train/param_layout.h"
 #include "core/train/trainer_config.h"
@@ -89,6 +90,7 @@ class Trainer {
   const Model* target_;
   const TrainingDataSource* data_;
   const TrainingDataSource* validation_data_;
+  train::TapSelection taps_;  // the head's tap layers among the training data's
   ThreadPool* pool_;
   std::shared_ptr<const train::FrozenLmHead> lm_;        // the whole vocabulary (the target's top-1)
   std::shared_ptr<const train::FrozenLmHead> draft_lm_;  // the token loss's rows: lm_ or the draft vocabulary

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/kernels/ops.h"
+#include "core/train/example_builder.h"
 
 namespace eaglerun {
 namespace {
@@ -42,8 +43,10 @@ int confidence_bin(float p) {
 class SequenceValidator {
  public:
   SequenceValidator(const DraftHead& head, const train::FrozenLmHead& draft_lm, const train::FrozenLmHead& target_lm,
-                    const Model& target, const TrainerConfig& c, const TrainingSequence& seq, ThreadPool& pool)
-      : head_(head), draft_lm_(draft_lm), target_lm_(target_lm), c_(c), seq_(seq), pool_(pool), H_(draft_lm.hidden()),
+                    const Model& target, const TrainerConfig& c, const TrainingSequence& seq,
+                    const train::TapSelection& taps, ThreadPool& pool)
+      : head_(head), draft_lm_(draft_lm), target_lm_(target_lm), c_(c), seq_(seq), pool_(pool), taps_(taps),
+        H_(draft_lm.hidden()),
         T_(std::min<int64_t>(static_cast<int64_t>(seq.tokens.size()), c.max_seq_len)), n_(T_ - 1),
         kv_(head.make_cache(std::max<int64_t>(1, n_ * c.validation_depths))) {
     // emb_[i]: the token paired with input position i: t_{i+1} (t_i unshifted), i < n.
@@ -73,7 +76,8 @@ class SequenceValidator {
     std::vector<int32_t> pos(static_cast<std::size_t>(n_));
     for (int64_t i = 0; i < n_; ++i) pos[i] = static_cast<int32_t>(i);
     std::vector<float> out(static_cast<std::size_t>(n_ * H_));
-    head_.forward(emb_.data(), seq_.features.data(), n_, pos, AttentionMask::causal(0, n_), kv_, out.data(), pool_);
+    const std::vector<float> in = head_input(seq_.features.data(), seq_.taps.data(), n_);
+    head_.forward(emb_.data(), in.data(), n_, pos, AttentionMask::causal(0, n_), kv_, out.data(), pool_);
     std::vector<float> pred, targets;
     for (int64_t j = 0; j < n_; ++j) {
       if (!seq_.loss_mask[j]) continue;
@@ -84,6 +88,11 @@ class SequenceValidator {
     res.loss += train::prediction_loss<float>(draft_lm_, pred.data(), targets.data(),
                                               static_cast<int64_t>(pred.size()) / H_, w, 1.0, nullptr, pool_);
     return out;
+  }
+
+  // The head's feature rows [rows, F] from features [rows, H] and their taps (null: zeros).
+  std::vector<float> head_input(const float* features, const float* taps, int64_t rows) const {
+    return train::with_taps(features, taps, rows, H_, taps_);
   }
 
   // Outputs g_d [n - d, H] for starts j < n - d from g_{d-1} (its first n - d rows).
@@ -98,7 +107,8 @@ class SequenceValidator {
       mask.set(j, past + j, true);
     }
     std::vector<float> out(static_cast<std::size_t>(rows * H_));
-    head_.forward(emb_.data() + d * H_, prev.data(), rows, pos, mask, kv_, out.data(), pool_);
+    const std::vector<float> in = head_input(prev.data(), nullptr, rows);  // the head's own outputs carry no taps
+    head_.forward(emb_.data() + d * H_, in.data(), rows, pos, mask, kv_, out.data(), pool_);
     return out;
   }
 
@@ -152,6 +162,7 @@ class SequenceValidator {
   const TrainerConfig& c_;
   const TrainingSequence& seq_;
   ThreadPool& pool_;
+  const train::TapSelection& taps_;
   int64_t H_, T_, n_;
   KvCache kv_;
   std::vector<float> emb_;             // [n, H]
@@ -181,10 +192,11 @@ ValidationResult validate_head(const DraftHead& head, const train::FrozenLmHead&
   res.scored.assign(D, 0), res.correct_target.assign(D, 0), res.scored_token.assign(D, 0), res.correct_token.assign(D, 0);
   res.scored_by_confidence.assign(ValidationResult::kConfidenceBins, 0);
   res.correct_by_confidence.assign(ValidationResult::kConfidenceBins, 0);
+  const train::TapSelection taps = train::TapSelection::make(head.config().tap_layers, data.tap_layers());
   for (int64_t index : indices) {
     const TrainingSequence seq = data.get(index);
-    check_sequence(seq, target_lm.hidden());
-    SequenceValidator(head, draft_lm, target_lm, target, config, seq, pool).run(res);
+    check_sequence(seq, target_lm.hidden(), taps.data_taps);
+    SequenceValidator(head, draft_lm, target_lm, target, config, seq, taps, pool).run(res);
     ++res.sequences;
   }
   res.total_loss = res.loss.total({config.feature_loss_weight, config.token_loss_weight});

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # eaglerun extract + train end to end on the default model: a short run, an interrupted run that
 # resumes from its checkpoint and ends with the same head as an uninterrupted one, the head loads
-# as a draft, --init-head continues from a trained head, and bad training options get one clear error.
+# as a draft, --init-head continues from a trained head, tap layers are stored and read, and bad
+# training options get one clear error.
 #   usage: train_test.sh EAGLERUN_BINARY DEFAULT_MODEL CONVERSATIONS_JSONL
 set -euo pipefail
 bin="$1"
@@ -80,6 +81,24 @@ err="$("$bin" generate --model "$model" --draft "$tmp/whole/head" --draft-vocab 
 rc=$?
 set -e
 [ "$rc" -eq 1 ] && grep -q "draft_vocab.json lists" <<<"$err" || { echo "FAIL: --draft-vocab too large: $rc $err"; exit 1; }
+
+# Tap layers: extract stores the target's layer 2 and 29 taps; a head grown from the trained one reads
+# layer 2, trains and is scored; decoding with it is refused in one line (it needs taps at decode time).
+"$bin" extract --model "$model" --data "$data" --out "$tmp/taps" --max-len 96 --tap-layers 2,29 --quiet
+taps=(--model "$model" --data "$tmp/taps" --validation-data "$tmp/taps" --set batch_sequences=2 --set total_steps=2
+  --set validation_sequences=2)
+"$bin" train "${taps[@]}" --init-head "$tmp/whole/head" --tap-layers 2 --out "$tmp/tapped" 2>"$tmp/tapped.log"
+grep -q "tap layers \[2\]" "$tmp/tapped.log" || { echo "FAIL: --tap-layers did not grow the head"; exit 1; }
+python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["eaglerun_tap_layers"] == [2]' \
+  "$tmp/tapped/head/config.json" || { echo "FAIL: the tapped head's config"; exit 1; }
+"$bin" train "${taps[@]}" --init-head "$tmp/tapped/head" --evaluate 2>/dev/null | grep -q '"kind":"validation"' || { echo "FAIL: --evaluate of a tapped head"; exit 1; }
+one_error_line "eaglerun: error:" "tap layers" "$bin" generate --model "$model" --draft "$tmp/tapped/head" \
+  --prompt hi --max-new-tokens 2 || exit 1
+for args in "--tap-layers 1,,2" "--tap-layers x" "--tap-layers 30"; do
+  one_error_line "eaglerun: error:" "tap-layers" "$bin" extract --model "$model" --data "$data" --out "$tmp/t2" \
+    --quiet $args || exit 1
+done
+one_error_line "eaglerun: error:" "tap layer" "$bin" train "${common[@]}" --out "$tmp/x" --tap-layers 2 || exit 1
 
 # Bad options: one error line, exit status 1.
 for args in "--out $tmp/x" "--data $tmp/features --out $tmp/x --set nosuchkey=1" \

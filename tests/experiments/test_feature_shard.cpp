@@ -91,6 +91,43 @@ TEST(FeatureShard, RoundTripKeepsTokensMaskIdsAndFeaturesToBf16Precision) {
   }
 }
 
+// Taps: stored beside the features, read back per sequence, named in the file's tap_layers; a shard
+// with other tap layers belongs to another store; a sequence with the wrong number of tap values is refused.
+TEST(FeatureShard, TapsRoundTripWithTheirLayers) {
+  const std::string dir = test::fresh_temp_dir("shard_taps");
+  ShardMetadata m = test_metadata();
+  m.tap_layers = {1, 7};
+  std::mt19937 rng(9);
+  std::normal_distribution<float> normal(0.f, 1.f);
+  std::vector<TestSequence> seqs;
+  std::vector<std::vector<float>> taps;
+  for (int64_t t : {5, 40, 3}) {
+    seqs.push_back(random_sequence(rng, "taps_" + std::to_string(t), t));
+    taps.emplace_back(static_cast<std::size_t>(t * 2 * kH));
+    for (float& v : taps.back()) v = normal(rng);
+  }
+  {
+    FeatureShardWriter w(dir + "/shard-000000.h5", m);
+    for (size_t i = 0; i < seqs.size(); ++i) {
+      w.append(seqs[i].id, static_cast<int64_t>(i), seqs[i].tokens, seqs[i].mask, seqs[i].features, taps[i]);
+    }
+    EXPECT_THROW(w.append("short", 9, seqs[0].tokens, seqs[0].mask, seqs[0].features, taps[1]), Error);
+    EXPECT_THROW(w.append("none", 9, seqs[0].tokens, seqs[0].mask, seqs[0].features), Error);
+    w.finish();
+  }
+  const FeatureShardReader r(dir + "/shard-000000.h5");
+  EXPECT_EQ(r.metadata().tap_layers, (std::vector<int64_t>{1, 7}));
+  EXPECT_EQ(r.metadata().difference(m), "");
+  EXPECT_NE(r.metadata().target_difference(test_metadata()), "");  // no taps: may not train together
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    const ShardSequence s = r.read(static_cast<int64_t>(i));
+    ASSERT_EQ(s.taps.size(), taps[i].size());
+    for (size_t k = 0; k < s.taps.size(); ++k) ASSERT_LE(std::fabs(s.taps[k] - taps[i][k]), std::fabs(taps[i][k]) / 256.f);
+  }
+  // A shard without taps reads none.
+  EXPECT_TRUE(FeatureShardReader(write_shard(dir + "/shard-000001.h5", seqs)).read(0).taps.empty());
+}
+
 TEST(FeatureShard, ValuesExactInBf16RoundTripExactly) {
   const std::string dir = test::fresh_temp_dir("shard_exact");
   TestSequence s{"exact", {1, 2, 3}, {0, 1, 1}, {}};

@@ -4,8 +4,10 @@
 // too with an fp32 cache, and within kF16CacheTolerance with the fp16 cache it uses by default.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <numeric>
 
+#include "core/error.h"
 #include "core/model/model.h"
 #include "core/weights/open_model.h"
 #include "tests/model/fixture_io.h"
@@ -84,6 +86,48 @@ TEST_P(TinyModel, TreeMaskedPassMatchesPerPathForward) {
 // The fast path on fp32/bf16 weights converts on the fly and accumulates in fp32 with a different
 // blocking; it stays within a few ulps of the reference at these magnitudes. Its default cache is
 // fp16 (Model::make_cache).
+// Taps (draft heads that read lower layers): tap l is the residual stream after layer l over its RMS.
+// The last layer's tap times the final norm's weight is the final-normed feature transformers gave;
+// each tap has RMS 1; the taps do not depend on which others a pass asks for or on the pass's other
+// sequences; and they leave the hidden states and logits as they were.
+TEST_P(TinyModel, TapsAreTheNormedResidualStreamAfterEachLayer) {
+  const auto& seq = expected_["sequences"][0];
+  const auto ids = seq["ids"].get<std::vector<int32_t>>();
+  const auto T = static_cast<int64_t>(ids.size()), H = model_->config().hidden_size, L = model_->config().n_layers;
+  const std::vector<int64_t> taps = {L - 1, 0};
+  KvCache kv = make_cache(T);
+  const ForwardOutput out = model_->forward_causal(ids, kv, LogitRows::All, taps);
+  ASSERT_EQ(static_cast<int64_t>(out.taps.size()), T * 2 * H);
+  EXPECT_LE(test::max_abs_diff(out.logits.data(), test::flatten(seq["logits"])), GetParam().tolerance);
+  const std::vector<float>& norm = model_->weights().final_norm;
+  std::vector<float> top(static_cast<std::size_t>(T * H));
+  for (int64_t i = 0; i < T; ++i) {
+    for (int64_t t = 0; t < 2; ++t) {
+      double sum_sq = 0;
+      for (int64_t j = 0; j < H; ++j) sum_sq += std::pow(out.taps[(i * 2 + t) * H + j], 2);
+      EXPECT_NEAR(std::sqrt(sum_sq / H), 1.0, 1e-3) << "row " << i << " tap " << t;
+    }
+    for (int64_t j = 0; j < H; ++j) top[i * H + j] = out.taps[i * 2 * H + j] * norm[j];
+  }
+  EXPECT_LE(test::max_abs_diff(top.data(), test::flatten(seq["hidden_final_norm"])), GetParam().tolerance);
+  // Layer 0 alone, in a pass of two sequences (this one second): the same values.
+  const std::vector<int32_t> other = {3, 1, 4};
+  KvCache kv_a = make_cache(3), kv_b = make_cache(T);
+  std::vector<int32_t> pos_a = {0, 1, 2}, pos_b(static_cast<std::size_t>(T));
+  std::iota(pos_b.begin(), pos_b.end(), 0);
+  const AttentionMask mask_a = AttentionMask::causal(0, 3), mask_b = AttentionMask::causal(0, T);
+  const SequenceStep steps[] = {{other, pos_a, &mask_a, &kv_a, LogitRows::None}, {ids, pos_b, &mask_b, &kv_b, LogitRows::None}};
+  const std::vector<int64_t> layer0 = {0};
+  const std::vector<ForwardOutput> both = model_->forward(steps, layer0);
+  ASSERT_EQ(static_cast<int64_t>(both[1].taps.size()), T * H);
+  for (int64_t i = 0; i < T; ++i) {
+    for (int64_t j = 0; j < H; ++j) ASSERT_EQ(both[1].taps[i * H + j], out.taps[(i * 2 + 1) * H + j]) << i << " " << j;
+  }
+  KvCache kv_bad = make_cache(T);
+  const std::vector<int64_t> outside = {L};
+  EXPECT_THROW(model_->forward_causal(ids, kv_bad, LogitRows::None, outside), Error);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Fixtures, TinyModel,
     ::testing::Values(TinyCase{"tiny_llama", Precision::Reference, DType::F32, kTolerance},

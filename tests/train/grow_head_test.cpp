@@ -66,6 +66,33 @@ TEST(GrowHead, MoreLayersComputeTheSame) {
   expect_same_function(head, all);
 }
 
+// Tap layers: fc's new columns are zero, so the grown head ignores its taps until trained; with one
+// of them non-zero it reads them.
+TEST(GrowHead, TapLayersComputeTheSameWhateverTheTaps) {
+  const DraftHead head = DraftHead::random(test::tiny_head_config(), 3, 0.2f);
+  DraftHead grown = train::grow_head(head, {.tap_layers = {1, 3}}, 5);
+  EXPECT_EQ(grown.config().tap_layers, (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(grown.parameters().at("fc.weight").shape, (std::vector<int64_t>{64, 64 * 4}));
+  const int64_t m = 6, H = 64;
+  std::mt19937 rng(8);
+  std::normal_distribution<float> normal(0.f, 1.f);
+  std::vector<float> emb(m * H), features(m * H), wide(m * 3 * H);
+  for (float& v : emb) v = normal(rng);
+  for (float& v : features) v = normal(rng);
+  for (float& v : wide) v = normal(rng);  // random taps
+  for (int64_t i = 0; i < m; ++i) std::copy_n(features.begin() + i * H, H, wide.begin() + i * 3 * H);
+  ThreadPool pool(1);
+  const std::vector<float> want = test::run_head(head, emb, features, m, pool);
+  std::vector<float> got = test::run_head(grown, emb, wide, m, pool);
+  for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-4f * (1.f + std::abs(want[i]))) << i;
+  grown.parameters().at("fc.weight").values[3 * H] = 0.5f;  // row 0, first column of the second tap
+  got = test::run_head(grown, emb, wide, m, pool);
+  float moved = 0.f;
+  for (size_t i = 0; i < want.size(); ++i) moved = std::max(moved, std::abs(got[i] - want[i]));
+  EXPECT_GT(moved, 1e-3f);
+  EXPECT_THROW(train::grow_head(grown, {.tap_layers = {2}}, 1), Error);  // already reads taps
+}
+
 TEST(GrowHead, GrowthThatDoesNotFitIsAnError) {
   const DraftHead head = DraftHead::random(test::tiny_head_config(), 3);
   EXPECT_THROW(train::grow_head(head, {.intermediate_size = 64}, 1), Error);  // narrower than 128

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/train/example_builder.h"
+#include "core/train/grow_head.h"
 #include "core/train/param_layout.h"
 #include "core/train/trainer.h"
 #include "tests/train/tiny_data.h"
@@ -211,6 +212,38 @@ TEST_F(TinyTrainer, ResumeRefusesDifferentData) {
   InMemoryDataSource other(train::test::tiny_sequences(*target_, 4, 10, 9), 64);
   EXPECT_THROW(Trainer::resume(dir.string(), *target_, other, pool_), Error);
   fs::remove_all(dir);
+}
+
+// Data carrying taps of layers {1, 0}: a head reading layer 0 gets f_j and the data's second tap in
+// each row, trains and validates on it; a head without taps ignores them; a layer the data lacks is refused.
+TEST_F(TinyTrainer, TapHeadReadsItsLayersAmongTheData) {
+  std::vector<TrainingSequence> seqs = train::test::tiny_sequences(*target_, 5, 14, 300);
+  const std::vector<int64_t> data_layers = {1, 0};
+  for (TrainingSequence& s : seqs) {
+    KvCache kv = target_->make_cache(static_cast<int64_t>(s.tokens.size()));
+    s.taps = target_->forward_causal(s.tokens, kv, LogitRows::None, data_layers).taps;
+  }
+  const InMemoryDataSource data(seqs, 64, data_layers);
+  const train::TapSelection select = train::TapSelection::make({0}, data_layers);
+  EXPECT_EQ(select.index, (std::vector<int64_t>{1}));
+  const auto ex = train::build_example(seqs[0], *target_, config(), nullptr, select);
+  ASSERT_EQ(static_cast<int64_t>(ex.features.size()), ex.m * 2 * 64);
+  for (int64_t j = 0; j < 64; ++j) {
+    EXPECT_EQ(ex.features[2 * 2 * 64 + j], seqs[0].features[2 * 64 + j]);            // row 2: f_2, then
+    EXPECT_EQ(ex.features[2 * 2 * 64 + 64 + j], seqs[0].taps[(2 * 2 + 1) * 64 + j]);  // layer 0's tap
+  }
+  const DraftHead tap_head = train::grow_head(Trainer::initial_head(*target_, config().inputs, 3), {.tap_layers = {0}}, 1);
+  TrainerConfig c = config();
+  c.validation_fraction = 0.4;  // 2 of the 5 sequences validate
+  Trainer t(c, tap_head, *target_, data, pool_);
+  const std::vector<double> l = losses(t, 20);
+  EXPECT_LT(l.back(), l.front());
+  EXPECT_GT(t.validate().scored[0], 0);
+  Trainer plain(config(), Trainer::initial_head(*target_, config().inputs, 3), *target_, data, pool_);
+  EXPECT_NO_THROW(plain.step());
+  const DraftHead missing = train::grow_head(Trainer::initial_head(*target_, config().inputs, 3), {.tap_layers = {0}}, 1);
+  EXPECT_THROW(Trainer(config(), missing, *target_, *data_, pool_), Error);  // *data_ holds no taps
+  EXPECT_THROW(train::TapSelection::make({2}, data_layers), Error);
 }
 
 TEST_F(TinyTrainer, RejectsAHeadWhoseInputsDifferFromTheConfig) {
