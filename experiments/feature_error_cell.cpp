@@ -33,6 +33,7 @@ CellRecord run_feature_error_cell(const ExperimentConfig& config, const Experime
   require(tree.kind == TreeSpec::Kind::Static && tree.shape.max_rank() == 0,
           "feature_error: the tree sets the depth and must be a chain (chain:D), not '" + cell.tree + "'");
   const int64_t D = tree.shape.depth(), H = target.config().hidden_size, V = target.config().vocab_size;
+  require(drafter.tap_layers().empty(), "the feature_error kind measures heads without tap layers");
   const std::vector<EvalQuestion> questions = read_eval_set(cell.eval_set, config.prompt_limit);
   const std::vector<int32_t> stops = engine.stop_tokens(false);
   CellProgress p;

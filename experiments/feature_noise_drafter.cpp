@@ -11,6 +11,7 @@ FeatureNoiseDrafter::FeatureNoiseDrafter(Drafter& inner, int64_t hidden, const s
     : inner_(inner), hidden_(hidden), gaussian_(kind == "gaussian"), scale_(scale), rng_(seed) {
   require(kind == "gaussian" || kind == "uniform", "feature noise: kind is gaussian or uniform, not '" + kind + "'");
   require(scale >= 0, "feature noise: the scale must be >= 0");
+  require(inner.tap_layers().empty(), "feature noise is defined on the top feature: use a head without tap layers");
 }
 
 std::vector<float> FeatureNoiseDrafter::noisy(const float* features, int64_t rows) {

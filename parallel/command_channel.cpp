@@ -110,6 +110,10 @@ void DistributedTarget::launch(const Step& step) {
 
 StepOutput DistributedTarget::collect() { return model_.collect(); }
 
+void DistributedTarget::set_feature_taps(std::vector<int64_t> layers) {
+  require(layers.empty(), "draft heads with tap layers run on one rank for now (no --tp/--pp/--ep)");
+}
+
 std::vector<float> DistributedTarget::keep(std::span<const int32_t> nodes, bool want_features) {
   Command c{{Kind::Keep, want_features ? 1 : 0, 0}, {nodes.begin(), nodes.end()}};
   broadcast_command(model_.job().all(), c);

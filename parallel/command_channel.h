@@ -25,6 +25,8 @@ class DistributedTarget final : public Target {
   // `sequences` sequences, each its own KV cache; a step names its sequence (keep() is sequence 0's).
   void begin_batch(int64_t capacity, int32_t sequences) override;
   StepOutput forward(const Step& step) override;  // launch() then collect()
+  // Taps are not gathered across ranks yet: any layer is an Error (none is accepted).
+  void set_feature_taps(std::vector<int64_t> layers) override;
   // Every step launched, then every result collected: each sequence is a pipeline micro-batch.
   std::vector<StepOutput> forward_batch(std::span<const Step> steps) override;
   // A forward whose results collect() returns later, in launch order: the coordinator can put the

@@ -44,6 +44,10 @@ class Drafter {
   // The tokens the draft can propose, when a draft vocabulary restricts them (its logits are -inf
   // everywhere else); empty = all vocab_size() tokens. Tree building then scans only these.
   virtual std::span<const int32_t> draft_vocabulary() const { return {}; }
+
+  // The target layers whose taps (core/model/model.h) the drafter reads: begin() and advance() then get
+  // feature rows [f, tap_1, .., tap_k] of (k + 1) H values (Target::set_feature_taps). None by default.
+  virtual std::vector<int64_t> tap_layers() const { return {}; }
 };
 
 }  // namespace eaglerun

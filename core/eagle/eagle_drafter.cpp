@@ -10,9 +10,6 @@ EagleDrafter::EagleDrafter(const Model& target, const DraftHead& head, int64_t c
                            std::vector<int32_t> draft_vocabulary)
     : target_(target), head_(head), lm_head_(target, std::move(draft_vocabulary)), kv_(head.make_cache(capacity)) {
   head.config().check_compatible(target.config());
-  require(head.config().tap_layers.empty(),
-          "this draft head reads the target's tap layers (eaglerun_tap_layers), which decoding does not pass yet; "
-          "score it with 'eaglerun train --evaluate'");
 }
 
 std::vector<float> EagleDrafter::run_head(const float* features, std::span<const int32_t> tokens,
@@ -57,15 +54,15 @@ void EagleDrafter::advance(const float* features, std::span<const int32_t> next_
 }
 
 std::vector<float> EagleDrafter::expand(std::span<const DraftNode> nodes) {
-  const int64_t H = target_.config().hidden_size, V = target_.config().vocab_size;
+  const int64_t H = target_.config().hidden_size, V = target_.config().vocab_size, F = head_.config().feature_width();
   const auto m = static_cast<int64_t>(nodes.size());
-  std::vector<float> parent_features(static_cast<std::size_t>(m * H));
+  std::vector<float> parent_features(static_cast<std::size_t>(m * F), 0.f);  // predicted features carry no taps
   std::vector<int32_t> tokens;
   const bool unshifted = unshifted_tokens(head_.config().inputs);
   for (int64_t i = 0; i < m; ++i) {
     const int32_t parent = nodes[i].parent;
     const float* f = parent < 0 ? root_feature_.data() : node_features_.data() + parent * H;
-    std::copy_n(f, H, parent_features.begin() + i * H);
+    std::copy_n(f, H, parent_features.begin() + i * F);
     tokens.push_back(unshifted ? (parent < 0 ? root_ : node_tokens_[parent]) : nodes[i].token);
   }
   std::vector<int32_t> positions;

@@ -30,6 +30,7 @@ class EagleDrafter final : public Drafter {
   // The head's predicted feature after the root [H] (what root_logits() come from): the feature
   // error experiment compares it with the target's.
   const std::vector<float>& root_feature() const { return root_feature_; }
+  std::vector<int64_t> tap_layers() const override { return head_.config().tap_layers; }
 
  private:
   // Appends pairs (features[i], tokens[i]) to the context; the last output becomes the root's.

@@ -74,6 +74,7 @@ SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const T
   check_request(req, spec.max_depth(), target.config().max_position);
   const bool greedy = sampler.params().greedy();
   const int64_t V = target.config().vocab_size;
+  target.set_feature_taps(drafter.tap_layers());
   target.begin(static_cast<int64_t>(req.prompt.size()) + req.max_new_tokens + spec.max_nodes());
   SpeculativeResult res;
   GenerationResult& gen = res.generation;

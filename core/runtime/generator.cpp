@@ -45,6 +45,7 @@ int32_t choose(const StepOutput& out, Sampler& sampler) {
 GenerationResult generate_plain(Target& target, Sampler& sampler, const GenerationRequest& req) {
   check_request(req, 0, target.config().max_position);
   const bool full_logits = !sampler.params().greedy();
+  target.set_feature_taps({});  // nothing reads features here
   target.begin(static_cast<int64_t>(req.prompt.size()) + req.max_new_tokens);
   GenerationResult result;
   Emitter emit{req, result};
@@ -72,6 +73,7 @@ std::vector<GenerationResult> generate_plain_batch(Target& target, const std::ve
     capacity = std::max<int64_t>(capacity, static_cast<int64_t>(req.prompt.size()) + req.max_new_tokens);
   }
   const auto B = static_cast<int32_t>(requests.size());
+  target.set_feature_taps({});
   target.begin_batch(capacity, B);
   std::vector<GenerationResult> results(requests.size());
   std::vector<Emitter> emit;

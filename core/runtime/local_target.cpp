@@ -45,7 +45,8 @@ std::vector<StepOutput> LocalTarget::forward_batch(std::span<const Step> steps) 
     masks[i] = step.mask(past);
     parts[i] = {step.tokens, positions[i], &masks[i], &seq.kv, step.rows};  // a sequence named twice: Model refuses
   }
-  std::vector<ForwardOutput> outs = model_.forward(parts);
+  std::vector<ForwardOutput> outs = model_.forward(parts, taps_);
+  const int64_t H = model_.config().hidden_size, k = static_cast<int64_t>(taps_.size());
   std::vector<StepOutput> results(steps.size());
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const Step& step = steps[i];
@@ -58,6 +59,14 @@ std::vector<StepOutput> LocalTarget::forward_batch(std::span<const Step> steps) 
         result.argmax.push_back(static_cast<int32_t>(argmax(out.logits.data() + r * V, V)));
       }
     }
+    if (k > 0) {  // each hidden row followed by its taps
+      std::vector<float> rows(static_cast<std::size_t>(step.size() * (k + 1) * H));
+      for (int64_t r = 0; r < step.size(); ++r) {
+        std::copy_n(out.hidden.begin() + r * H, H, rows.begin() + r * (k + 1) * H);
+        std::copy_n(out.taps.begin() + r * k * H, k * H, rows.begin() + r * (k + 1) * H + H);
+      }
+      out.hidden = std::move(rows);
+    }
     if (step.want_hidden) result.hidden = out.hidden;
     Sequence& seq = sequences_[static_cast<std::size_t>(step.sequence)];
     seq.last_step = step.size();
@@ -66,10 +75,19 @@ std::vector<StepOutput> LocalTarget::forward_batch(std::span<const Step> steps) 
   return results;
 }
 
+void LocalTarget::set_feature_taps(std::vector<int64_t> layers) {
+  for (int64_t l : layers) {
+    require(l >= 0 && l < model_.config().n_layers, "tap layer " + std::to_string(l) + " is outside the target's " +
+                                                        std::to_string(model_.config().n_layers) + " layers");
+  }
+  taps_ = std::move(layers);
+}
+
 std::vector<float> LocalTarget::keep(std::span<const int32_t> nodes, bool want_features) {
   Sequence& seq = sequence(0);
   require(seq.last_step > 0, "keep() needs a forward step first");
-  const int64_t past = seq.kv.size() - seq.last_step, H = model_.config().hidden_size;
+  const int64_t past = seq.kv.size() - seq.last_step;
+  const int64_t H = model_.config().hidden_size * (1 + static_cast<int64_t>(taps_.size()));  // values per row
   std::vector<int64_t> rows(static_cast<std::size_t>(past));
   for (int64_t i = 0; i < past; ++i) rows[i] = i;
   std::vector<float> features;

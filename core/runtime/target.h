@@ -10,6 +10,8 @@
 //   keep(nodes, features)  keeps the cached prefix plus those nodes of the last step (node 0
 //                          first, increasing) and drops the rest; returns their hidden states
 //                          [k, H] (the drafter's features) when asked
+//   set_feature_taps(l)    from now on every hidden-state row (forward's and keep's) is followed by
+//                          the model's taps of layers l: [n, (k + 1) H], for a drafter that reads them
 // Several independent sequences (generate_plain_batch):
 //   begin_batch(capacity, B)  B sequences, each its own KV cache of `capacity` tokens; a step
 //                             names its sequence (Step::sequence); keep() is sequence 0's
@@ -38,6 +40,8 @@ class Target {
   // Throws Error for an empty list, a sequence not begun or named twice, or a step the cache cannot hold.
   virtual std::vector<StepOutput> forward_batch(std::span<const Step> steps) = 0;
   virtual std::vector<float> keep(std::span<const int32_t> nodes, bool want_features) = 0;
+  // Throws Error for a layer outside the model, or where the target cannot provide taps.
+  virtual void set_feature_taps(std::vector<int64_t> layers) = 0;
 };
 
 // The model in this process, with one KV cache per sequence.
@@ -51,6 +55,7 @@ class LocalTarget final : public Target {
   StepOutput forward(const Step& step) override;
   std::vector<StepOutput> forward_batch(std::span<const Step> steps) override;
   std::vector<float> keep(std::span<const int32_t> nodes, bool want_features) override;
+  void set_feature_taps(std::vector<int64_t> layers) override;
   // Empties one sequence's cache, so its slot of the batch starts a new sequence (continuous batching).
   void restart(int32_t sequence);
 
@@ -58,12 +63,13 @@ class LocalTarget final : public Target {
   struct Sequence {
     KvCache kv;
     int64_t last_step = 0;           // tokens of its last forward (0 after keep)
-    std::vector<float> last_hidden;  // [last_step, H]
+    std::vector<float> last_hidden;  // [last_step, F]: hidden states, each followed by its taps
   };
   Sequence& sequence(int32_t index);
 
   const Model& model_;
   std::vector<Sequence> sequences_;
+  std::vector<int64_t> taps_;  // set_feature_taps
 };
 
 }  // namespace eaglerun

@@ -11,6 +11,8 @@
 #include "core/eagle/eagle_drafter.h"
 #include "core/eagle/model_drafter.h"
 #include "core/eagle/speculative.h"
+#include "core/error.h"
+#include "core/runtime/target.h"
 #include "core/weights/open_model.h"
 #include "tests/test_paths.h"
 
@@ -80,6 +82,56 @@ TEST_F(TinyLossless, GreedyEagleWithATwoLayerHeadEqualsPlain) {
       EXPECT_EQ(eagle(drafter, p, tree, 40).generation.output_tokens, want) << "tree " << tree << " prompt " << seed;
     }
   }
+}
+
+// A head reading the taps of both layers (random fc columns for them, so the taps move its drafts).
+TEST_F(TinyLossless, GreedyEagleWithATapHeadEqualsPlain) {
+  DraftHeadConfig c = DraftHeadConfig::for_target(target_->config());
+  c.tap_layers = {1, 0};
+  const DraftHead tapped = DraftHead::random(c, 9, 0.2f);
+  EagleDrafter drafter(*target_, tapped, 256);
+  EXPECT_EQ(drafter.tap_layers(), c.tap_layers);
+  for (uint64_t seed = 0; seed < 4; ++seed) {
+    const auto p = prompt(seed);
+    const auto want = plain(p, 40);
+    for (const char* tree : {"eagle1", "chain:3", "dynamic"}) {
+      EXPECT_EQ(eagle(drafter, p, tree, 40).generation.output_tokens, want) << "tree " << tree << " prompt " << seed;
+    }
+  }
+}
+
+// With taps set, the target's feature rows are its hidden rows followed by their taps, as
+// Model::forward_causal gives them, through forward and keep; and the taps move the drafter's logits.
+TEST_F(TinyLossless, TapHeadReadsTheTargetsTapsAtThePrefill) {
+  DraftHeadConfig c = DraftHeadConfig::for_target(target_->config());
+  c.tap_layers = {0};
+  const DraftHead tapped = DraftHead::random(c, 10, 0.2f);
+  const auto p = prompt(3);
+  LocalTarget target(*target_);
+  target.set_feature_taps(c.tap_layers);
+  target.begin(32);
+  const StepOutput out = target.forward(Step::causal(p, false, true));
+  const int64_t H = target_->config().hidden_size, T = static_cast<int64_t>(p.size());
+  ASSERT_EQ(static_cast<int64_t>(out.hidden.size()), T * 2 * H);
+  KvCache kv = target_->make_cache(T);
+  const ForwardOutput direct = target_->forward_causal(p, kv, LogitRows::None, c.tap_layers);
+  for (int64_t i = 0; i < T; ++i) {
+    for (int64_t j = 0; j < H; ++j) {
+      ASSERT_EQ(out.hidden[i * 2 * H + j], direct.hidden[i * H + j]);
+      ASSERT_EQ(out.hidden[i * 2 * H + H + j], direct.taps[i * H + j]);
+    }
+  }
+  const std::vector<float> kept = target.keep(std::vector<int32_t>{0, 1}, true);
+  EXPECT_EQ(std::vector<float>(kept.begin(), kept.end()), std::vector<float>(out.hidden.begin(), out.hidden.begin() + 4 * H));
+  EXPECT_THROW(target.set_feature_taps({2}), Error);  // the tiny model has layers 0 and 1
+  EagleDrafter drafter(*target_, tapped, 64);
+  drafter.begin(p, out.hidden.data(), 5);
+  DraftHead blind = tapped;  // the same head with its tap columns zeroed reads the taps as nothing
+  std::vector<float>& fc = blind.parameters().at("fc.weight").values;
+  for (int64_t r = 0; r < H; ++r) std::fill_n(fc.begin() + r * 3 * H + 2 * H, H, 0.f);
+  EagleDrafter blind_drafter(*target_, blind, 64);
+  blind_drafter.begin(p, out.hidden.data(), 5);
+  EXPECT_NE(drafter.root_logits(), blind_drafter.root_logits());
 }
 
 TEST_F(TinyLossless, AutoTreeIsLossless) {

@@ -27,6 +27,7 @@ class PerturbedDrafter final : public Drafter {
   void discard_tree() override { inner_.discard_tree(); }
   int64_t vocab_size() const override { return inner_.vocab_size(); }
   std::span<const int32_t> draft_vocabulary() const override { return inner_.draft_vocabulary(); }
+  std::vector<int64_t> tap_layers() const override { return inner_.tap_layers(); }
 
  private:
   std::vector<float> perturbed(std::vector<float> logits) {
