@@ -12,7 +12,8 @@ Deployment make_deployment(const SimulationInputs& in) {
   ModelConfig head_config;
   if (!in.head_config_path.empty()) head_config = load_model_config(in.head_config_path);
   d.head = head_shape(target, in.head_config_path.empty() ? nullptr : &head_config,
-                      in.draft_vocab > 0 ? in.draft_vocab : target.vocab_size);
+                      in.draft_vocab > 0 ? in.draft_vocab : target.vocab_size,
+                      in.head_config_path.empty() ? 0 : head_tap_layers(in.head_config_path));
   d.hw = load_hardware_profile(in.hardware_path);
   d.runtime = load_runtime_profile(in.runtime_path.empty() ? d.hw.default_runtime : in.runtime_path);
   d.split = ParallelSplit{in.tp, in.pp, in.ep, in.pp_overlap};

@@ -1,6 +1,7 @@
 #include "simulator/model_shape.h"
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/weights/safetensors_model.h"
@@ -51,7 +52,7 @@ ModelShape target_shape(const ModelConfig& c) {
   return s;
 }
 
-ModelShape head_shape(const ModelConfig& target, const ModelConfig* head_config, int64_t draft_vocab) {
+ModelShape head_shape(const ModelConfig& target, const ModelConfig* head_config, int64_t draft_vocab, int64_t n_taps) {
   ModelConfig c = head_config ? *head_config : target;
   if (c.hidden_size != target.hidden_size)
     throw Error("the draft head's hidden_size " + std::to_string(c.hidden_size) + " does not match the target's " +
@@ -63,13 +64,21 @@ ModelShape head_shape(const ModelConfig& target, const ModelConfig* head_config,
   s.layers = c.n_layers;
   fill_layer_counts(s, c, true);  // the released Mixtral head is a dense layer
   const double h = static_cast<double>(c.hidden_size);
-  s.extra_params = 2.0 * h * h + h;
+  s.extra_params = (2.0 + static_cast<double>(n_taps)) * h * h + h;
   if (draft_vocab <= 0 || draft_vocab > target.vocab_size)
     throw Error("--draft-vocab " + std::to_string(draft_vocab) + " must be in 1.." + std::to_string(target.vocab_size));
   s.lm_head_rows = static_cast<double>(draft_vocab);
   s.lm_head_params = s.lm_head_rows * h;  // the target's LM head rows: read per pass, stored with the target
   s.embedding_params = static_cast<double>(target.vocab_size) * h;
   return s;
+}
+
+int64_t head_tap_layers(const std::string& path) {
+  const nlohmann::json j = nlohmann::json::parse(read_text_file(path), nullptr, false);
+  if (!j.is_object() || !j.contains("eaglerun_tap_layers")) return 0;
+  const nlohmann::json& taps = j["eaglerun_tap_layers"];
+  if (!taps.is_array()) throw Error(path + ": eaglerun_tap_layers is not a list of layers");
+  return static_cast<int64_t>(taps.size());
 }
 
 ModelConfig load_model_config(const std::string& path) {

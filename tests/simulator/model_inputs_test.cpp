@@ -60,6 +60,14 @@ TEST(SimulatorMemory, AHeadWithTwoLayersHoldsAndRunsTwo) {
   EXPECT_GT(head_pass(d, 1, 4.0, 2048).total_s(), 1.4 * one_pass);
 }
 
+// A head reading three tap layers holds fc [H, 5H]: 3 H^2 more parameters than an EAGLE-1 head.
+TEST(SimulatorMemory, AHeadWithTapLayersHoldsAWiderFc) {
+  Deployment d = round_deployment("vicuna-7b-v1.3.json");
+  const double plain = memory_per_gpu(d, 1, 2048, true, 26).head_bytes;
+  d.head = head_shape(d.target.config, nullptr, d.target.config.vocab_size, 3);
+  EXPECT_NEAR(memory_per_gpu(d, 1, 2048, true, 26).head_bytes - plain, 3.0 * 4096 * 4096 * 2, 1.0);  // fp16
+}
+
 TEST(SimulatorMemory, AModelThatDoesNotFitSaysHowMuch) {
   Deployment d = round_deployment("llama2-70b-chat.json");
   d.hw.memory_bytes = 24.0 * 1073741824.0;
