@@ -58,7 +58,13 @@ HeadExample<float> build_example(const TrainingSequence& seq, const Model& targe
     if (noise && a > 0) {
       for (float& f : ex.features) f += (2.f * noise->uniform() - 1.f) * a;
     }
-    if (!taps.index.empty()) ex.features = with_taps(ex.features.data(), seq.taps.data(), m, H, taps);
+    if (!taps.index.empty()) {
+      ex.features = with_taps(ex.features.data(), seq.taps.data(), m, H, taps);
+      const int64_t F = static_cast<int64_t>(taps.index.size() + 1) * H;
+      for (int64_t i = 0; noise && config.tap_dropout > 0 && i < m; ++i) {
+        if (noise->uniform() < config.tap_dropout) std::fill_n(ex.features.begin() + i * F + H, F - H, 0.f);
+      }
+    }
   }
   ex.targets.resize(ex.selected.size() * static_cast<std::size_t>(H));
   for (std::size_t i = 0; i < ex.selected.size(); ++i) {

@@ -5,8 +5,8 @@
 //   selected outputs S = { j : loss_mask[j] == 1, j + 1 < T };  head rows m = max(S) + 1
 //   (later rows cannot affect earlier outputs under causal attention, so they are not run);
 //   input j: f_j + U(-a, a) noise per value, a = feature_noise (* noise_reference_len / T when
-//   that is set), followed by its k taps (no noise) for a head with tap layers, paired with the
-//   embedding of t_{j+1} (t_j for unshifted inputs);
+//   that is set), followed by its k taps (no noise; with a noise stream, all k zeroed with probability
+//   tap_dropout) for a head with tap layers, paired with the embedding of t_{j+1} (t_j for unshifted inputs);
 //   target of selected output j: f_{j+1}, without noise.
 #include <cstdint>
 

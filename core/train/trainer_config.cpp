@@ -24,6 +24,7 @@ void for_each_field(Config& c, F&& f) {
   f("max_seq_len", c.max_seq_len);
   f("feature_noise", c.feature_noise);
   f("noise_reference_len", c.noise_reference_len);
+  f("tap_dropout", c.tap_dropout);
   f("seed", c.seed);
   f("feature_loss_weight", c.feature_loss_weight);
   f("token_loss_weight", c.token_loss_weight);
@@ -51,6 +52,7 @@ void TrainerConfig::validate() const {
   require(batch_sequences > 0, "trainer: batch_sequences must be positive");
   require(max_seq_len >= 2, "trainer: max_seq_len must be at least 2");
   require(feature_noise >= 0 && noise_reference_len >= 0, "trainer: feature_noise and noise_reference_len must be >= 0");
+  require(tap_dropout >= 0 && tap_dropout <= 1, "trainer: tap_dropout must be in [0, 1]");
   require(feature_loss_weight >= 0 && token_loss_weight >= 0, "trainer: loss weights must be >= 0");
   require(draft_vocab >= 0, "trainer: draft_vocab must be >= 0 (0 = the whole vocabulary)");
   require(checkpoint_every >= 0 && validate_every >= 0, "trainer: checkpoint_every and validate_every must be >= 0");

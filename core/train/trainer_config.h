@@ -26,6 +26,8 @@ struct TrainerConfig {
   int64_t max_seq_len = 2048;       // longer sequences are cut to their first max_seq_len tokens
   double feature_noise = 0.1;       // a: U(-a, a) added to every input feature value (not to targets)
   int64_t noise_reference_len = 0;  // 0: a as given (the paper); L > 0: a * L / T for a sequence of T tokens (official code: 512)
+  double tap_dropout = 0.0;         // heads with tap layers: each input row's taps zeroed with this probability in
+                                    // training, so the head also learns the rows decoding feeds it taps-free (its own predictions)
   uint64_t seed = 0;                // data order (a fresh shuffle each epoch) and noise
   DraftInputs inputs = DraftInputs::FeatureAndShiftedToken;  // JSON "inputs": what the head reads (the head's config must agree)
 

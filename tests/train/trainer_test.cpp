@@ -232,6 +232,23 @@ TEST_F(TinyTrainer, TapHeadReadsItsLayersAmongTheData) {
     EXPECT_EQ(ex.features[2 * 2 * 64 + j], seqs[0].features[2 * 64 + j]);            // row 2: f_2, then
     EXPECT_EQ(ex.features[2 * 2 * 64 + 64 + j], seqs[0].taps[(2 * 2 + 1) * 64 + j]);  // layer 0's tap
   }
+  // tap_dropout: with a noise stream, about that share of rows lose all their taps (the feature stays).
+  TrainerConfig dropping = config();
+  dropping.tap_dropout = 0.5;
+  dropping.feature_noise = 0;
+  train::RandomStream noise(4, train::kStreamNoise, 0);
+  const auto dropped = train::build_example(seqs[0], *target_, dropping, &noise, select);
+  int64_t zeroed = 0;
+  for (int64_t i = 0; i < dropped.m; ++i) {
+    bool all_zero = true;
+    for (int64_t j = 0; j < 64; ++j) {
+      all_zero = all_zero && dropped.features[i * 128 + 64 + j] == 0.f;
+      ASSERT_EQ(dropped.features[i * 128 + j], seqs[0].features[i * 64 + j]);
+    }
+    zeroed += all_zero;
+  }
+  EXPECT_GT(zeroed, 0);
+  EXPECT_LT(zeroed, dropped.m);
   const DraftHead tap_head = train::grow_head(Trainer::initial_head(*target_, config().inputs, 3), {.tap_layers = {0}}, 1);
   TrainerConfig c = config();
   c.validation_fraction = 0.4;  // 2 of the 5 sequences validate
