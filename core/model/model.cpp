@@ -239,8 +239,6 @@ ForwardOutput Model::forward(std::span<const int32_t> tokens, std::span<const in
   return std::move(forward(std::span(&step, 1)).front());
 }
 
-std::vector<ForwardOutput> Model::forward(std::span<const SequenceStep> steps) const { return forward(steps, {}); }
-
 std::vector<ForwardOutput> Model::forward(std::span<const SequenceStep> steps, TapLayers taps) const {
   const int64_t H = config_.hidden_size, V = weights_.lm_head.rows();
   require(shard_.holds_all_layers(config_), "forward needs every layer; a pipeline stage runs forward_layers");

@@ -91,9 +91,8 @@ class Model {
 
   // Several sequences in one pass (see the top of this file): out[s] is what forward() returns for
   // steps[s] alone. Throws Error for an empty list, two steps sharing a cache, or what forward() refuses.
-  std::vector<ForwardOutput> forward(std::span<const SequenceStep> steps) const;
-  // The same with the listed layers' taps in every output (throws Error for a layer outside the model).
-  std::vector<ForwardOutput> forward(std::span<const SequenceStep> steps, TapLayers taps) const;
+  // With taps, every output also holds those layers' taps (throws Error for a layer outside the model).
+  std::vector<ForwardOutput> forward(std::span<const SequenceStep> steps, TapLayers taps = {}) const;
 
   // Plain causal forward of `tokens` after the cache: positions kv.size() ... kv.size() + n - 1.
   ForwardOutput forward_causal(std::span<const int32_t> tokens, KvCache& kv, LogitRows rows = LogitRows::Last,

@@ -76,8 +76,9 @@ class SequenceValidator {
     std::vector<int32_t> pos(static_cast<std::size_t>(n_));
     for (int64_t i = 0; i < n_; ++i) pos[i] = static_cast<int32_t>(i);
     std::vector<float> out(static_cast<std::size_t>(n_ * H_));
-    const std::vector<float> in = head_input(seq_.features.data(), seq_.taps.data(), n_);
-    head_.forward(emb_.data(), in.data(), n_, pos, AttentionMask::causal(0, n_), kv_, out.data(), pool_);
+    std::vector<float> buffer;
+    const float* in = head_input(seq_.features.data(), seq_.taps.data(), n_, buffer);
+    head_.forward(emb_.data(), in, n_, pos, AttentionMask::causal(0, n_), kv_, out.data(), pool_);
     std::vector<float> pred, targets;
     for (int64_t j = 0; j < n_; ++j) {
       if (!seq_.loss_mask[j]) continue;
@@ -90,9 +91,12 @@ class SequenceValidator {
     return out;
   }
 
-  // The head's feature rows [rows, F] from features [rows, H] and their taps (null: zeros).
-  std::vector<float> head_input(const float* features, const float* taps, int64_t rows) const {
-    return train::with_taps(features, taps, rows, H_, taps_);
+  // The head's feature rows [rows, F] from features [rows, H] and their taps (null: zeros): the
+  // features themselves for a head without taps, else a widened copy in `buffer`.
+  const float* head_input(const float* features, const float* taps, int64_t rows, std::vector<float>& buffer) const {
+    if (taps_.index.empty()) return features;
+    buffer = train::with_taps(features, taps, rows, H_, taps_);
+    return buffer.data();
   }
 
   // Outputs g_d [n - d, H] for starts j < n - d from g_{d-1} (its first n - d rows).
@@ -107,8 +111,9 @@ class SequenceValidator {
       mask.set(j, past + j, true);
     }
     std::vector<float> out(static_cast<std::size_t>(rows * H_));
-    const std::vector<float> in = head_input(prev.data(), nullptr, rows);  // the head's own outputs carry no taps
-    head_.forward(emb_.data() + d * H_, in.data(), rows, pos, mask, kv_, out.data(), pool_);
+    std::vector<float> buffer;
+    const float* in = head_input(prev.data(), nullptr, rows, buffer);  // the head's own outputs carry no taps
+    head_.forward(emb_.data() + d * H_, in, rows, pos, mask, kv_, out.data(), pool_);
     return out;
   }
 
