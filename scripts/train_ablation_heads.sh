@@ -9,7 +9,7 @@
 #   scripts/train_ablation_heads.sh [--quick] OUT      (heads land in OUT/heads/<name>/)
 # Budget (full): features of the first 640 prepared ShareGPT conversations (max 512 tokens), then 400
 # steps of 8 sequences per head (the shipped head's recipe, experiments/configs/train-smollm2-135m.json,
-# with its token loss over the 2,048 most frequent answer tokens). --quick: 48 conversations, 12 steps.
+# with its token loss over the 2,048 most frequent answer tokens). --quick: 48 conversations, 6 steps.
 # Every step resumes: extraction continues its shards, training its checkpoints; finished heads are kept.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,7 +19,7 @@ if [ "${1:-}" = "--quick" ]; then quick=1; shift; fi
 out="${1:?usage: train_ablation_heads.sh [--quick] OUT}"
 eaglerun="${EAGLERUN:-$root/build/release/apps/eaglerun}"
 threads="${EAGLERUN_THREADS:-2}"
-if [ $quick -eq 1 ]; then conversations=48; steps=12; else conversations=640; steps=400; fi
+if [ $quick -eq 1 ]; then conversations=48; steps=6; else conversations=640; steps=400; fi
 
 data/sharegpt/fetch.sh
 [ -f data/sharegpt/prepared/sharegpt.jsonl ] || python3 data/sharegpt/prepare.py

@@ -10,7 +10,7 @@
 # (scripts/train_ablation_heads.sh's OUT/features), used instead of extracting them again.
 # Budget (full): conversations 0-639 of the prepared ShareGPT file (max 512 tokens per sequence,
 # regenerated answers at most 384 tokens), 400 steps of 8 sequences per head; held out: conversations
-# 640-767. --quick: 48 conversations (8 held out), answers of 32 tokens, 12 steps.
+# 640-767. --quick: 48 conversations (4 held out), answers of 16 tokens, 6 steps.
 # --large: conversations 0-2,999 with the committed regenerated answers (data/regenerated/, greedy, at
 # most 512 new tokens; extracted from that text, not written by the target again), 1,000 steps per head;
 # held out: the first 128 conversations of the committed part 0006 (ShareGPT conversations 3,000-3,499).
@@ -26,7 +26,7 @@ out="${1:?usage: train_data_ablation.sh [--quick | --large] OUT [SHAREGPT_FEATUR
 sharegpt_features="${2:-$out/features-sharegpt}"
 eaglerun="${EAGLERUN:-$root/build/release/apps/eaglerun}"
 threads="${EAGLERUN_THREADS:-2}"
-if [ $quick -eq 1 ]; then conversations=48; heldout=8; answer_tokens=32; steps=12;
+if [ $quick -eq 1 ]; then conversations=48; heldout=4; answer_tokens=16; steps=6;
 elif [ $large -eq 1 ]; then conversations=3000; heldout=128; answer_tokens=512; steps=1000;
 else conversations=640; heldout=128; answer_tokens=384; steps=400; fi
 

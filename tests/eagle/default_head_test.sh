@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The trained default head (--draft default, its 2,048-token draft vocabulary) against plain greedy
-# decoding through the command line: 16 prompts (4 from each eval set) x 64 new tokens, for every
+# decoding through the command line: 16 prompts (4 from each eval set) x 32 new tokens, for every
 # tree kind; every run must exit 0 and every prompt's output tokens must equal plain decoding's.
 # usage: default_head_test.sh EAGLERUN SOURCE_DIR MODEL
 set -euo pipefail
@@ -20,7 +20,7 @@ PY
 run() {  # run NAME ARGS...: one generate run, its JSON lines in $work/NAME.jsonl; fails on a non-zero exit
   local name="$1"
   shift
-  if ! "$eaglerun" generate --model "$model" --prompts "$work/prompts.jsonl" --max-new-tokens 64 --threads 2 \
+  if ! "$eaglerun" generate --model "$model" --prompts "$work/prompts.jsonl" --max-new-tokens 32 --threads 2 \
       --json "$@" > "$work/$name.jsonl" 2> "$work/$name.err"; then
     echo "FAIL: generate $* exited non-zero:"; cat "$work/$name.err"; exit 1
   fi

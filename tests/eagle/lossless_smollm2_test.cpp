@@ -22,7 +22,7 @@
 namespace eaglerun {
 namespace {
 
-constexpr int64_t kNewTokens = 48;
+constexpr int64_t kNewTokens = 32;
 
 std::vector<std::string> eval_prompts() {
   std::vector<std::string> out;
@@ -70,17 +70,19 @@ TEST_F(SmolLM2Lossless, OracleTreesEqualPlainGreedyAndAcceptEveryDepthAndSibling
   std::vector<std::vector<int32_t>> plain_all;
   for (std::size_t i = 0; i < prompts_.size(); ++i) plain_all.push_back(plain(i));
   const Model& target = engine_->model();
+  // --tree auto on a fixed cost curve, this model's verify cost on an idle 2-core AVX2 machine
+  // (bench/verify_roofline: 16 tokens cost 4.8 decode steps), so that the trees it keeps, and so
+  // the acceptance asserted below, do not follow the load of the machine running the tests.
+  const CostCurve measured_once{{1, 2, 4, 8, 16, 32}, {4.5e-3, 5.2e-3, 6.0e-3, 11.0e-3, 21.4e-3, 41e-3}};
   auto check = [&](const std::string& tree) {
-    return test::expect_oracle_lossless(target, prompts_, plain_all, tree, kNewTokens, 3);
+    return test::expect_oracle_lossless(target, prompts_, plain_all, tree, kNewTokens, 3, &measured_once);
   };
   test::expect_acceptance_exercised(check("eagle1"), 5, true, "eagle1");
   test::expect_acceptance_exercised(check("chain:3"), 3, false, "chain:3");
-  test::expect_acceptance_exercised(check("dynamic:total=40,depth=5,topk=4"), 5, true, "dynamic 40/5/4");
+  // The default EAGLE-2 shape (59 nodes, depth 5, top-10); other dynamic shapes are the tiny models'.
   test::expect_acceptance_exercised(check("dynamic"), 5, true, "dynamic");
-  // --tree auto sizes its trees from this machine's timings (on this CPU mostly 2-4 nodes), so
-  // only that it accepts through later siblings and 2+ drafts deep is asserted.
   const test::AcceptanceCounts automatic = check("auto");
-  EXPECT_GT(automatic.non_first, 0) << automatic.summary();
+  EXPECT_GT(automatic.deep_non_first, 0) << automatic.summary();
   EXPECT_GT(automatic.steps - automatic.accepted(0) - automatic.accepted(1), 0) << automatic.summary();
 }
 

@@ -15,20 +15,23 @@
 
 namespace eaglerun::test {
 
-// The tree spec of `tree`, with --tree auto's policy measured on `target`.
-inline TreeSpec oracle_tree_spec(const Model& target, const std::string& tree) {
+// The tree spec of `tree`, with --tree auto's policy on `cost` when given, else measured on `target`.
+inline TreeSpec oracle_tree_spec(const Model& target, const std::string& tree, const CostCurve* cost = nullptr) {
   TreeSpec spec = parse_tree_spec(tree);
   if (spec.kind == TreeSpec::Kind::Auto) {
-    spec.policy = std::make_shared<AutoTreePolicy>(CostCurve::measure(target, 32, 16), kAutoMaxDepth, kAutoMaxTotal);
+    spec.policy = std::make_shared<AutoTreePolicy>(cost ? *cost : CostCurve::measure(target, 32, 16), kAutoMaxDepth,
+                                                   kAutoMaxTotal);
   }
   return spec;
 }
 
 // plain[i]: plain greedy output of prompts[i] (new_tokens tokens). EXPECTs identity per prompt.
+// auto_cost: a fixed cost curve for --tree auto (its tree sizes then do not follow the machine's load).
 inline AcceptanceCounts expect_oracle_lossless(const Model& target, const std::vector<std::vector<int32_t>>& prompts,
                                                const std::vector<std::vector<int32_t>>& plain,
-                                               const std::string& tree, int64_t new_tokens, uint64_t seed) {
-  const TreeSpec spec = oracle_tree_spec(target, tree);
+                                               const std::string& tree, int64_t new_tokens, uint64_t seed,
+                                               const CostCurve* auto_cost = nullptr) {
+  const TreeSpec spec = oracle_tree_spec(target, tree, auto_cost);
   AcceptanceCounts counts;
   SpeculativeOptions options;
   options.on_step = counts.observer();
