@@ -21,7 +21,7 @@ struct HeadGrowth {
   int64_t intermediate_size = 0;  // 0: keep; else >= the head's
   int64_t n_kv_heads = 0;         // 0: keep; else a multiple of the head's that divides its query heads
   int64_t n_layers = 0;           // 0: keep; else >= the head's
-  std::vector<int64_t> tap_layers;  // empty: keep; else the head must have none
+  std::vector<int64_t> tap_layers = {};  // empty: keep; else the head must have none
   bool any() const { return intermediate_size != 0 || n_kv_heads != 0 || n_layers != 0 || !tap_layers.empty(); }
 };
 

@@ -20,7 +20,7 @@ struct TrainingSequence {
   std::vector<int32_t> tokens;     // [T] token ids t_0 .. t_{T-1}
   std::vector<float> features;     // [T, H] the target's top-layer features f_j, after its final norm
   std::vector<uint8_t> loss_mask;  // [T] 1 where output j (from input f_j) gets loss (see above)
-  std::vector<float> taps;         // [T, k H] the target's tap layers at each position (Model's taps); empty: k = 0
+  std::vector<float> taps = {};    // [T, k H] the target's tap layers at each position (Model's taps); empty: k = 0
 };
 
 class TrainingDataSource {
