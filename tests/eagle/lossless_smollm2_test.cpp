@@ -92,9 +92,9 @@ TEST_F(SmolLM2Lossless, RandomHeadEqualsPlainGreedyForEveryTree) {
   const DraftHead head = DraftHead::random(DraftHeadConfig::for_target(target.config()), 1, 0.02f);
   EagleDrafter drafter(target, head, 2048);
   // The EagleDrafter code path with a head that accepts almost nothing; deep acceptance is the
-  // oracle's test above, a trained head's is cli.default_head_lossless. Every 4th prompt.
+  // oracle's test above, a trained head's is cli.default_head_lossless. The first prompt of each eval set.
   for (const char* tree : {"eagle1", "chain:3", "dynamic:total=24,depth=5,topk=6"}) {
-    for (std::size_t i = 0; i < prompts_.size(); i += 4) {
+    for (std::size_t i = 0; i < prompts_.size(); i += 5) {
       EXPECT_EQ(run(drafter, i, tree).generation.output_tokens, plain(i)) << tree << " prompt " << i;
     }
   }
