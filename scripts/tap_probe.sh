@@ -27,8 +27,10 @@ run() {
     --init-head data/heads/smollm2-135m-instruct --data "$out/train-7-10" \
     --validation-data "$out/mt_bench-taps" --threads "$threads" "$@"
 }
-run --out "$out/control" >"$out/control.log" 2>&1 &
-run --out "$out/tapped" --tap-layers "$taps" >"$out/tapped.log" 2>&1 &
-run --out "$out/tapped-drop" --tap-layers "$taps" --set tap_dropout=0.5 >"$out/tapped-drop.log" 2>&1 &
-wait
+run --out "$out/control" >"$out/control.log" 2>&1 & pids=($!)
+run --out "$out/tapped" --tap-layers "$taps" >"$out/tapped.log" 2>&1 & pids+=($!)
+run --out "$out/tapped-drop" --tap-layers "$taps" --set tap_dropout=0.5 >"$out/tapped-drop.log" 2>&1 & pids+=($!)
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+[ $failed -eq 0 ] || { echo "tap_probe: a training run failed; see $out/*.log" >&2; exit 1; }
 for r in control tapped tapped-drop; do echo "$r:"; grep "validation at step" "$out/$r.log"; done
