@@ -26,8 +26,10 @@ void gemm_kernel_generic(int64_t kc, const float* a, const float* b, float* c, i
 
 namespace {
 
+// The widest kernel this CPU runs: AVX-512, else AVX2 + FMA, else the generic loop.
 detail::GemmKernel active_kernel() {
   static const detail::GemmKernel k = detail::gemm_kernel_avx512() ? detail::gemm_kernel_avx512()
+                                      : detail::gemm_kernel_avx2() ? detail::gemm_kernel_avx2()
                                                                    : detail::gemm_kernel_generic;
   return k;
 }
@@ -156,6 +158,9 @@ void gemm_dytx(const float* dy, const float* x, int64_t m, int64_t n, int64_t k,
   gemm(MatrixRef::transposed(dy, m, n), MatrixRef::row_major(x, m, k), dw, k, accumulate, pool);
 }
 
-const char* gemm_kernel_name() { return active_kernel() == detail::gemm_kernel_generic ? "generic" : "avx512"; }
+const char* gemm_kernel_name() {
+  if (active_kernel() == detail::gemm_kernel_generic) return "generic";
+  return active_kernel() == detail::gemm_kernel_avx512() ? "avx512" : "avx2";
+}
 
 }  // namespace eaglerun::train

@@ -14,5 +14,7 @@ void gemm_kernel_generic(int64_t kc, const float* a, const float* b, float* c, i
                          bool accumulate);
 // The AVX-512 kernel, or nullptr when it was not compiled in or the CPU lacks AVX-512F.
 GemmKernel gemm_kernel_avx512();
+// The AVX2 + FMA kernel (the same bits as the AVX-512 one), or nullptr when not compiled in or not supported.
+GemmKernel gemm_kernel_avx2();
 
 }  // namespace eaglerun::train::detail

@@ -1,13 +1,17 @@
 // The training gemm against plain double loops: every layout, ragged sizes, accumulate; results
-// bit-identical for 1 and 2 threads. fast_exp against std::exp.
+// bit-identical for 1 and 2 threads; the vector microkernels (AVX2, AVX-512) bit-identical to one
+// std::fma per k in ascending order, on every partial tile. fast_exp against std::exp.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "core/train/fast_exp.h"
 #include "core/train/gemm.h"
+#include "core/train/gemm_kernels.h"
 
 namespace eaglerun::train {
 namespace {
@@ -87,6 +91,42 @@ TEST(Gemm, ThreeLinearLayerProducts) {
       EXPECT_NEAR(dw[j * k + t], s, 1e-4);
     }
   }
+}
+
+// What a vector microkernel must compute: c[r, j] (+)= sum_k a[k][r] * b[k][j], one fma per k, ascending.
+void fma_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int m, int n, bool accumulate) {
+  for (int r = 0; r < m; ++r) {
+    for (int j = 0; j < n; ++j) {
+      float s = 0.f;
+      for (int64_t k = 0; k < kc; ++k) s = std::fma(a[k * kGemmMr + r], b[k * kGemmNr + j], s);
+      c[r * ldc + j] = accumulate ? c[r * ldc + j] + s : s;
+    }
+  }
+}
+
+TEST(Gemm, VectorKernelsEqualOneFmaPerStepOnEveryPartialTile) {
+  const std::pair<const char*, detail::GemmKernel> kernels[] = {{"avx2", detail::gemm_kernel_avx2()},
+                                                                {"avx512", detail::gemm_kernel_avx512()}};
+  int tested = 0;
+  for (const auto& [name, kernel] : kernels) {
+    if (kernel == nullptr) continue;  // not compiled in, or this CPU lacks it
+    ++tested;
+    for (const int64_t kc : {1, 7, 64, 321}) {
+      const auto a = random_vector(kc * kGemmMr, 11 + kc), b = random_vector(kc * kGemmNr, 12 + kc);
+      for (int m = 1; m <= kGemmMr; ++m) {
+        for (const int n : {1, 5, 8, 15, 16, 17, 24, 31, 32}) {
+          for (const bool accumulate : {false, true}) {
+            constexpr int64_t ldc = kGemmNr + 3;  // C's rows wider than the tile: columns past n untouched
+            std::vector<float> got = random_vector(kGemmMr * ldc, 13), want = got;
+            kernel(kc, a.data(), b.data(), got.data(), ldc, m, n, accumulate);
+            fma_tile(kc, a.data(), b.data(), want.data(), ldc, m, n, accumulate);
+            ASSERT_EQ(got, want) << name << " kc " << kc << " m " << m << " n " << n << " accumulate " << accumulate;
+          }
+        }
+      }
+    }
+  }
+  std::printf("[ gemm ] vector kernels tested: %d (active: %s)\n", tested, gemm_kernel_name());
 }
 
 TEST(Gemm, BitIdenticalForAnyThreadCount) {
