@@ -27,6 +27,13 @@ std::string sanitize_utf8(const std::string& bytes) {
   return out;
 }
 
+int64_t reusable_prefix(std::span<const int32_t> cached, std::span<const int32_t> prompt) {
+  const std::size_t limit = std::min(cached.size(), prompt.empty() ? 0 : prompt.size() - 1);
+  std::size_t n = 0;
+  while (n < limit && cached[n] == prompt[n]) ++n;
+  return static_cast<int64_t>(n);
+}
+
 namespace {
 
 SamplingParams seeded(SamplingParams params, int64_t conversation_index) {
@@ -83,9 +90,20 @@ namespace {
 struct SlotAnswer {
   ConversationRegeneration* conversation;
   GenerationRequest request;
+  int64_t cached;  // leading prompt tokens already in the slot's KV cache (the earlier turns)
   GenerationResult result;
   Emitter emit{request, result};
+
+  // The tokens in the slot's KV cache: the prompt and every answer token but the last (never fed).
+  std::vector<int32_t> cached_tokens() const {
+    std::vector<int32_t> tokens(request.prompt.begin(), request.prompt.end());
+    const std::vector<int32_t>& out = result.output_tokens;
+    if (!out.empty()) tokens.insert(tokens.end(), out.begin(), out.end() - 1);
+    return tokens;
+  }
 };
+
+
 
 // Hands every slot its next answer: the same conversation's next turn, else a new conversation.
 class SlotScheduler {
@@ -94,32 +112,42 @@ class SlotScheduler {
       : conversations_(conversations), target_(target) {}
 
   // Refills slot `b` after `current` (may be null) answered; leaves it empty when nothing is left.
+  // The conversation's next answer keeps the cached rows its prompt shares with the slot's cache
+  // (the earlier turns, whose prefill is not run again).
   void refill(std::unique_ptr<SlotAnswer>& slot, int32_t b, ConversationRegeneration* current) {
+    std::vector<int32_t> cached = slot ? slot->cached_tokens() : std::vector<int32_t>{};  // before next_request()
     slot.reset();
     for (;;) {
       if (current != nullptr) {
         if (std::optional<GenerationRequest> request = current->next_request()) {
-          slot.reset(new SlotAnswer{current, std::move(*request), {}});
-          target_.restart(b);
+          const int64_t keep = reusable_prefix(cached, request->prompt);
+          stats_.prompt_tokens += static_cast<int64_t>(request->prompt.size());
+          stats_.reused_prompt_tokens += keep;
+          slot.reset(new SlotAnswer{current, std::move(*request), keep, {}});
+          target_.restart(b, keep);
           return;
         }
       }
+      cached.clear();  // a new conversation shares nothing
       if (next_ == conversations_.size()) return;
       current = conversations_[next_++].get();
     }
   }
+  const RegenerationStats& stats() const { return stats_; }
 
  private:
   std::vector<std::unique_ptr<ConversationRegeneration>>& conversations_;
   LocalTarget& target_;
   std::size_t next_ = 0;
+  RegenerationStats stats_;
 };
 
 }  // namespace
 
 std::vector<std::vector<ChatMessage>> regenerate_answers_batch(const Engine& engine,
                                                                std::span<const Conversation> conversations,
-                                                               const RegenerationOptions& options) {
+                                                               const RegenerationOptions& options,
+                                                               RegenerationStats* stats) {
   require(options.batch >= 1, "--regen-batch must be positive");
   std::vector<std::unique_ptr<ConversationRegeneration>> states;
   for (const Conversation& c : conversations) {
@@ -138,7 +166,7 @@ std::vector<std::vector<ChatMessage>> regenerate_answers_batch(const Engine& eng
     for (int32_t b = 0; b < slots; ++b) {
       if (!slot[b]) continue;
       const GenerationResult& r = slot[b]->result;
-      steps.push_back(r.output_tokens.empty() ? Step::causal(slot[b]->request.prompt, full_logits, false)
+      steps.push_back(r.output_tokens.empty() ? Step::causal(slot[b]->request.prompt.subspan(slot[b]->cached), full_logits, false)
                                               : Step::causal(std::span(&r.output_tokens.back(), 1), full_logits, false));
       steps.back().sequence = b;
     }
@@ -153,6 +181,7 @@ std::vector<std::vector<ChatMessage>> regenerate_answers_batch(const Engine& eng
       scheduler.refill(slot[b], b, a.conversation);
     }
   }
+  if (stats != nullptr) *stats = scheduler.stats();
   std::vector<std::vector<ChatMessage>> out;
   for (const auto& s : states) out.push_back(s->messages());
   return out;

@@ -59,13 +59,28 @@ class ConversationRegeneration {
 std::vector<ChatMessage> regenerate_answers(const Engine& engine, const std::vector<ChatMessage>& conversation,
                                             const RegenerationOptions& options, int64_t conversation_index);
 
+// How many leading tokens of `prompt` a KV cache holding `cached` can keep: the tokens both start
+// with, leaving at least the prompt's last token to run (its logits start the answer). Rows of a
+// causal prefix depend on that prefix only, so keeping them gives every later row what a new
+// prefill would.
+int64_t reusable_prefix(std::span<const int32_t> cached, std::span<const int32_t> prompt);
+
+// Prompt tokens of the answers regenerated in a batch, and how many of them were already in the
+// slot's KV cache from the conversation's earlier turns (not prefilled again).
+struct RegenerationStats {
+  int64_t prompt_tokens = 0;
+  int64_t reused_prompt_tokens = 0;
+};
+
 // The same for several conversations (index = Conversation::index), options.batch of them decoded
 // together: one model pass per step for every answer in flight; a slot whose answer ends takes the
-// conversation's next turn, else the next conversation. Each result equals regenerate_answers for
-// that conversation alone, token for token (each row of a pass is computed as it would be alone).
+// conversation's next turn (keeping the cached rows of the tokens its prompt shares with the turns
+// before), else the next conversation. Each result equals regenerate_answers for that conversation
+// alone, token for token (each row of a pass is computed as it would be alone).
 std::vector<std::vector<ChatMessage>> regenerate_answers_batch(const Engine& engine,
                                                                std::span<const Conversation> conversations,
-                                                               const RegenerationOptions& options);
+                                                               const RegenerationOptions& options,
+                                                               RegenerationStats* stats = nullptr);
 
 // `bytes` as valid UTF-8: each byte that does not start a valid sequence becomes U+FFFD.
 std::string sanitize_utf8(const std::string& bytes);

@@ -20,9 +20,11 @@ LocalTarget::Sequence& LocalTarget::sequence(int32_t index) {
   return sequences_[static_cast<std::size_t>(index)];
 }
 
-void LocalTarget::restart(int32_t index) {
+void LocalTarget::restart(int32_t index, int64_t keep_rows) {
   Sequence& seq = sequence(index);
-  seq.kv.truncate(0);
+  require(keep_rows >= 0 && keep_rows <= seq.kv.size(), "restart: cannot keep " + std::to_string(keep_rows) +
+                                                            " of " + std::to_string(seq.kv.size()) + " cached rows");
+  seq.kv.truncate(keep_rows);
   seq.last_step = 0;
   seq.last_hidden.clear();
 }

@@ -56,8 +56,9 @@ class LocalTarget final : public Target {
   std::vector<StepOutput> forward_batch(std::span<const Step> steps) override;
   std::vector<float> keep(std::span<const int32_t> nodes, bool want_features) override;
   void set_feature_taps(std::vector<int64_t> layers) override;
-  // Empties one sequence's cache, so its slot of the batch starts a new sequence (continuous batching).
-  void restart(int32_t sequence);
+  // Empties one sequence's cache from row `keep_rows` on, so its slot of the batch starts a new
+  // sequence (continuous batching) that shares those first rows' tokens with the old one.
+  void restart(int32_t sequence, int64_t keep_rows = 0);
 
  private:
   struct Sequence {

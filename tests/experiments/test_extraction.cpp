@@ -374,6 +374,15 @@ TEST_F(ExtractionTest, RegeneratedTextSkipsConversationsThatDoNotFit) {
 
 // Batched regeneration (slots refilled turn after turn, conversation after conversation) gives every
 // conversation the answers it gets alone, greedy and sampled, whatever the batch size.
+TEST(RegenerationPrefix, KeepsOnlyTheSharedTokensAndLeavesOneToRun) {
+  const std::vector<int32_t> cached{5, 6, 7, 8};
+  EXPECT_EQ(reusable_prefix(cached, std::vector<int32_t>{5, 6, 9, 8, 1}), 2);  // a re-encoded answer differs
+  EXPECT_EQ(reusable_prefix(cached, std::vector<int32_t>{5, 6, 7, 8, 1, 2}), 4);
+  EXPECT_EQ(reusable_prefix(cached, std::vector<int32_t>{5, 6, 7, 8}), 3);  // the last token still runs
+  EXPECT_EQ(reusable_prefix(cached, std::vector<int32_t>{4, 6}), 0);
+  EXPECT_EQ(reusable_prefix({}, std::vector<int32_t>{5}), 0);
+}
+
 TEST_F(ExtractionTest, BatchedRegenerationEqualsOneConversationAtATime) {
   const std::vector<Conversation> convs = fixture();
   for (const float temperature : {0.f, 1.f}) {
@@ -386,8 +395,12 @@ TEST_F(ExtractionTest, BatchedRegenerationEqualsOneConversationAtATime) {
     for (const Conversation& c : convs) alone.push_back(regenerate_answers(*engine_, c.turns, regen, c.index));
     for (const int32_t batch : {3, 64}) {
       regen.batch = batch;
-      const std::vector<std::vector<ChatMessage>> batched = regenerate_answers_batch(*engine_, convs, regen);
+      RegenerationStats stats;
+      const std::vector<std::vector<ChatMessage>> batched = regenerate_answers_batch(*engine_, convs, regen, &stats);
       ASSERT_EQ(batched.size(), convs.size());
+      // Later turns start from the earlier turns' cached rows: the comparison covers that reuse.
+      EXPECT_GT(stats.reused_prompt_tokens, 0) << "batch " << batch;
+      EXPECT_LT(stats.reused_prompt_tokens, stats.prompt_tokens);
       for (std::size_t i = 0; i < convs.size(); ++i) {
         ASSERT_EQ(batched[i].size(), alone[i].size()) << "conversation " << i << ", batch " << batch;
         for (std::size_t t = 0; t < alone[i].size(); ++t) {
