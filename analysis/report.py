@@ -1,11 +1,15 @@
 """Every table and figure of analysis/ for one results folder, in one REPORT.md.
 
     /usr/bin/python3 analysis/report.py RESULTS_DIR [--out DIR]
+    /usr/bin/python3 analysis/report.py RESULTS_DIR RESULTS_DIR... --out DIR
 
 Writes REPORT.md (every table inline, the figures linked, the paper's numbers beside ours) and the files of
-speedup_table.py, n_alpha.py and position_acceptance.py into DIR (default RESULTS_DIR/analysis).
+speedup_table.py, n_alpha.py and position_acceptance.py into DIR (default RESULTS_DIR/analysis). With
+several folders, each one's report goes to DIR/<folder name>/ (one process for all: the libraries load once).
 """
+import argparse
 import json
+import pathlib
 
 import cells
 import common
@@ -99,10 +103,21 @@ def write(df, results, out):
 
 
 def main(argv):
-    args = common.parse_args(__doc__.splitlines()[0], argv)
-    df = cells.load(args.results)
-    path = write(df, args.results, args.out)
-    print(f"report of {len(df)} cells written to {path}")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", nargs="+", help="folders written by `eaglerun experiment run --out`")
+    parser.add_argument("--out", help="where to write tables and figures (default: RESULTS/analysis; "
+                                      "required with several folders: DIR/<folder name>/)")
+    args = parser.parse_args(argv)
+    if len(args.results) > 1 and not args.out:
+        raise common.AnalysisError("--out is required with several results folders")
+    for results in args.results:
+        if len(args.results) > 1:
+            out = pathlib.Path(args.out) / pathlib.Path(results).name
+        else:
+            out = pathlib.Path(args.out) if args.out else pathlib.Path(results) / "analysis"
+        df = cells.load(results)
+        path = write(df, results, out)
+        print(f"report of {len(df)} cells written to {path}")
 
 
 if __name__ == "__main__":

@@ -82,8 +82,6 @@ run_experiment quantised-target-smollm2 "${quantised_args[@]}"
 
 # One report per experiment folder, and an index.
 mkdir -p "$out/report"
-for folder in "$out"/*-smollm2; do
-  /usr/bin/python3 analysis/report.py "$folder" --out "$out/report/$(basename "$folder")"
-done
+/usr/bin/python3 analysis/report.py "$out"/*-smollm2 --out "$out/report"
 /usr/bin/python3 analysis/index.py "$out" --out "$out/report"
 echo "report: $out/report/REPORT.md"
