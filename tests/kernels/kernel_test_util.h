@@ -15,6 +15,9 @@
 
 namespace eaglerun::test {
 
+// The unit roundoff of fp32 (2^-24): error bounds below are multiples of it.
+inline constexpr double kUlp = 1.0 / (1 << 24);
+
 inline const DType kAllDTypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_1};
 
 // IEEE binary16 -> double, from the definition.

@@ -32,7 +32,7 @@
 namespace eaglerun {
 namespace {
 
-constexpr double kUlp = 1.0 / (1 << 24);
+using test::kUlp;
 
 using test::IsaScope;
 using test::supported_isas;

@@ -15,7 +15,7 @@
 namespace eaglerun {
 namespace {
 
-constexpr double kUlp = 1.0 / (1 << 24);
+using test::kUlp;
 
 struct Shape {
   int64_t rows;

@@ -53,14 +53,6 @@ class DraftVocabTrainer : public ::testing::Test {
   int64_t vocab_ = 0;
 };
 
-std::vector<double> losses(Trainer& t, int64_t until) {
-  std::vector<double> out;
-  t.run(until, {.on_step = [&](const StepMetrics& m) { out.push_back(m.loss); },
-                .on_validation = {},
-                .on_checkpoint = {}});
-  return out;
-}
-
 TEST_F(DraftVocabTrainer, SubsetHeadHoldsTheChosenRows) {
   const auto full = train::FrozenLmHead::from_model(*target_, pool_);
   const std::vector<int32_t> tokens = {7, 3, 200, 0};
@@ -81,7 +73,7 @@ TEST_F(DraftVocabTrainer, WholeVocabularyInAnyOrderMatchesNoSubset) {
   Trainer plain = make(c, {});
   c.draft_vocab = vocab_;
   Trainer subset = make(c, scrambled());
-  const std::vector<double> a = losses(plain, 40), b = losses(subset, 40);
+  const std::vector<double> a = train::test::step_losses(plain, 40), b = train::test::step_losses(subset, 40);
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-4 * a[i]) << i;
   const ValidationResult va = plain.validate(), vb = subset.validate();
@@ -99,17 +91,17 @@ TEST_F(DraftVocabTrainer, SubsetLimitsTheDraftsChoicesAndResumesExactly) {
   const std::vector<int32_t> order = scrambled();
   Trainer full = make(c, order);
   EXPECT_EQ(full.draft_tokens(), std::vector<int32_t>(order.begin(), order.begin() + 32));
-  const std::vector<double> want = losses(full, 12);
+  const std::vector<double> want = train::test::step_losses(full, 12);
   EXPECT_LT(want.back(), want.front());
 
   Trainer first = make(c, order);
-  std::vector<double> got = losses(first, 5);
+  std::vector<double> got = train::test::step_losses(first, 5);
   const fs::path dir = fs::temp_directory_path() / ("eaglerun_draft_vocab_" + std::to_string(::getpid()));
   first.save_checkpoint(dir.string());
   ASSERT_TRUE(fs::exists(dir / "draft_tokens.json"));
   Trainer resumed = Trainer::resume(dir.string(), *target_, *data_, pool_, data_.get());
   EXPECT_EQ(resumed.draft_tokens(), full.draft_tokens());
-  const std::vector<double> rest = losses(resumed, 12);
+  const std::vector<double> rest = train::test::step_losses(resumed, 12);
   got.insert(got.end(), rest.begin(), rest.end());
   EXPECT_EQ(got, want);  // bit for bit
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/model/model.h"
+#include "core/train/trainer.h"
 #include "core/train/training_data.h"
 #include "core/weights/open_model.h"
 #include "tests/test_paths.h"
@@ -31,6 +32,15 @@ inline TrainingSequence tiny_sequence(const Model& target, int64_t T, int64_t pr
 inline std::vector<TrainingSequence> tiny_sequences(const Model& target, int n, int64_t T, uint64_t seed) {
   std::vector<TrainingSequence> out;
   for (int i = 0; i < n; ++i) out.push_back(tiny_sequence(target, T - (i % 3), 3, seed + i));
+  return out;
+}
+
+// Runs `t` up to step `until`; each step's loss.
+inline std::vector<double> step_losses(Trainer& t, int64_t until) {
+  std::vector<double> out;
+  t.run(until, {.on_step = [&](const StepMetrics& m) { out.push_back(m.loss); },
+                .on_validation = {},
+                .on_checkpoint = {}});
   return out;
 }
 

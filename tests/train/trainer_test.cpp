@@ -47,14 +47,6 @@ class TinyTrainer : public ::testing::Test {
   std::unique_ptr<InMemoryDataSource> data_;
 };
 
-std::vector<double> losses(Trainer& t, int64_t until) {
-  std::vector<double> out;
-  t.run(until, {.on_step = [&](const StepMetrics& m) { out.push_back(m.loss); },
-                .on_validation = {},
-                .on_checkpoint = {}});
-  return out;
-}
-
 std::vector<float> flat(const DraftHead& h) { return train::flatten<float>(train::ParamLayout(h.config()), h); }
 
 TEST(TrainingData, OutputJIsSelectedByLossMaskJAndNeedsANextFeature) {
@@ -161,15 +153,15 @@ TEST_F(TinyTrainer, OverfitsATinyBatch) {
 TEST_F(TinyTrainer, ResumeReproducesTheUninterruptedRunExactly) {
   const TrainerConfig c = config();  // noise on, epochs wrap inside batches, clipping by value and norm
   Trainer full = make(c, pool_);
-  const std::vector<double> want = losses(full, 12);
+  const std::vector<double> want = train::test::step_losses(full, 12);
 
   Trainer first = make(c, pool_);
-  std::vector<double> got = losses(first, 5);
+  std::vector<double> got = train::test::step_losses(first, 5);
   const fs::path dir = temp_dir("resume");
   first.save_checkpoint(dir.string() + "/");  // a trailing separator names the same folder
   Trainer resumed = Trainer::resume(dir.string(), *target_, *data_, pool_);
   EXPECT_EQ(resumed.steps_done(), 5);
-  const std::vector<double> rest = losses(resumed, 12);
+  const std::vector<double> rest = train::test::step_losses(resumed, 12);
   got.insert(got.end(), rest.begin(), rest.end());
   EXPECT_EQ(got, want);  // bit for bit
   EXPECT_EQ(flat(resumed.head()), flat(full.head()));
@@ -201,7 +193,7 @@ TEST_F(TinyTrainer, SameLossCurveForOneAndTwoThreads) {
   ThreadPool one(1);
   const TrainerConfig c = config();
   Trainer a = make(c, one), b = make(c, pool_);
-  EXPECT_EQ(losses(a, 6), losses(b, 6));
+  EXPECT_EQ(train::test::step_losses(a, 6), train::test::step_losses(b, 6));
 }
 
 TEST_F(TinyTrainer, ResumeRefusesDifferentData) {
@@ -253,7 +245,7 @@ TEST_F(TinyTrainer, TapHeadReadsItsLayersAmongTheData) {
   TrainerConfig c = config();
   c.validation_fraction = 0.4;  // 2 of the 5 sequences validate
   Trainer t(c, tap_head, *target_, data, pool_);
-  const std::vector<double> l = losses(t, 20);
+  const std::vector<double> l = train::test::step_losses(t, 20);
   EXPECT_LT(l.back(), l.front());
   EXPECT_GT(t.validate().scored[0], 0);
   Trainer plain(config(), Trainer::initial_head(*target_, config().inputs, 3), *target_, data, pool_);

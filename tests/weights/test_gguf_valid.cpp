@@ -9,7 +9,7 @@ namespace {
 
 using namespace eaglerun::test;
 
-std::unique_ptr<GgufFile> parse(const Bytes& b) { return GgufFile::parse(as_bytes(b), b.size(), "mem.gguf"); }
+std::unique_ptr<GgufFile> parse_gguf(const Bytes& b) { return GgufFile::parse(as_bytes(b), b.size(), "mem.gguf"); }
 
 TEST(GgufValid, TinyLlamaOpensFromFileAndMemory) {
   const Bytes b = tiny_llama_writer().bytes();
@@ -19,12 +19,12 @@ TEST(GgufValid, TinyLlamaOpensFromFileAndMemory) {
   EXPECT_EQ(f->path(), dir.path("tiny.gguf"));
   EXPECT_EQ(f->version(), 3u);
   EXPECT_EQ(f->names().size(), 6u);
-  EXPECT_EQ(parse(b)->names(), f->names());
+  EXPECT_EQ(parse_gguf(b)->names(), f->names());
 }
 
 TEST(GgufValid, ShapesAreReversedAndDataIsInPlace) {
   const Bytes b = tiny_llama_writer().bytes();
-  const auto f = parse(b);
+  const auto f = parse_gguf(b);
   const TensorView& emb = f->get("token_embd.weight", {8, 64});
   EXPECT_EQ(emb.dtype, DType::Q8_0);
   EXPECT_EQ(emb.nbytes, 8u * 2 * 34);
@@ -42,7 +42,7 @@ TEST(GgufValid, ShapesAreReversedAndDataIsInPlace) {
 
 TEST(GgufValid, Config) {
   const Bytes b = tiny_llama_writer().bytes();
-  const ModelConfig c = parse(b)->config();
+  const ModelConfig c = parse_gguf(b)->config();
   EXPECT_EQ(c.arch, Architecture::Llama);
   EXPECT_EQ(c.n_layers, 1);
   EXPECT_EQ(c.hidden_size, 64);
@@ -75,7 +75,7 @@ TEST(GgufValid, ConfigDefaultsAndOptionalKeys) {
   w.kv<uint32_t>("llama.rope.dimension_count", kU32, 32);
   w.tensor("output.weight", {64, 100}, kGgmlF16);
   const Bytes b = w.bytes();
-  const auto f = parse(b);
+  const auto f = parse_gguf(b);
   EXPECT_EQ(f->version(), 2u);
   const ModelConfig& c = f->config();
   EXPECT_EQ(c.n_kv_heads, 2);
@@ -92,7 +92,7 @@ TEST(GgufValid, MixtralFromExpertCountOrArchitecture) {
   w.kv<uint32_t>("llama.expert_count", kU32, 8);
   w.kv<uint32_t>("llama.expert_used_count", kU32, 2);
   Bytes b = w.bytes();
-  const ModelConfig c = parse(b)->config();
+  const ModelConfig c = parse_gguf(b)->config();
   EXPECT_EQ(c.arch, Architecture::Mixtral);
   EXPECT_EQ(c.n_experts, 8);
   EXPECT_EQ(c.n_experts_per_token, 2);
@@ -100,7 +100,7 @@ TEST(GgufValid, MixtralFromExpertCountOrArchitecture) {
   GgufWriter bad = tiny_llama_writer();
   bad.kv<uint32_t>("llama.expert_count", kU32, 8);
   b = bad.bytes();
-  EXPECT_ERROR(parse(b)->config(), "mem.gguf", "Mixtral");
+  EXPECT_ERROR(parse_gguf(b)->config(), "mem.gguf", "Mixtral");
 }
 
 TEST(GgufValid, UnsupportedArchitectureOpensButConfigThrows) {
@@ -108,7 +108,7 @@ TEST(GgufValid, UnsupportedArchitectureOpensButConfigThrows) {
   w.kv_string("general.architecture", "gpt2");
   w.tensor("x", {4}, kGgmlF32);
   const Bytes b = w.bytes();
-  const auto f = parse(b);
+  const auto f = parse_gguf(b);
   EXPECT_NE(f->find("x"), nullptr);
   EXPECT_ERROR(f->config(), "mem.gguf: unsupported architecture 'gpt2' (supported: llama, mixtral)");
 }
@@ -117,20 +117,20 @@ TEST(GgufValid, MissingConfigKeyIsNamed) {
   GgufWriter w;
   w.kv_string("general.architecture", "llama");
   const Bytes b = w.bytes();
-  EXPECT_ERROR(parse(b)->config(), "mem.gguf", "llama.");
+  EXPECT_ERROR(parse_gguf(b)->config(), "mem.gguf", "llama.");
 }
 
 TEST(GgufValid, InvalidConfigValuesAreNamed) {
   GgufWriter w = tiny_llama_writer();
   w.kv<uint32_t>("llama.attention.head_count_kv", kU32, 3);  // duplicate key: rejected on open
   Bytes b = w.bytes();
-  EXPECT_ERROR(parse(b), "duplicate metadata key 'llama.attention.head_count_kv'");
+  EXPECT_ERROR(parse_gguf(b), "duplicate metadata key 'llama.attention.head_count_kv'");
 
   GgufWriter neg;
   neg.kv_string("general.architecture", "llama");
   neg.kv<int32_t>("llama.block_count", kI32, -1);
   b = neg.bytes();
-  EXPECT_ERROR(parse(b)->config(), "llama.block_count", "out of range");
+  EXPECT_ERROR(parse_gguf(b)->config(), "llama.block_count", "out of range");
 
   GgufWriter zero_heads;
   zero_heads.kv_string("general.architecture", "llama");
@@ -141,7 +141,7 @@ TEST(GgufValid, InvalidConfigValuesAreNamed) {
   zero_heads.kv<float>("llama.attention.layer_norm_rms_epsilon", kF32, 1e-5f);
   zero_heads.kv<uint32_t>("llama.vocab_size", kU32, 10);
   b = zero_heads.bytes();
-  EXPECT_ERROR(parse(b)->config(), "mem.gguf", "num_attention_heads");
+  EXPECT_ERROR(parse_gguf(b)->config(), "mem.gguf", "num_attention_heads");
 }
 
 TEST(GgufValid, EveryMetadataType) {
@@ -173,7 +173,7 @@ TEST(GgufValid, EveryMetadataType) {
   }
   w.kv_raw("t.nested", kArray, nested.out);
   const Bytes b = w.bytes();
-  const auto f = parse(b);
+  const auto f = parse_gguf(b);
   EXPECT_EQ(f->metadata_keys().size(), 18u);
   EXPECT_EQ(f->metadata_keys().front(), "t.u8");
   EXPECT_EQ(f->get_int("t.u8"), 200);
@@ -212,7 +212,7 @@ TEST(GgufValid, CustomAlignment) {
   w.tensor("a", {3}, kGgmlF32);
   w.tensor("b", {5}, kGgmlF32);
   const Bytes b = w.bytes();
-  const auto f = parse(b);
+  const auto f = parse_gguf(b);
   EXPECT_EQ((f->get("a").data - as_bytes(b)) % 64, 0);
   EXPECT_EQ(f->get("b").data - f->get("a").data, 64);
 }
@@ -221,7 +221,7 @@ TEST(GgufValid, NoTensors) {
   GgufWriter w;
   w.kv_string("general.architecture", "llama");
   const Bytes b = w.bytes();
-  EXPECT_TRUE(parse(b)->names().empty());
+  EXPECT_TRUE(parse_gguf(b)->names().empty());
 }
 
 }  // namespace

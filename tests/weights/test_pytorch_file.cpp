@@ -64,7 +64,7 @@ TEST(PytorchFile, RefusesTheLegacyFormat) {
   EXPECT_ERROR(PytorchFile::open(fixture("pytorch/legacy.bin")), "legacy torch.save format");
 }
 
-std::unique_ptr<PytorchFile> parse(const Bytes& b) { return PytorchFile::parse(as_bytes(b), b.size(), "bad.bin"); }
+std::unique_ptr<PytorchFile> parse_pytorch(const Bytes& b) { return PytorchFile::parse(as_bytes(b), b.size(), "bad.bin"); }
 
 PickledTensor tensor(const std::string& name = "w") {
   PickledTensor t;
@@ -82,7 +82,7 @@ TEST(PytorchFile, ParsesWhatTheTestWriterBuilds) {
     b.offset = 2, b.size = {4}, b.stride = {1}, b.storage_type = "BFloat16Storage", b.key = "1";
     b.storage_numel = 6;
     const Bytes bytes = torch_file(state_dict_pickle({a, b}), {{"0", 24}, {"1", 12}}, ZipOptions{zip64});
-    const auto f = parse(bytes);
+    const auto f = parse_pytorch(bytes);
     ASSERT_EQ(f->names(), (std::vector<std::string>{"a", "b"}));
     EXPECT_EQ(f->find("a")->nbytes, 24u);
     EXPECT_EQ(f->find("b")->dtype, DType::BF16);
@@ -94,9 +94,9 @@ TEST(PytorchFile, ParsesWhatTheTestWriterBuilds) {
 TEST(PytorchFile, RefusesTruncatedArchives) {
   const Bytes good = one_tensor_file(tensor());
   for (std::size_t n : {std::size_t{0}, std::size_t{10}, good.size() / 2, good.size() - 1}) {
-    EXPECT_ERROR(parse(Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n))), "bad.bin: ");
+    EXPECT_ERROR(parse_pytorch(Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n))), "bad.bin: ");
   }
-  EXPECT_ERROR(parse(Bytes(good.begin(), good.end() - 1)), "no end-of-central-directory record");
+  EXPECT_ERROR(parse_pytorch(Bytes(good.begin(), good.end() - 1)), "no end-of-central-directory record");
 }
 
 // The offset of the first central directory header (the last 22 bytes are the end record).
@@ -110,52 +110,52 @@ TEST(PytorchFile, RefusesABadCentralDirectory) {
   const std::size_t cd = central_offset(b);
   Bytes bad_sig = b;
   bad_sig[cd] = 'X';
-  EXPECT_ERROR(parse(bad_sig), "central directory entry #0", "bad signature");
+  EXPECT_ERROR(parse_pytorch(bad_sig), "central directory entry #0", "bad signature");
   Bytes bad_offset = b;
   bad_offset[b.size() - 22 + 16] ^= 0x40;  // the directory's offset points elsewhere
-  EXPECT_ERROR(parse(bad_offset), "bad.bin: ");
+  EXPECT_ERROR(parse_pytorch(bad_offset), "bad.bin: ");
   Bytes bad_count = b;
   bad_count[b.size() - 22 + 8] = 200, bad_count[b.size() - 22 + 10] = 200;  // more entries than fit
-  EXPECT_ERROR(parse(bad_count), "cannot hold 200 entries");
+  EXPECT_ERROR(parse_pytorch(bad_count), "cannot hold 200 entries");
   Bytes bad_local = b;
   bad_local[cd + 42] = 7;  // the first entry's local header offset
-  EXPECT_ERROR(parse(bad_local), "bad local header signature");
+  EXPECT_ERROR(parse_pytorch(bad_local), "bad local header signature");
 }
 
 TEST(PytorchFile, RefusesCompressedAndDuplicateEntries) {
   const Bytes pkl = state_dict_pickle({tensor()});
-  EXPECT_ERROR(parse(zip_bytes({{"archive/data.pkl", pkl, 8}})), "'archive/data.pkl' is compressed (method 8)");
-  EXPECT_ERROR(parse(zip_bytes({{"archive/data.pkl", pkl}, {"archive/data.pkl", pkl}})),
+  EXPECT_ERROR(parse_pytorch(zip_bytes({{"archive/data.pkl", pkl, 8}})), "'archive/data.pkl' is compressed (method 8)");
+  EXPECT_ERROR(parse_pytorch(zip_bytes({{"archive/data.pkl", pkl}, {"archive/data.pkl", pkl}})),
                "duplicate ZIP entry 'archive/data.pkl'");
-  EXPECT_ERROR(parse(zip_bytes({{"archive/other", pkl}})), "no ARCHIVE/data.pkl");
+  EXPECT_ERROR(parse_pytorch(zip_bytes({{"archive/other", pkl}})), "no ARCHIVE/data.pkl");
 }
 
 TEST(PytorchFile, RefusesAStorageOutOfBounds) {
   PickledTensor t = tensor();
   t.offset = 1;  // elements 1..6 of a 6-element storage
-  EXPECT_ERROR(parse(one_tensor_file(t)), "tensor 'w': elements [1, +6) are outside its storage of 6 elements");
+  EXPECT_ERROR(parse_pytorch(one_tensor_file(t)), "tensor 'w': elements [1, +6) are outside its storage of 6 elements");
   t.offset = 0, t.key = "9";
-  EXPECT_ERROR(parse(torch_file(state_dict_pickle({t}), {{"0", 24}})), "its storage '9' has no entry 'archive/data/9'");
+  EXPECT_ERROR(parse_pytorch(torch_file(state_dict_pickle({t}), {{"0", 24}})), "its storage '9' has no entry 'archive/data/9'");
   t.key = "0", t.offset = int64_t{1} << 62, t.storage_numel = int64_t{1} << 62;
-  EXPECT_ERROR(parse(one_tensor_file(t)), "tensor 'w'");
+  EXPECT_ERROR(parse_pytorch(one_tensor_file(t)), "tensor 'w'");
 }
 
 TEST(PytorchFile, RefusesAWrongStorageElementCount) {
   PickledTensor t = tensor();
   t.storage_numel = 7;  // 28 bytes declared, 24 stored
-  EXPECT_ERROR(parse(one_tensor_file(t)), "declares 7 elements of f32 but its entry holds 24 bytes");
+  EXPECT_ERROR(parse_pytorch(one_tensor_file(t)), "declares 7 elements of f32 but its entry holds 24 bytes");
   t.storage_numel = int64_t{1} << 62;  // bytes overflow
-  EXPECT_ERROR(parse(one_tensor_file(t)), "declares 4611686018427387904 elements");
+  EXPECT_ERROR(parse_pytorch(one_tensor_file(t)), "declares 4611686018427387904 elements");
 }
 
 TEST(PytorchFile, RefusesNonContiguousStrides) {
   PickledTensor t = tensor();
   t.stride = {1, 2};
-  EXPECT_ERROR(parse(one_tensor_file(t)), "tensor 'w' is not contiguous (size (2, 3), stride (1, 2))");
+  EXPECT_ERROR(parse_pytorch(one_tensor_file(t)), "tensor 'w' is not contiguous (size (2, 3), stride (1, 2))");
   t.size = {1, 3}, t.stride = {99, 1};  // a size-1 dim may have any stride, as torch.is_contiguous says
-  EXPECT_NO_THROW(parse(one_tensor_file(t)));
+  EXPECT_NO_THROW(parse_pytorch(one_tensor_file(t)));
   t.size = {2, 3}, t.stride = {3};
-  EXPECT_ERROR(parse(one_tensor_file(t)), "size and stride differ in length");
+  EXPECT_ERROR(parse_pytorch(one_tensor_file(t)), "size and stride differ in length");
 }
 
 Bytes with_pickle(const Bytes& pkl) { return torch_file(pkl, {{"0", 24}}); }
@@ -164,23 +164,23 @@ TEST(PytorchFile, RefusesDisallowedGlobals) {
   PickleSink p;
   p.global("os", "system");
   p.str("echo hi"), p.op(0x85), p.op('R'), p.op('.');
-  EXPECT_ERROR(parse(with_pickle(p.out)), "refusing global 'os.system'");
+  EXPECT_ERROR(parse_pytorch(with_pickle(p.out)), "refusing global 'os.system'");
   PickledTensor t = tensor();
   t.storage_type = "DoubleStorage";
-  EXPECT_ERROR(parse(one_tensor_file(t)), "unsupported storage type 'torch.DoubleStorage'");
+  EXPECT_ERROR(parse_pytorch(one_tensor_file(t)), "unsupported storage type 'torch.DoubleStorage'");
   PickleSink q;
   q.global("torch._utils", "_rebuild_parameter");
   q.op('.');
-  EXPECT_ERROR(parse(with_pickle(q.out)), "refusing global 'torch._utils._rebuild_parameter'");
+  EXPECT_ERROR(parse_pytorch(with_pickle(q.out)), "refusing global 'torch._utils._rebuild_parameter'");
 }
 
 TEST(PytorchFile, RefusesUnknownOpcodes) {
   PickleSink p;
   p.op(']'), p.op('.');  // EMPTY_LIST
-  EXPECT_ERROR(parse(with_pickle(p.out)), "unsupported pickle opcode 0x5d ']'");
+  EXPECT_ERROR(parse_pytorch(with_pickle(p.out)), "unsupported pickle opcode 0x5d ']'");
   PickleSink q;
   q.op(0x95);  // FRAME (protocol 4)
-  EXPECT_ERROR(parse(with_pickle(q.out)), "unsupported pickle opcode 0x95");
+  EXPECT_ERROR(parse_pytorch(with_pickle(q.out)), "unsupported pickle opcode 0x95");
 }
 
 TEST(PytorchFile, RefusesMalformedPickles) {
@@ -202,18 +202,18 @@ TEST(PytorchFile, RefusesMalformedPickles) {
   deep.push_back('.');
   EXPECT_NE(err(deep).find("nested deeper than 32"), std::string::npos);
   // The whole file: data.pkl must be a dict of tensors, with a valid CRC.
-  EXPECT_ERROR(parse(with_pickle({0x80, 2, 'N', '.'})), "data.pkl holds a None, not a state dict");
+  EXPECT_ERROR(parse_pytorch(with_pickle({0x80, 2, 'N', '.'})), "data.pkl holds a None, not a state dict");
   Bytes bad_crc = one_tensor_file(tensor());
   bad_crc[30 + std::strlen("archive/data.pkl") + 5] ^= 1;
-  EXPECT_ERROR(parse(bad_crc), "data.pkl fails its CRC-32 check");
+  EXPECT_ERROR(parse_pytorch(bad_crc), "data.pkl fails its CRC-32 check");
 }
 
 TEST(PytorchFile, RefusesDuplicateNamesAndNonTensorValues) {
-  EXPECT_ERROR(parse(torch_file(state_dict_pickle({tensor("w"), tensor("w")}), {{"0", 24}})), "duplicate dict key 'w'");
+  EXPECT_ERROR(parse_pytorch(torch_file(state_dict_pickle({tensor("w"), tensor("w")}), {{"0", 24}})), "duplicate dict key 'w'");
   PickleSink p;
   p.empty_ordered_dict();
   p.str("n"), p.integer(3), p.op('s'), p.op('.');
-  EXPECT_ERROR(parse(with_pickle(p.out)), "state dict entry 'n' is a int, not a tensor");
+  EXPECT_ERROR(parse_pytorch(with_pickle(p.out)), "state dict entry 'n' is a int, not a tensor");
 }
 
 }  // namespace

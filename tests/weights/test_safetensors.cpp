@@ -12,16 +12,16 @@ namespace {
 
 using namespace eaglerun::test;
 
-std::unique_ptr<SafetensorsFile> parse(const Bytes& b) {
+std::unique_ptr<SafetensorsFile> parse_safetensors(const Bytes& b) {
   return SafetensorsFile::parse(as_bytes(b), b.size(), "bad.safetensors");
 }
 std::unique_ptr<SafetensorsFile> parse_header(const std::string& header, std::size_t data_bytes = 64) {
-  return parse(safetensors_image(header, data_bytes));
+  return parse_safetensors(safetensors_image(header, data_bytes));
 }
 
 TEST(SafetensorsFile, ParsesTensors) {
   const Bytes b = safetensors_bytes(tiny_llama_tensors());
-  const auto f = parse(b);
+  const auto f = parse_safetensors(b);
   EXPECT_EQ(f->names().size(), 5u);
   EXPECT_EQ(f->metadata().at("format"), "pt");
   const TensorView* emb = f->find("model.embed_tokens.weight");
@@ -53,13 +53,13 @@ TEST(SafetensorsFile, OpensFromDiskAndAllowsEdgeCases) {
 }
 
 TEST(SafetensorsFile, BadHeaderLength) {
-  EXPECT_ERROR(parse(Bytes{1, 2, 3}), "bad.safetensors", "truncated", "8-byte header length");
+  EXPECT_ERROR(parse_safetensors(Bytes{1, 2, 3}), "bad.safetensors", "truncated", "8-byte header length");
   Bytes b = safetensors_bytes(tiny_llama_tensors());
   b[5] = 1;  // length ~ 2^40
-  EXPECT_ERROR(parse(b), "bad.safetensors", "100 MiB");
+  EXPECT_ERROR(parse_safetensors(b), "bad.safetensors", "100 MiB");
   Bytes c = safetensors_image("{}", 0);
   c[0] = 3;
-  EXPECT_ERROR(parse(c), "bad.safetensors: header length 3 exceeds the file size 10");
+  EXPECT_ERROR(parse_safetensors(c), "bad.safetensors: header length 3 exceeds the file size 10");
 }
 
 TEST(SafetensorsFile, InvalidJson) {
@@ -110,7 +110,7 @@ TEST(SafetensorsFile, TruncatedAtEveryByte) {
   const Bytes b = safetensors_bytes(tiny_llama_tensors());
   for (std::size_t n = 0; n < b.size(); ++n) {
     const Bytes cut(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n));
-    const std::string msg = error_of([&] { parse(cut); });
+    const std::string msg = error_of([&] { parse_safetensors(cut); });
     ASSERT_EQ(msg.rfind("bad.safetensors", 0), 0u) << "cut at " << n << ": " << msg;
   }
 }
@@ -123,7 +123,7 @@ TEST(SafetensorsFile, RandomBitFlips) {
     const int flips = 1 + static_cast<int>(rng() % 3);
     for (int i = 0; i < flips; ++i) b[rng() % b.size()] ^= static_cast<uint8_t>(1u << (rng() % 8));
     try {
-      const auto f = parse(b);
+      const auto f = parse_safetensors(b);
       for (const TensorView& t : f->tensors()) ASSERT_LE(t.data + t.nbytes, as_bytes(b) + b.size());
     } catch (const Error&) {
     } catch (const std::exception& e) {
