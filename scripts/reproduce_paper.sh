@@ -47,8 +47,10 @@ fi
 # The draft-input ablation: its heads first (resumable), then the experiments that read them.
 ./scripts/train_ablation_heads.sh $([ $quick -eq 1 ] && echo --quick) "$out/ablation"
 heads="$out/ablation/heads"
-run_experiment draft-inputs-smollm2 --set "draft=$(json_list "$heads/feature_and_shifted_token" \
-  "$heads/feature_only" "$heads/token_only" "$heads/feature_and_unshifted_token" "$heads/no_feature_noise")"
+ablation_args=(--set "draft=$(json_list "$heads/feature_and_shifted_token" \
+  "$heads/feature_only" "$heads/token_only" "$heads/feature_and_unshifted_token" "$heads/no_feature_noise")")
+[ $quick -eq 1 ] && ablation_args+=(--set draft_vocab=512)  # what the --quick heads draft over
+run_experiment draft-inputs-smollm2 "${ablation_args[@]}"
 run_experiment feature-error-noise-smollm2 \
   --set "draft=$(json_list "$heads/feature_and_shifted_token" "$heads/no_feature_noise")"
 
@@ -56,7 +58,7 @@ run_experiment feature-error-noise-smollm2 \
 ./scripts/train_data_ablation.sh $([ $quick -eq 1 ] && echo --quick) "$out/data-ablation" "$out/ablation/features"
 data_heads="$out/data-ablation/heads"
 data_args=(--set "draft=$(json_list "$data_heads/fixed_sharegpt" "$data_heads/target_generated")")
-[ $quick -eq 1 ] && data_args+=(--set draft_vocab=512)  # what the --quick heads draft over
+[ $quick -eq 1 ] && data_args+=(--set draft_vocab=256)  # what the --quick heads draft over
 run_experiment data-ablation-smollm2 "${data_args[@]}"
 # The same at a larger budget on the committed regenerated answers (skipped by --quick).
 if [ $quick -eq 0 ]; then

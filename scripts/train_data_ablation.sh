@@ -10,7 +10,7 @@
 # (scripts/train_ablation_heads.sh's OUT/features), used instead of extracting them again.
 # Budget (full): conversations 0-639 of the prepared ShareGPT file (max 512 tokens per sequence,
 # regenerated answers at most 384 tokens), 400 steps of 8 sequences per head; held out: conversations
-# 640-767. --quick: 48 conversations (4 held out), answers of 16 tokens, 6 steps.
+# 640-767. --quick: 48 conversations of at most 256 tokens (4 held out), answers of 16 tokens, 6 steps.
 # --large: conversations 0-2,999 with the committed regenerated answers (data/regenerated/, greedy, at
 # most 512 new tokens; extracted from that text, not written by the target again), 1,000 steps per head;
 # held out: the first 128 conversations of the committed part 0006 (ShareGPT conversations 3,000-3,499).
@@ -26,7 +26,8 @@ out="${1:?usage: train_data_ablation.sh [--quick | --large] OUT [SHAREGPT_FEATUR
 sharegpt_features="${2:-$out/features-sharegpt}"
 eaglerun="${EAGLERUN:-$root/build/release/apps/eaglerun}"
 threads="${EAGLERUN_THREADS:-2}"
-if [ $quick -eq 1 ]; then conversations=48; heldout=4; answer_tokens=16; steps=6;
+max_len=512
+if [ $quick -eq 1 ]; then conversations=48; heldout=4; answer_tokens=16; steps=6; max_len=256;
 elif [ $large -eq 1 ]; then conversations=3000; heldout=128; answer_tokens=512; steps=1000;
 else conversations=640; heldout=128; answer_tokens=384; steps=400; fi
 
@@ -40,7 +41,7 @@ extract() {  # folder, [--data FILE], then extract arguments; a finished folder 
   local folder="$out/$1" data=data/sharegpt/prepared/sharegpt.jsonl; shift
   if [ "${1:-}" = "--data" ]; then data="$2"; shift 2; fi
   [ -f "$folder.done" ] && return
-  "$eaglerun" extract --data "$data" --out "$folder" --max-len 512 \
+  "$eaglerun" extract --data "$data" --out "$folder" --max-len "$max_len" \
     --shard-sequences 32 --threads "$threads" --quiet "$@"
   touch "$folder.done"
 }
@@ -63,8 +64,8 @@ fi
 
 source scripts/lib/train_head.sh
 validation=(--validation-data "$out/features-heldout")
-# --quick: the short regenerated answers use fewer than 2,048 distinct tokens; draft over 512.
-if [ $quick -eq 1 ]; then validation+=(--set draft_vocab=512);
+# --quick: the short regenerated answers (256-token sequences) hold about 450 distinct tokens; draft over 256.
+if [ $quick -eq 1 ]; then validation+=(--set draft_vocab=256);
 elif [ $large -eq 1 ]; then validation+=(--set validate_every=500 --set validation_sequences=128);
 else validation+=(--set validate_every=200 --set validation_sequences=64); fi
 train_head fixed_sharegpt --data "$sharegpt_features" "${validation[@]}"

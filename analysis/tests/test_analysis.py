@@ -288,6 +288,19 @@ def test_unfinished_cells_are_reported(results, tmp_path):
     assert "analysis: warning:" in run.stderr and "cell-0100-chain_2-alpaca-T0-s0.h5.partial" in run.stderr
 
 
+def test_report_of_several_folders(results, report_dir, tmp_path):
+    """Several folders: one report each in OUT/<folder name>/, the same as each folder's own report."""
+    second = tmp_path / "second"
+    shutil.copytree(results, second)
+    run = tool("report", results, second, "--out", tmp_path / "all")
+    assert run.returncode == 0, run.stderr
+    for name in (pathlib.Path(results).name, "second"):
+        assert (tmp_path / "all" / name / "speedup_table.csv").read_text() == \
+            (report_dir / "speedup_table.csv").read_text()
+    missing_out = tool("report", results, second)
+    assert missing_out.returncode == 1 and "--out is required" in missing_out.stderr
+
+
 def test_feature_error_report(tmp_path):
     """A feature_error folder gets the error-by-depth table, equal to the files' summaries."""
     binary = os.environ.get("EAGLERUN", str(ROOT / "build/release/apps/eaglerun"))
