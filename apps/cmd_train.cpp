@@ -158,6 +158,7 @@ class TrainLog {
                         {"loss", m.loss},        {"feature_loss", m.feature_loss}, {"token_loss", m.token_loss},
                         {"token_kl", m.token_kl}, {"positions", m.positions}, {"lr", m.lr},
                         {"grad_norm", m.grad_norm}, {"tokens_per_second", tokens_per_second}};
+    if (!m.depth_loss.empty()) j["depth_loss"] = m.depth_loss;  // rollout_depths > 1
     out_ << j.dump() << "\n" << std::flush;
   }
   void validation(int64_t step, const ValidationResult& v) { out_ << validation_json(step, v).dump() << "\n" << std::flush; }

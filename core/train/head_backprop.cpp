@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/error.h"
 #include "core/train/attention_grad.h"
 #include "core/train/head_ops.h"
 #include "core/train/linear.h"
@@ -19,7 +20,7 @@ AttentionShape attention_shape(const DraftHeadConfig& c, int64_t m) { return {m,
 // la.in is the layer's input; fills the rest of la and adds the layer to x (in place: in -> out).
 template <typename T>
 void layer_forward(const DraftHeadConfig& c, const LayerTensors<const T>& w, int64_t m, LayerActivations<T>& la,
-                   T* x, ThreadPool& pool) {
+                   const EarlierDepths<T>* earlier, T* x, ThreadPool& pool) {
   const int64_t H = c.hidden_size, I = c.intermediate_size, Q = c.n_heads * c.head_dim, K = c.n_kv_heads * c.head_dim;
   if (w.input_norm) {
     la.a = zeros<T>(m * H), la.in_rstd = zeros<T>(m);
@@ -33,7 +34,13 @@ void layer_forward(const DraftHeadConfig& c, const LayerTensors<const T>& w, int
   rope_forward(la.q.data(), m, c.n_heads, c.head_dim, c.rope_theta);
   rope_forward(la.k.data(), m, c.n_kv_heads, c.head_dim, c.rope_theta);
   la.attn = zeros<T>(m * Q), la.lse = zeros<T>(c.n_heads * m);
-  attention_forward(attention_shape(c, m), la.q.data(), la.k.data(), la.v.data(), la.attn.data(), la.lse.data(), pool);
+  if (earlier) {
+    rollout_attention_forward(attention_shape(c, m), *earlier, la.q.data(), la.k.data(), la.v.data(), la.attn.data(),
+                              la.lse.data(), pool);
+  } else {
+    attention_forward(attention_shape(c, m), la.q.data(), la.k.data(), la.v.data(), la.attn.data(), la.lse.data(),
+                      pool);
+  }
   la.x1 = la.in;
   linear_forward(la.attn.data(), w.wo, m, H, Q, la.x1.data(), true, pool);
   la.n = zeros<T>(m * H), la.rstd = zeros<T>(m);
@@ -49,7 +56,7 @@ void layer_forward(const DraftHeadConfig& c, const LayerTensors<const T>& w, int
 // d_x: [m, H] the gradient at the layer's output on entry, at its input on return; adds into g.
 template <typename T>
 void layer_backward(const DraftHeadConfig& c, const LayerTensors<const T>& w, const LayerActivations<T>& la, int64_t m,
-                    std::vector<T>& d_x, const LayerTensors<T>& g, ThreadPool& pool) {
+                    const EarlierDepths<T>* earlier, std::vector<T>& d_x, const LayerTensors<T>& g, ThreadPool& pool) {
   const int64_t H = c.hidden_size, I = c.intermediate_size, Q = c.n_heads * c.head_dim, K = c.n_kv_heads * c.head_dim;
   // MLP: out = x1 + down(act)
   std::vector<T> d_act = zeros<T>(m * I), d_gate = zeros<T>(m * I), d_up = zeros<T>(m * I);
@@ -66,8 +73,13 @@ void layer_backward(const DraftHeadConfig& c, const LayerTensors<const T>& w, co
   std::vector<T> d_attn = zeros<T>(m * Q), d_q = zeros<T>(m * Q), d_k = zeros<T>(m * K), d_v = zeros<T>(m * K);
   linear_input_grad(d_x.data(), w.wo, m, H, Q, d_attn.data(), false, pool);
   linear_weight_grad(d_x.data(), la.attn.data(), m, H, Q, g.wo, true, pool);
-  attention_backward(attention_shape(c, m), la.q.data(), la.k.data(), la.v.data(), la.attn.data(), la.lse.data(),
-                     d_attn.data(), d_q.data(), d_k.data(), d_v.data(), pool);
+  if (earlier) {
+    rollout_attention_backward(attention_shape(c, m), *earlier, la.q.data(), la.k.data(), la.v.data(), la.attn.data(),
+                               la.lse.data(), d_attn.data(), d_q.data(), d_k.data(), d_v.data(), pool);
+  } else {
+    attention_backward(attention_shape(c, m), la.q.data(), la.k.data(), la.v.data(), la.attn.data(), la.lse.data(),
+                       d_attn.data(), d_q.data(), d_k.data(), d_v.data(), pool);
+  }
   rope_backward(d_q.data(), m, c.n_heads, c.head_dim, c.rope_theta);
   rope_backward(d_k.data(), m, c.n_kv_heads, c.head_dim, c.rope_theta);
   const T* a = w.input_norm ? la.a.data() : la.in.data();
@@ -89,7 +101,7 @@ void layer_backward(const DraftHeadConfig& c, const LayerTensors<const T>& w, co
 
 template <typename T>
 void head_forward(const DraftHeadConfig& c, const HeadTensors<const T>& w, const T* emb, const T* features, int64_t m,
-                  HeadActivations<T>& a, ThreadPool& pool) {
+                  HeadActivations<T>& a, ThreadPool& pool, std::span<const HeadActivations<T>* const> earlier_depths) {
   const int64_t H = c.hidden_size, F = c.feature_width(), W = H + F;
   const bool use_emb = c.inputs != DraftInputs::FeatureOnly, use_features = c.inputs != DraftInputs::TokenOnly;
   a.m = m;
@@ -106,9 +118,17 @@ void head_forward(const DraftHeadConfig& c, const HeadTensors<const T>& w, const
     }
   }
   a.layers.resize(w.layers.size());
+  a.earlier.assign(earlier_depths.empty() ? 0 : w.layers.size(), {});
+  for (std::size_t l = 0; l < a.earlier.size(); ++l) {
+    for (const HeadActivations<T>* depth : earlier_depths) {
+      require(depth->m == m && depth->layers.size() == w.layers.size(), "head_forward: an earlier depth of another shape");
+      a.earlier[l].k.push_back(depth->layers[l].k.data());
+      a.earlier[l].v.push_back(depth->layers[l].v.data());
+    }
+  }
   for (std::size_t l = 0; l < w.layers.size(); ++l) {
     a.layers[l].in = a.out;
-    layer_forward(c, w.layers[l], m, a.layers[l], a.out.data(), pool);
+    layer_forward(c, w.layers[l], m, a.layers[l], a.earlier.empty() ? nullptr : &a.earlier[l], a.out.data(), pool);
   }
 }
 
@@ -117,7 +137,9 @@ void head_backward(const DraftHeadConfig& c, const HeadTensors<const T>& w, cons
                    const T* d_out, const HeadTensors<T>& g, ThreadPool& pool) {
   const int64_t m = a.m, H = c.hidden_size;
   std::vector<T> d_x(d_out, d_out + m * H);
-  for (std::size_t l = w.layers.size(); l-- > 0;) layer_backward(c, w.layers[l], a.layers[l], m, d_x, g.layers[l], pool);
+  for (std::size_t l = w.layers.size(); l-- > 0;) {
+    layer_backward(c, w.layers[l], a.layers[l], m, a.earlier.empty() ? nullptr : &a.earlier[l], d_x, g.layers[l], pool);
+  }
   // fc: x0 = fc(cat) (+ bias)
   linear_weight_grad(d_x.data(), a.cat.data(), m, H, H + c.feature_width(), g.fc, true, pool);
   if (g.fc_bias) {
@@ -128,9 +150,11 @@ void head_backward(const DraftHeadConfig& c, const HeadTensors<const T>& w, cons
 }
 
 template void head_forward<float>(const DraftHeadConfig&, const HeadTensors<const float>&, const float*, const float*,
-                                  int64_t, HeadActivations<float>&, ThreadPool&);
+                                  int64_t, HeadActivations<float>&, ThreadPool&,
+                                  std::span<const HeadActivations<float>* const>);
 template void head_forward<double>(const DraftHeadConfig&, const HeadTensors<const double>&, const double*,
-                                   const double*, int64_t, HeadActivations<double>&, ThreadPool&);
+                                   const double*, int64_t, HeadActivations<double>&, ThreadPool&,
+                                   std::span<const HeadActivations<double>* const>);
 template void head_backward<float>(const DraftHeadConfig&, const HeadTensors<const float>&,
                                    const HeadActivations<float>&, const float*, const HeadTensors<float>&, ThreadPool&);
 template void head_backward<double>(const DraftHeadConfig&, const HeadTensors<const double>&,

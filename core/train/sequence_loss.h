@@ -36,14 +36,26 @@ struct LossSums {
   double total(const LossWeights& w) const;
 };
 
+// EAGLE-3's training-time test: after the teacher-forced depth 0, depths 1..depths-1 run on the
+// head's own predictions (row j reads depth d-1's output at row j - 1 with the same token, and the
+// attention of a draft chain, rollout_attention.h), each against the same targets. Earlier depths
+// are held constant (no gradient flows back through a prediction). EAGLE-3's code weights depth d's
+// loss by 0.8^d.
+struct Rollout {
+  int64_t depths = 1;  // 1: depth 0 only (EAGLE-1)
+  double decay = 0.8;  // depth d's loss weight: decay^d
+};
+
 // Runs the example; when grads is not null, ADDS the gradient of
-//   (w.feature * sum feature_loss + w.token * sum token_loss) / normalizer
-// into *grads. The LM head part runs in chunks of rows (logits of draft and target rows in one
-// product), so memory stays at 2 x chunk x V floats.
+//   sum_d decay^d (w.feature * sum feature_loss_d + w.token * sum token_loss_d) / normalizer
+// into *grads. Returns depth 0's sums; by_depth (if not null) gets every depth's (unweighted; a depth
+// whose rows all drop out has none). The LM head part runs in chunks of rows (logits of draft and
+// target rows in one product), so memory stays at 2 x chunk x V floats.
 template <typename T>
 LossSums sequence_loss(const DraftHeadConfig& c, const HeadTensors<const T>& w, const FrozenLmHead& lm,
                        const HeadExample<T>& ex, const LossWeights& weights, double normalizer,
-                       const HeadTensors<T>* grads, ThreadPool& pool);
+                       const HeadTensors<T>* grads, ThreadPool& pool, const Rollout& rollout = {},
+                       std::vector<LossSums>* by_depth = nullptr);
 
 // Loss terms of predicted features out[S, H] against targets[S, H]; d_pred (if not null) gets
 // the gradient as above. The building block of sequence_loss, also used by validation.

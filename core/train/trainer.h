@@ -33,6 +33,8 @@ struct StepMetrics {
   double feature_loss = 0.0;    // mean SmoothL1 per position
   double token_loss = 0.0;      // mean soft cross-entropy per position (nats)
   double token_kl = 0.0;        // mean KL(p || q) = token_loss - mean entropy of the target's p
+  std::vector<double> depth_loss;  // [rollout_depths > 1] each depth's (w_f * feature + w_t * token) per position
+                                   // (depth 0's is `loss`; the decay not applied)
   int64_t positions = 0;        // selected positions in the batch
   int64_t head_rows = 0;        // rows the head ran (tokens processed)
   double lr = 0.0;              // learning rate used

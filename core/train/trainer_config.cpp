@@ -29,6 +29,8 @@ void for_each_field(Config& c, F&& f) {
   f("feature_loss_weight", c.feature_loss_weight);
   f("token_loss_weight", c.token_loss_weight);
   f("draft_vocab", c.draft_vocab);
+  f("rollout_depths", c.rollout_depths);
+  f("rollout_decay", c.rollout_decay);
   f("checkpoint_every", c.checkpoint_every);
   f("checkpoint_dir", c.checkpoint_dir);
   f("validate_every", c.validate_every);
@@ -55,6 +57,8 @@ void TrainerConfig::validate() const {
   require(tap_dropout >= 0 && tap_dropout <= 1, "trainer: tap_dropout must be in [0, 1]");
   require(feature_loss_weight >= 0 && token_loss_weight >= 0, "trainer: loss weights must be >= 0");
   require(draft_vocab >= 0, "trainer: draft_vocab must be >= 0 (0 = the whole vocabulary)");
+  require(rollout_depths >= 1, "trainer: rollout_depths must be >= 1 (1 = depth 0 only)");
+  require(rollout_decay >= 0, "trainer: rollout_decay must be >= 0");
   require(checkpoint_every >= 0 && validate_every >= 0, "trainer: checkpoint_every and validate_every must be >= 0");
   require(checkpoint_every == 0 || !checkpoint_dir.empty(), "trainer: checkpoint_every needs a checkpoint_dir");
   require(validation_fraction >= 0 && validation_fraction < 1, "trainer: validation_fraction must be in [0, 1)");

@@ -37,6 +37,10 @@ struct TrainerConfig {
   int64_t draft_vocab = 0;           // 0: the token loss's softmaxes span the whole vocabulary; N: only the N most
                                      // frequent answer tokens (the trainer's vocabulary order), what `--draft-vocab N`
                                      // drafts from: ~V / N times less LM-head work (EAGLE-3, FR-Spec)
+  int64_t rollout_depths = 1;        // 1: the teacher-forced depth 0 only (EAGLE-1); D > 1: EAGLE-3's training-time
+                                     // test, depths 1..D-1 also run on the head's own predictions (sequence_loss.h):
+                                     // about D times the work per step
+  double rollout_decay = 0.8;        // depth d's loss weighted by rollout_decay^d (EAGLE-3's code: 0.8)
 
   // Checkpoints and validation
   int64_t checkpoint_every = 0;       // run() saves every this many steps (0 = never) ...
