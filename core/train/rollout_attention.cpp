@@ -7,21 +7,10 @@
 
 #include "core/error.h"
 #include "core/train/gemm.h"
+#include "core/train/row_ops.h"
 
 namespace eaglerun::train {
 namespace {
-
-template <typename T>
-T dot(const T* a, const T* b, int64_t n) {
-  T s = 0;
-  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
-
-template <typename T>
-void axpy(T alpha, const T* x, T* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
-}
 
 // A strided read-only view, element (r, c) at data[r * rs + c * cs] (MatrixRef for either type).
 template <typename T>
