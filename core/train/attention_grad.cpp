@@ -73,12 +73,17 @@ void attention_backward(const AttentionShape& sh, const T* q, const T* k, const 
       }
     }
   });
+  add_head_partials(sh, dk_h.data(), dv_h.data(), dk, dv, pool);
+}
+
+template <typename T>
+void add_head_partials(const AttentionShape& s, const T* dk_h, const T* dv_h, T* dk, T* dv, ThreadPool& pool) {
+  const int64_t m = s.m, hd = s.head_dim, K = s.kv_heads * hd, group = s.heads / s.kv_heads;
   pool.parallel_for(m, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
-      for (int64_t h = 0; h < sh.heads; ++h) {
-        const int64_t g = h / group;
-        axpy(T(1), dk_h.data() + (h * m + i) * hd, dk + i * K + g * hd, hd);
-        axpy(T(1), dv_h.data() + (h * m + i) * hd, dv + i * K + g * hd, hd);
+      for (int64_t h = 0; h < s.heads; ++h) {
+        axpy(T(1), dk_h + (h * m + i) * hd, dk + i * K + (h / group) * hd, hd);
+        axpy(T(1), dv_h + (h * m + i) * hd, dv + i * K + (h / group) * hd, hd);
       }
     }
   });
@@ -155,16 +160,12 @@ void attention_backward<float>(const AttentionShape& sh, const float* q, const f
       gemm(MR{p.data(), m, m, 1, m}, dout_h, dv_h.data() + h * m * hd, hd, false, pool);           // P^T dO
     }
   });
-  pool.parallel_for(m, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      for (int64_t h = 0; h < sh.heads; ++h) {
-        axpy(1.f, dk_h.data() + (h * m + i) * hd, dk + i * K + (h / group) * hd, hd);
-        axpy(1.f, dv_h.data() + (h * m + i) * hd, dv + i * K + (h / group) * hd, hd);
-      }
-    }
-  });
+  add_head_partials(sh, dk_h.data(), dv_h.data(), dk, dv, pool);
 }
 
+template void add_head_partials<float>(const AttentionShape&, const float*, const float*, float*, float*, ThreadPool&);
+template void add_head_partials<double>(const AttentionShape&, const double*, const double*, double*, double*,
+                                        ThreadPool&);
 template void attention_forward<double>(const AttentionShape&, const double*, const double*, const double*, double*,
                                         double*, ThreadPool&);
 template void attention_backward<double>(const AttentionShape&, const double*, const double*, const double*,

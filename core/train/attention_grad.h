@@ -30,6 +30,11 @@ template <typename T>
 void attention_backward(const AttentionShape& s, const T* q, const T* k, const T* v, const T* out, const T* lse,
                         const T* dout, T* dq, T* dk, T* dv, ThreadPool& pool);
 
+// dk, dv += per-query-head partials dk_h, dv_h [heads, m, hd], each added into its head's KV group in
+// head order (so the sums do not depend on how heads were split over threads). The backward passes' last step.
+template <typename T>
+void add_head_partials(const AttentionShape& s, const T* dk_h, const T* dv_h, T* dk, T* dv, ThreadPool& pool);
+
 template <>
 void attention_forward<float>(const AttentionShape& s, const float* q, const float* k, const float* v, float* out,
                               float* lse, ThreadPool& pool);

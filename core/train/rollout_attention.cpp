@@ -133,8 +133,7 @@ template <typename T>
 void rollout_attention_backward(const AttentionShape& s, const EarlierDepths<T>& earlier, const T* q, const T* k,
                                 const T* v, const T* out, const T* lse, const T* dout, T* dq, T* dk, T* dv,
                                 ThreadPool& pool) {
-  const int64_t m = s.m, hd = s.head_dim, Q = s.heads * hd, K = s.kv_heads * hd, d = earlier.depth();
-  const int64_t group = s.heads / s.kv_heads;
+  const int64_t m = s.m, hd = s.head_dim, Q = s.heads * hd, d = earlier.depth();
   const T scale = T(1) / std::sqrt(static_cast<T>(hd));
   // Per query head: the own keys' dk, dv partials [heads, m, hd].
   std::vector<T> dk_h(static_cast<std::size_t>(s.heads * m * hd), T(0)), dv_h(dk_h.size(), T(0));
@@ -166,14 +165,7 @@ void rollout_attention_backward(const AttentionShape& s, const EarlierDepths<T>&
               true, pool);  // dQ += dS0 K0
     }
   });
-  pool.parallel_for(m, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      for (int64_t h = 0; h < s.heads; ++h) {
-        axpy(T(1), dk_h.data() + (h * m + i) * hd, dk + i * K + (h / group) * hd, hd);
-        axpy(T(1), dv_h.data() + (h * m + i) * hd, dv + i * K + (h / group) * hd, hd);
-      }
-    }
-  });
+  add_head_partials(s, dk_h.data(), dv_h.data(), dk, dv, pool);
 }
 
 template void rollout_attention_forward<float>(const AttentionShape&, const EarlierDepths<float>&, const float*,

@@ -102,6 +102,7 @@ LossSums sequence_loss(const DraftHeadConfig& c, const HeadTensors<const T>& w, 
   const LossSums first = depth_loss<T>(c, w, lm, ex.m, emb, ex.features.empty() ? nullptr : ex.features.data(),
                                     ex.selected, ex.targets.data(), {}, weights, normalizer, grads, depth[0], pool);
   if (by_depth) (*by_depth)[0] = first;
+  if (rollout.depths == 1) return first;
   std::vector<int64_t> selected = ex.selected;
   std::vector<T> targets = ex.targets, features;
   double scale = 1.0;
