@@ -115,13 +115,13 @@ StepMetrics Trainer::step() {
     const auto g = train::head_tensors<float>(layout_, grads_.data());
     const train::LossWeights weights{config_.feature_loss_weight, config_.token_loss_weight};
     const train::Rollout rollout{config_.rollout_depths, config_.rollout_decay};
-    train::LossSums sums;
     std::vector<train::LossSums> depth_sums(static_cast<std::size_t>(rollout.depths)), by_depth;
     for (const auto& ex : batch) {
-      sums += train::sequence_loss<float>(head_.config(), w, *draft_lm_, ex, weights, static_cast<double>(m.positions), &g,
-                                          *pool_, rollout, &by_depth);
+      train::sequence_loss<float>(head_.config(), w, *draft_lm_, ex, weights, static_cast<double>(m.positions), &g,
+                                  *pool_, rollout, &by_depth);
       for (std::size_t d = 0; d < by_depth.size(); ++d) depth_sums[d] += by_depth[d];
     }
+    const train::LossSums& sums = depth_sums[0];  // the teacher-forced depth: the step's loss
     if (rollout.depths > 1) {
       for (const train::LossSums& d : depth_sums) m.depth_loss.push_back(d.total(weights));
     }
