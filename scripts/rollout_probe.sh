@@ -22,7 +22,7 @@ if [ -z "${FEATURES:-}" ] && [ ! -f "$out/features.done" ]; then
 fi
 # Validation features: the target's MT-bench answers (scripts/score_head.sh writes them).
 answers=runs/score-head/mt_bench-128-80
-[ -f "$answers/done" ] || scripts/score_head.sh default mt_bench 128 >/dev/null
+[ -f "$answers/done" ] || LIMIT=80 scripts/score_head.sh default mt_bench 128 >/dev/null
 "$bin" train --config experiments/configs/train-smollm2-135m.json \
   --set lr=0.0002 --set warmup_steps=20 --set total_steps=600 --set validate_every=200 --set validation_sequences=0 \
   --set seed=6 --set draft_vocab=2048 --set checkpoint_every=50 --set rollout_depths="$depths" \

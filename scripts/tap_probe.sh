@@ -17,7 +17,7 @@ cat data/regenerated/smollm2-135m-instruct-greedy/part-00{07,08,09,10}.jsonl >"$
   --threads 2 --tap-layers "$taps" --quiet
 # Validation features: the target's MT-bench answers (scripts/score_head.sh writes them), with the taps.
 answers=runs/score-head/mt_bench-128-80
-[ -f "$answers/done" ] || scripts/score_head.sh default mt_bench 128 >/dev/null
+[ -f "$answers/done" ] || LIMIT=80 scripts/score_head.sh default mt_bench 128 >/dev/null
 "$bin" extract --data "$answers/answers.jsonl" --out "$out/mt_bench-taps" --max-len 2048 --shard-sequences 32 \
   --threads 2 --tap-layers "$taps" --quiet
 run() {

@@ -29,7 +29,7 @@ for part in $PARTS; do
   data_flags+=(--data "$out/features/part-$part")
 done
 answers=runs/score-head/mt_bench-128-80
-[ -f "$answers/done" ] || scripts/score_head.sh default mt_bench 128 >/dev/null
+[ -f "$answers/done" ] || LIMIT=80 scripts/score_head.sh default mt_bench 128 >/dev/null
 "$bin" train --config experiments/configs/train-smollm2-135m.json \
   --set lr=0.0002 --set warmup_steps=20 --set total_steps="$steps" --set validate_every=250 \
   --set validation_sequences=0 --set seed=7 --set draft_vocab=2048 --set checkpoint_every=50 \
