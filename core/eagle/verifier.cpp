@@ -95,7 +95,10 @@ Acceptance verify_sampling(const DraftTree& tree, const float* logits, int64_t v
       a.bonus_token = sampler.sample(row);
       return a;
     }
-    std::vector<float> p = sampler.distribution(row);
+    // The exact distribution to within one ulp (sampler.h): the rank-order mass would cost more
+    // than the rest of a small model's verification step.
+    std::vector<float> p(row.size());
+    sampler.distribution_within_ulp(row, p);
     std::vector<int32_t> child_tokens;
     for (int32_t c : children[u]) child_tokens.push_back(tree.tokens[c]);
     const int32_t chosen = rule(p, child_tokens, tree.child_distribution[u], sampler);

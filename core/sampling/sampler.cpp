@@ -638,6 +638,16 @@ void Sampler::distribution(std::span<const float> logits, std::span<float> q) co
   for (int64_t r = 0; r < keep; ++r) q[kept[r]] = static_cast<float>(p[kept[r]] / mass);
 }
 
+void Sampler::distribution_within_ulp(std::span<const float> logits, std::span<float> q) const {
+  require(q.size() == logits.size(), "distribution: output size differs from the logits'");
+  const auto V = static_cast<int64_t>(logits.size());
+  if (V == 0 || params_.greedy() || truncates_top_k(V) || params_.top_p < 1.f) return distribution(logits, q);
+  Scratch& s = scratch();
+  softmax(logits, params_.temperature, s);
+  const kernels::SamplingKernels& k = kernels::sampling_kernels();
+  k.divide_f32(s.p.data(), k.sum_f32(s.p.data(), V), q.data(), V);
+}
+
 // The other tokens get p = 0, which adds nothing to any sum and ranks last, so the distribution of the
 // vocabulary's logits in ascending id order (the reference's order for ties and draws) has the same
 // floats, scattered back.

@@ -48,6 +48,12 @@ class Sampler {
   // Logits finite outside it, or an empty vocabulary, take the whole computation; the result is the
   // same either way.
   std::vector<float> distribution(std::span<const float> logits, std::span<const int32_t> vocabulary) const;
+  // distribution() to within one ulp per entry, for tree verification at T > 0: without truncation
+  // the softmax is divided by a fast sum of its terms instead of their rank-order sum (the costly
+  // part, a radix sort on a language model's logits). The two sums differ by at most a relative
+  // 2 (V + 16) 2^-53, so an entry differs only where its quotient lies that close to a rounding
+  // boundary, and then by one ulp. With top-k or top-p: distribution() itself.
+  void distribution_within_ulp(std::span<const float> logits, std::span<float> out) const;
 
   // Draws an index from probabilities p [n] (summing to ~1) with this sampler's RNG: one uniform u,
   // then the first i with p[i] > 0 whose left-to-right double cumulative sum exceeds u * (the

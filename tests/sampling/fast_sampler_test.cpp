@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <iostream>
 #include <limits>
 #include <numeric>
 #include <algorithm>
@@ -192,6 +193,39 @@ TEST(SamplerFast, UntruncatedSamplingSkipsTheRankOrderMassAndDrawsTheSame) {
     }
   }
   EXPECT_GT(radix_sorts, 0u) << "the logits should be ones where the exact mass is costly";
+}
+
+TEST(SamplerFast, DistributionWithinUlpSkipsTheRankOrderMassAndStaysWithinOneUlp) {
+  // What tree verification at T > 0 uses: on language-model logits (where distribution() needs its
+  // radix sort) every entry equals distribution()'s or is the adjacent float, with no sort; with
+  // top-p it is distribution() bit for bit.
+  std::mt19937_64 rng(57);
+  for (KernelIsa isa : isas()) {
+    IsaScope scope(isa);
+    int64_t differ = 0;
+    for (int rep = 0; rep < 6; ++rep) {
+      const std::vector<float> logits = make_logits(Shape::LanguageModel, 49152, rng);
+      for (const SamplingParams& params : {SamplingParams{.temperature = 1.f}, SamplingParams{.temperature = 0.7f},
+                                           SamplingParams{.temperature = 1.f, .top_p = 0.9f}}) {
+        const Sampler sampler(params);
+        const std::vector<float> want = sampler.distribution(logits);
+        std::vector<float> got(logits.size());
+        sampling_detail::fallback_counts() = {};
+        sampler.distribution_within_ulp(logits, got);
+        if (params.top_p == 1.f) {
+          EXPECT_EQ(sampling_detail::fallback_counts().small_radix, 0u) << kernel_isa_name(isa);
+        }
+        for (std::size_t i = 0; i < got.size(); ++i) {
+          const int64_t ulps = std::abs(static_cast<int64_t>(std::bit_cast<uint32_t>(got[i])) -
+                                        static_cast<int64_t>(std::bit_cast<uint32_t>(want[i])));
+          ASSERT_LE(ulps, params.top_p == 1.f ? 1 : 0) << kernel_isa_name(isa) << " token " << i << ": " << got[i]
+                                                      << " vs " << want[i] << " (T " << params.temperature << ")";
+          differ += ulps;
+        }
+      }
+    }
+    std::cout << "[ within ulp ] " << kernel_isa_name(isa) << ": " << differ << " entries one ulp apart\n";
+  }
 }
 
 TEST(SamplerFast, DistributionOverADraftVocabularyEqualsTheWholeOne) {
