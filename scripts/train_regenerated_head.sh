@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# The default head's fifth schedule (data/heads/smollm2-135m-instruct/README.md): the shipped head
-# trained on every committed part of the target's own greedy answers (data/regenerated/, part 0006 held
-# out), with EAGLE-3's training-time test (rollout_depths 3: depths 1 and 2 also trained on the head's
-# own predictions), validated on the target's answers to the 80 MT-bench questions (scripts/score_head.sh).
-#   scripts/train_regenerated_head.sh [OUT] [STEPS]   (default runs/head-regen5, 1500; resumable)
-#   env: EAGLERUN (the binary), THREADS (default 2), MAX_SEQ_LEN (default 512), PARTS (the part
-#        numbers; default the complete parts but 0006 when this schedule ran: 0000-0005, 0007-0018, 0026)
+# The default head's fifth schedule (data/heads/smollm2-135m-instruct/README.md): INIT_HEAD (default the
+# shipped head, which was the fourth schedule's when this ran) trained further on the target's own greedy
+# answers (data/regenerated/; part 0006 is held out), each sequence's first MAX_SEQ_LEN tokens, with
+# EAGLE-3's training-time test (rollout_depths 3: depths 1 and 2 also trained on the head's own
+# predictions), validated on the target's answers to the 80 MT-bench questions (scripts/score_head.sh).
+#   scripts/train_regenerated_head.sh [OUT] [STEPS]   (default runs/head-regen5, 1200; resumable)
+#   env: EAGLERUN (the binary), THREADS (default 2), MAX_SEQ_LEN (default 256), PARTS (the part numbers,
+#        default those the shipped head saw: 0000-0005 and 0007-0014), INIT_HEAD
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-out="${1:-runs/head-regen5}"; steps="${2:-1500}"
-bin="${EAGLERUN:-build/release/apps/eaglerun}"; threads="${THREADS:-2}"; max_seq_len="${MAX_SEQ_LEN:-512}"
+out="${1:-runs/head-regen5}"; steps="${2:-1200}"
+bin="${EAGLERUN:-build/release/apps/eaglerun}"; threads="${THREADS:-2}"; max_seq_len="${MAX_SEQ_LEN:-256}"
 text=data/regenerated/smollm2-135m-instruct-greedy
 mkdir -p "$out"
-PARTS="${PARTS:-0000 0001 0002 0003 0004 0005 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0026}"
+PARTS="${PARTS:-0000 0001 0002 0003 0004 0005 0007 0008 0009 0010 0011 0012 0013 0014}"
 # Features of each part in its own folder; `parts.txt` records the line counts read.
 data_flags=()
 : >"$out/parts.txt"
@@ -35,7 +36,7 @@ answers=runs/score-head/mt_bench-128-80
   --set validation_sequences=0 --set seed=7 --set draft_vocab=2048 --set checkpoint_every=50 \
   --set rollout_depths=3 --set max_seq_len="$max_seq_len" \
   --draft-vocab-file data/heads/smollm2-135m-instruct/draft_vocab.json \
-  --init-head data/heads/smollm2-135m-instruct "${data_flags[@]}" \
+  --init-head "${INIT_HEAD:-data/heads/smollm2-135m-instruct}" "${data_flags[@]}" \
   --validation-data "$answers/features" --out "$out/train" --threads "$threads" --log-every 50 \
   2>&1 | tee -a "$out/train.log"
 grep "validation at step" "$out/train.log"

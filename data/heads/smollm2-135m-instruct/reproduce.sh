@@ -39,3 +39,8 @@ build/release/apps/eaglerun train --config experiments/configs/train-smollm2-135
   --data runs/features-regenerated --validation-data runs/features-regenerated-heldout \
   --out runs/train-smollm2-regen --threads 2
 cp runs/train-smollm2-regen/head/{config.json,model.safetensors,draft_vocab.json} "$root/data/heads/smollm2-135m-instruct/"
+# A fifth schedule (this head) on more of the target's answers (parts 0000-0005, 0007-0014), each
+# sequence's first 256 tokens, with the training-time test (rollout_depths 3), validated on the
+# target's MT-bench answers.
+"$root/scripts/train_regenerated_head.sh" runs/head-regen5 1200
+cp runs/head-regen5/train/head/{config.json,model.safetensors,draft_vocab.json} "$root/data/heads/smollm2-135m-instruct/"
