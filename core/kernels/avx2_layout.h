@@ -1,7 +1,6 @@
 #pragma once
 // Internal: the AVX2 kernels' layouts of quantised weight rows ("packed rows") and of quantised
-// activation rows, for rows of k elements = B blocks of 32 (the AVX-512 layout of avx512_layout.h
-// at half the width).
+// activation rows, for rows of k elements = B blocks of 32.
 //
 // Superblocks. A row is cut into superblocks of s = 8 blocks, then one each of s = 4, 2, 1 blocks
 // as the binary digits of B mod 8 say (18 blocks: 8 + 8 + 2). In a superblock, every block owns

@@ -49,7 +49,9 @@ struct IsaKernels {
   // x[k] -> out[act_row_bytes(wtype, k)]; out is 64-byte aligned.
   void (*quantize_row)(DType wtype, const float* x, int64_t k, std::byte* out);
   // Rewrites rows of the file's Q8_0/Q4_0/Q4_1 blocks (src_stride bytes apart) into the rows
-  // gemm_quant reads, dst[rows, storage_bytes(wtype, k)]: null when gemm_quant reads the file's blocks.
+  // gemm_quant reads, dst[round_up(rows, kRowTile), storage_bytes(wtype, k)] (the packed bytes of
+  // row r, r a multiple of kRowTile, start at r storage_bytes): null when gemm_quant reads the
+  // file's blocks. gemm_quant's w then points at such a row.
   void (*pack_rows)(DType wtype, const std::byte* src, std::size_t src_stride, int64_t rows, int64_t k,
                     std::byte* dst);
   void (*gemm_quant)(const QuantGemmArgs& a);
@@ -72,7 +74,8 @@ extern const IsaKernels kAvx512Kernels;
 // The table of active_kernel_isa() (kernel_isa.h).
 const IsaKernels& active_isa_kernels();
 
-// Row tile of the native kernels; the row ranges handed to threads are multiples of it.
-inline constexpr int64_t kRowTile = 4;
+// Row tile of the native kernels: the row ranges handed to threads, and the packed rows of
+// pack_rows (AVX-512: groups of 16 rows, avx512_layout.h), are multiples of it.
+inline constexpr int64_t kRowTile = 16;
 
 }  // namespace eaglerun::kernels

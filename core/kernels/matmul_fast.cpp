@@ -25,7 +25,7 @@ constexpr int64_t kMinParallelMacs = 64 * 1024;
 // Activation quantisation is split across threads only above this many elements.
 constexpr int64_t kMinQuantiseParallel = 64 * 1024;
 // Weight rows packed at a time for a weight without a packed copy (a multiple of kRowTile).
-constexpr int64_t kPackRows = 16;
+constexpr int64_t kPackRows = kRowTile;
 
 struct FreeDeleter {
   void operator()(std::byte* p) const { std::free(p); }
@@ -131,6 +131,8 @@ void run_rows(const IsaKernels& isa, const RowRange& range, const std::byte* pac
   }
   const QuantisedX& q = quantised.of(w.dtype);
   const std::size_t stride = w.row_bytes();
+  // A packed copy serves rows from a multiple of kRowTile (where its row groups start).
+  if (packed != nullptr && row % kRowTile != 0) packed = nullptr;
   if (packed != nullptr || isa.pack_rows == nullptr) {
     const std::byte* first = packed != nullptr ? packed + static_cast<std::size_t>(row) * stride : w.row(row);
     isa.gemm_quant({w.dtype, first, stride, end - begin, w.cols(), q.data, q.stride, n, y, range.ldy});

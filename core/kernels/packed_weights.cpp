@@ -83,13 +83,18 @@ void PackedWeights::add(const TensorView& w, ThreadPool& pool) {
       return;
     }
   }
+  // Whole row tiles (pack_rows writes the last one in full), split across threads at tile borders.
   const std::size_t row_bytes = w.row_bytes();
-  const std::size_t bytes = (static_cast<std::size_t>(w.rows()) * row_bytes + 63) / 64 * 64;
+  const int64_t padded_rows = (w.rows() + kernels::kRowTile - 1) / kernels::kRowTile * kernels::kRowTile;
+  const std::size_t bytes = (static_cast<std::size_t>(padded_rows) * row_bytes + 63) / 64 * 64;
   std::unique_ptr<std::byte, FreeDeleter> rows(static_cast<std::byte*>(std::aligned_alloc(64, bytes)));
   if (!rows) throw std::bad_alloc();
-  pool.parallel_for(w.rows(), [&](int64_t begin, int64_t end) {
-    pack(w.dtype, w.row(begin), row_bytes, end - begin, w.cols(), rows.get() + static_cast<std::size_t>(begin) * row_bytes);
-  });
+  pool.parallel_for(
+      w.rows(),
+      [&](int64_t begin, int64_t end) {
+        pack(w.dtype, w.row(begin), row_bytes, end - begin, w.cols(), rows.get() + static_cast<std::size_t>(begin) * row_bytes);
+      },
+      kernels::kRowTile);
   std::unique_lock lock(reg.mutex);
   Entry& e = reg.entries[key];
   if (e.owners++ == 0) e.rows = std::move(rows);  // else packed meanwhile by another owner

@@ -42,7 +42,7 @@ class PackedWeights {
 
 namespace kernels {
 using PackRowsFn = void (*)(DType, const std::byte*, std::size_t, int64_t, int64_t, std::byte*);
-// The packed copy of w made by `pack` (rows addressed as in w: row r at r * w.row_bytes()), or null.
+// The packed copy of w made by `pack` (row r, a multiple of kRowTile, at r * w.row_bytes()), or null.
 const std::byte* find_packed(const TensorView& w, PackRowsFn pack);
 }  // namespace kernels
 

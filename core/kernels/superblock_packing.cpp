@@ -1,12 +1,9 @@
-// The vector kernels' packed weight rows, written from the file's blocks: one superblock layout at
-// two register widths (avx512_layout.h: 64-byte registers, superblocks of up to 16 blocks, Q8_0 as
-// w + 128 for vpdpbusd's unsigned operand; avx2_layout.h: 32-byte registers, up to 8 blocks, Q8_0
-// signed). Plain C++: a layout change only, run at load time (or on the fly for weights not packed
-// then).
+// The AVX2 kernels' packed weight rows (avx2_layout.h), written from the file's blocks: superblocks
+// of up to 8 blocks in 32-byte registers, Q8_0 signed. Plain C++: a layout change only, run at load
+// time (or on the fly for weights not packed then).
 #include <cstring>
 
 #include "core/kernels/kernels_avx2.h"
-#include "core/kernels/kernels_avx512.h"
 
 namespace eaglerun::kernels {
 
@@ -17,7 +14,6 @@ struct SuperblockShape {
   int max_blocks;      // blocks of a full superblock: register_bytes / 4 lanes, one block each
   bool q8_offset;      // Q8_0 elements stored as w + 128 (unsigned) rather than as w
 };
-constexpr SuperblockShape kAvx512Shape{64, 16, true};
 constexpr SuperblockShape kAvx2Shape{32, 8, false};
 constexpr int kMaxBlocks = 16;
 
@@ -86,11 +82,6 @@ void pack_rows(const SuperblockShape& shape, DType wtype, const std::byte* src, 
 }
 
 }  // namespace
-
-void avx512::pack_rows(DType wtype, const std::byte* src, std::size_t src_stride, int64_t rows, int64_t k,
-                       std::byte* dst) {
-  kernels::pack_rows(kAvx512Shape, wtype, src, src_stride, rows, k, dst);
-}
 
 void avx2::pack_rows(DType wtype, const std::byte* src, std::size_t src_stride, int64_t rows, int64_t k,
                      std::byte* dst) {

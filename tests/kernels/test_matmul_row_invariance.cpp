@@ -2,8 +2,9 @@
 // bits whatever the number n of activation rows in the call (a draft tree verifies n tokens at
 // once, plain decoding one), however many threads share the weight rows, and whether the weights
 // were packed at load time (PackedWeights) or are packed on the fly. Checked on every ISA, every
-// quantised type, n = 1..33, odd weight row counts, and row lengths that reach every superblock
-// size of the AVX-512 layout (avx512_layout.h: 16, 8, 4, 2 and 1 blocks).
+// quantised type, n = 1..33, odd weight row counts (one, two and three row groups of the AVX-512
+// layout, the last one partly filled), and row lengths that reach every superblock size of the AVX2
+// layout (avx2_layout.h: 8, 4, 2 and 1 blocks).
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -44,7 +45,7 @@ TEST(MatmulRowInvariance, EachRowHasTheSameBitsForAnyTokenCountThreadSplitAndPac
     test::IsaScope scope(isa);
     for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_1}) {
       for (int64_t k : {32, 64, 576, 992, 1536, 2144}) {  // blocks 1, 2, 16 + 2, 16 + 8 + 4 + 2 + 1, 48, 64 + 2 + 1
-        for (int64_t rows : {1, 7, 33}) {
+        for (int64_t rows : {1, 7, 33, 45}) {
           const test::OwnedTensor w = test::random_weights(t, rows, k, static_cast<uint32_t>(k + rows));
           const std::vector<float> x = test::random_activations(kMaxTokens, k, static_cast<uint32_t>(k));
           const std::vector<float> alone = rows_alone(w.view, x, k);

@@ -1,13 +1,14 @@
 // The AVX-512 and AVX2 quantised matmuls against their specifications, bit for bit: a scalar
 // model of the arithmetic that core/kernels/kernels_avx512_gemm_q.cpp and kernels_avx2_quant.cpp
-// document (avx512_layout.h's 16 lanes and superblocks of up to 16 blocks, avx2_layout.h's 8 lanes
-// and superblocks of up to 8; one fma chain per lane over the superblocks in order; reduce4's tree
-// over 16 lanes, hsum's over 8), written here from that description and not from the kernel code. Every output the kernel
-// computes, whatever its register tile (n = 1..33 activation rows, odd weight row counts, 1 to 3
-// threads, weights packed at load or on the fly), must equal the model's. This pins the fast
-// path's bits: a kernel that keeps rows invariant but changes the arithmetic (another reduction
-// order, another lane split, a reassociated scale) fails here, and so would change the tokens
-// recorded with the present kernels.
+// document (AVX-512, avx512_layout.h's row groups: one lane per output, one fma chain over the
+// blocks in order; AVX2, avx2_layout.h's 8 lanes and superblocks of up to 8 blocks: one fma chain
+// per lane over the superblocks in order, then hsum's tree over the 8 lanes), written here from
+// that description and not from the kernel code. Every output the kernel computes, whatever its
+// register tile (n = 1..33 activation rows, weight row counts that fill one, two or three row
+// groups in part, 1 to 3 threads, weights packed at load or on the fly), must equal the model's.
+// This pins the fast path's bits: a kernel that keeps rows invariant but changes the arithmetic
+// (another reduction order, another lane split, a reassociated scale) fails here, and so would
+// change the tokens recorded with the present kernels.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -72,70 +73,75 @@ WeightBlock weight_block(DType t, const std::byte* b) {
   return w;
 }
 
-// The vector width's layout: lanes per register and the largest superblock.
-struct VectorLayout {
-  int lanes;            // 16 (AVX-512) or 8 (AVX2)
-  int max_superblock;   // 16 or 8 blocks
-};
+// AVX-512 (avx512_layout.h): one output is one lane, one fma chain over the blocks in order.
+float row_group_output(DType t, const std::byte* wrow, const float* x, int64_t k) {
+  const int64_t block_bytes = dtype_info(t).block_bytes;
+  float acc = 0.0f;
+  for (int64_t block = 0; block < k / 32; ++block) {
+    const WeightBlock wb = weight_block(t, wrow + block * block_bytes);
+    const ActBlock xb = quantise_block(x + 32 * block);
+    int dot = 0, sum_q = 0;
+    for (int e = 0; e < 32; ++e) {
+      dot += wb.v[e] * xb.q[e];
+      sum_q += xb.q[e];
+    }
+    acc = std::fma(static_cast<float>(dot), wb.d * xb.d, acc);
+    if (t == DType::Q4_1) acc = std::fma(wb.m, static_cast<float>(sum_q) * xb.d, acc);
+  }
+  return acc;
+}
 
-// The specification of one output y = W[r] . x[c] (avx512_layout.h / avx2_layout.h and the
-// kernels' headers).
-float spec_output(const VectorLayout& v, DType t, const std::byte* wrow, const float* x, int64_t k) {
+// AVX2 (avx2_layout.h): 8 lanes, superblocks of up to 8 blocks, one fma chain per lane over the
+// superblocks in order, then hsum's tree.
+float superblock_output(DType t, const std::byte* wrow, const float* x, int64_t k) {
+  constexpr int kLanes = 8, kMaxSuperblock = 8;
   const int64_t blocks = k / 32;
   const int64_t block_bytes = dtype_info(t).block_bytes;
-  float acc[16] = {};
+  float acc[kLanes] = {};
   for (int64_t b0 = 0; b0 < blocks;) {
     // Superblocks: the largest while they last, then the binary digits of the rest.
-    int s = v.max_superblock;
+    int s = kMaxSuperblock;
     while (s > blocks - b0) s /= 2;
-    // A register holds `lanes` 4-element parts; a block has 8 parts.
-    const int lanes = std::min(v.lanes / s, 8);            // lanes per block
-    const int registers = std::max(8 * s / v.lanes, 1);    // parts of a block per lane
-    for (int j = 0; j < v.lanes; ++j) {
-      // Lane j holds parts p, p + L, ... of block b0 + j / L (AVX-512, s = 1: lanes 8..15 are
-      // empty: no elements, d_x = 0, d_w and m_w those of the superblock's block).
-      const bool empty = j >= lanes * s;
-      const int64_t block = b0 + (empty ? 0 : j / lanes);
+    // A register holds 8 4-element parts; a block has 8 parts.
+    const int lanes = kLanes / s;     // lanes per block
+    const int registers = s;          // parts of a block per lane
+    for (int j = 0; j < kLanes; ++j) {
+      // Lane j holds parts p, p + L, ... of block b0 + j / L.
+      const int64_t block = b0 + j / lanes;
       const WeightBlock wb = weight_block(t, wrow + block * block_bytes);
       const ActBlock xb = quantise_block(x + 32 * block);
       int dot = 0, sum_q = 0;
-      if (!empty) {
-        for (int i = 0; i < registers; ++i) {
-          const int part = i * lanes + j % lanes;
-          for (int e = 4 * part; e < 4 * part + 4; ++e) {
-            dot += wb.v[e] * xb.q[e];
-            sum_q += xb.q[e];
-          }
+      for (int i = 0; i < registers; ++i) {
+        const int part = i * lanes + j % lanes;
+        for (int e = 4 * part; e < 4 * part + 4; ++e) {
+          dot += wb.v[e] * xb.q[e];
+          sum_q += xb.q[e];
         }
       }
-      const float dx = empty ? 0.0f : xb.d;
-      acc[j] = std::fma(static_cast<float>(dot), wb.d * dx, acc[j]);
-      if (t == DType::Q4_1) acc[j] = std::fma(wb.m, static_cast<float>(sum_q) * dx, acc[j]);
+      acc[j] = std::fma(static_cast<float>(dot), wb.d * xb.d, acc[j]);
+      if (t == DType::Q4_1) acc[j] = std::fma(wb.m, static_cast<float>(sum_q) * xb.d, acc[j]);
     }
     b0 += s;
   }
-  if (v.lanes == 8) {  // hsum's tree: ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))
-    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
-  }
-  // reduce4's tree: h_i = lane i + lane i + 8, then ((h0 + h1) + (h2 + h3)) + ((h4 + h5) + (h6 + h7)).
-  float h[8];
-  for (int i = 0; i < 8; ++i) h[i] = acc[i] + acc[i + 8];
-  return ((h[0] + h[1]) + (h[2] + h[3])) + ((h[4] + h[5]) + (h[6] + h[7]));
+  // hsum's tree: ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))
+  return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
 }
 
-void check_isa(KernelIsa isa, const VectorLayout& layout) {
+using SpecOutput = float (*)(DType, const std::byte*, const float*, int64_t);
+
+void check_isa(KernelIsa isa, SpecOutput spec_output) {
   test::IsaScope scope(isa);
   ThreadPool one(1), two(2), three(3);
   constexpr int64_t kMaxTokens = 33;
   for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_1}) {
     // blocks 1, 2, 3, 16 + 2 (the default model's k = 576), 16 + 8 + 4 + 2 + 1, 48, 64 + 2 + 1
     for (int64_t k : {32, 64, 96, 576, 992, 1536, 2144}) {
-      for (int64_t rows : {1, 7, 13}) {
+      for (int64_t rows : {1, 7, 13, 37}) {
         const test::OwnedTensor w = test::random_weights(t, rows, k, static_cast<uint32_t>(3 * k + rows));
         const std::vector<float> x = test::random_activations(kMaxTokens, k, static_cast<uint32_t>(k + 1));
         std::vector<float> want(static_cast<std::size_t>(kMaxTokens * rows));
         for (int64_t c = 0; c < kMaxTokens; ++c) {
-          for (int64_t r = 0; r < rows; ++r) want[c * rows + r] = spec_output(layout, t, w.view.row(r), x.data() + c * k, k);
+          for (int64_t r = 0; r < rows; ++r) want[c * rows + r] = spec_output(t, w.view.row(r), x.data() + c * k, k);
         }
         for (bool packed_at_load : {false, true}) {
           PackedWeights packed;
@@ -162,12 +168,12 @@ TEST(MatmulVectorSpec, EveryOutputHasTheBitsOfTheSpecifiedArithmetic) {
   bool any = false;
   if (kernel_isa_supported(KernelIsa::Avx2)) {
     any = true;
-    check_isa(KernelIsa::Avx2, {8, 8});
+    check_isa(KernelIsa::Avx2, superblock_output);
     if (HasFatalFailure()) return;
   }
   if (kernel_isa_supported(KernelIsa::Avx512)) {
     any = true;
-    check_isa(KernelIsa::Avx512, {16, 16});
+    check_isa(KernelIsa::Avx512, row_group_output);
   }
   if (!any) GTEST_SKIP() << "neither AVX2 nor AVX-512 VNNI on this CPU";
 }
