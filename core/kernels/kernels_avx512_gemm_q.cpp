@@ -173,10 +173,11 @@ ALWAYS_INLINE void dispatch(int g, int c, Fn&& f) {
 template <class F>
 void gemm(const QuantGemmArgs& a) {
   const int64_t groups = (a.rows + kGroupRows - 1) / kGroupRows;
-  // Two groups a tile share each activation load, except where the tile streams from memory:
-  // decoding, and Q8_0 (twice Q4's bytes per group block) up to 4 rows (bench_kernels measured
-  // one group faster there).
-  const int64_t tile_groups = a.n == 1 || (!F::kNibbles && a.n <= 4) ? 1 : 2;
+  // Two groups a tile share each activation load once the tile is bound by its arithmetic (n > 4);
+  // up to 4 rows the weights stream from memory, one group at a time (verify_roofline measured
+  // that faster).
+  const int64_t tile_groups = a.n <= 4 ? 1 : 2;
+  for (std::size_t at = 0; at < kPrefetchBytes; at += 64) _mm_prefetch(reinterpret_cast<const char*>(a.w + at), _MM_HINT_T0);
   for (int64_t g0 = 0; g0 < groups; g0 += tile_groups) {
     const int gt = static_cast<int>(groups - g0 < tile_groups ? groups - g0 : tile_groups);
     // ceil(n / 4) column tiles of sizes as equal as they go (n = 5: 3 + 2, not 4 + 1).
