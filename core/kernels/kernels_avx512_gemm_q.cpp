@@ -36,8 +36,18 @@ namespace {
 #define ALWAYS_INLINE inline
 #endif
 
-// Software prefetch distance for the weight stream: 8 KB ahead.
-constexpr std::size_t kPrefetchBytes = 8192;
+// The weight stream's software prefetch: each tile row (G groups, all activation rows) fetches the
+// next tile row's bytes, spread evenly over its column tiles and their blocks, so that a tile row
+// bound by its arithmetic (n > 4: several column tiles re-read its groups from L1) still keeps the
+// memory busy. `bytes_per_block` from `from` at each block of the tile.
+struct Prefetch {
+  const std::byte* from;
+  std::size_t bytes_per_block;
+};
+
+inline void prefetch_lines(const std::byte* p, std::size_t bytes) {
+  for (std::size_t at = 0; at < bytes; at += 64) _mm_prefetch(reinterpret_cast<const char*>(p + at), _MM_HINT_T0);
+}
 
 struct Q4_0 {
   static constexpr bool kNibbles = true, kMin = false, kIntStart = true;
@@ -108,7 +118,7 @@ ALWAYS_INLINE void block_dots(const std::byte* const (&w)[G], const ActRow (&x)[
 // y[c][16 g0 + l] for the tile of G groups from g0 and C activation rows from c0, l < the group's
 // rows (the last group may hold fewer than 16).
 template <class F, int G, int C>
-void tile(const QuantGemmArgs& a, int64_t g0, int64_t c0) {
+void tile(const QuantGemmArgs& a, int64_t g0, int64_t c0, Prefetch prefetch) {
   const int64_t blocks = a.k / 32;
   const std::size_t group_block = group_block_bytes(F::kBlockBytes);
   const std::byte* w[G];
@@ -125,7 +135,6 @@ void tile(const QuantGemmArgs& a, int64_t g0, int64_t c0) {
 #pragma GCC unroll 8
     for (int c = 0; c < C; ++c) acc[g][c] = _mm512_setzero_ps();
   }
-  const std::byte* ahead = w[0] + kPrefetchBytes;
   for (int64_t b = 0; b < blocks; ++b) {
     __m512i dot[G][C];
     block_dots<F, G, C>(w, x, b, dot);
@@ -144,9 +153,8 @@ void tile(const QuantGemmArgs& a, int64_t g0, int64_t c0) {
       }
       w[g] += group_block;
     }
-    // The tile's G groups are adjacent: one stream, read at G group blocks per block.
-    for (std::size_t at = 0; at < G * group_block; at += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + at), _MM_HINT_T0);
-    ahead += G * group_block;
+    prefetch_lines(prefetch.from, prefetch.bytes_per_block);
+    prefetch.from += prefetch.bytes_per_block;
   }
   for (int g = 0; g < G; ++g) {
     const int64_t first = 16 * (g0 + g), valid = a.rows - first < 16 ? a.rows - first : 16;
@@ -177,14 +185,21 @@ void gemm(const QuantGemmArgs& a) {
   // up to 4 rows the weights stream from memory, one group at a time (verify_roofline measured
   // that faster).
   const int64_t tile_groups = a.n <= 4 ? 1 : 2;
-  for (std::size_t at = 0; at < kPrefetchBytes; at += 64) _mm_prefetch(reinterpret_cast<const char*>(a.w + at), _MM_HINT_T0);
+  const int64_t blocks = a.k / 32;
+  const std::size_t group_bytes = kGroupRows * a.w_stride;
+  // ceil(n / 4) column tiles of sizes as equal as they go (n = 5: 3 + 2, not 4 + 1).
+  const int64_t tiles = (a.n + 3) / 4, base = a.n / tiles, wider = a.n % tiles;
+  prefetch_lines(a.w, static_cast<std::size_t>(groups < tile_groups ? groups : tile_groups) * group_bytes);
   for (int64_t g0 = 0; g0 < groups; g0 += tile_groups) {
     const int gt = static_cast<int>(groups - g0 < tile_groups ? groups - g0 : tile_groups);
-    // ceil(n / 4) column tiles of sizes as equal as they go (n = 5: 3 + 2, not 4 + 1).
-    const int64_t tiles = (a.n + 3) / 4, base = a.n / tiles, wider = a.n % tiles;
+    const int64_t next = groups - g0 - gt < tile_groups ? groups - g0 - gt : tile_groups;  // groups of the next tile row
+    const std::size_t share = (static_cast<std::size_t>(next) * group_bytes + tiles - 1) / tiles;
+    const std::size_t per_block = (share / blocks + 63) / 64 * 64;
+    const std::byte* next_row = a.w + static_cast<std::size_t>(g0 + gt) * group_bytes;
     for (int64_t t = 0, c0 = 0; t < tiles; ++t) {
       const int ct = static_cast<int>(base + (t < wider ? 1 : 0));
-      dispatch(gt, ct, [&]<int G, int C>() { tile<F, G, C>(a, g0, c0); });
+      const Prefetch prefetch{next_row + t * share, next > 0 ? per_block : 0};
+      dispatch(gt, ct, [&]<int G, int C>() { tile<F, G, C>(a, g0, c0, prefetch); });
       c0 += ct;
     }
   }
