@@ -23,6 +23,7 @@
 
 #include "core/kernels/avx512_layout.h"
 #include "core/kernels/kernels_avx512.h"
+#include "core/kernels/tile_dispatch.h"
 
 namespace eaglerun::kernels::avx512 {
 
@@ -163,21 +164,6 @@ void tile(const QuantGemmArgs& a, int64_t g0, int64_t c0, Prefetch prefetch) {
   }
 }
 
-// Calls f.template operator()<G, C>() for runtime 1 <= g <= 2, 1 <= c <= 4.
-template <class Fn>
-ALWAYS_INLINE void dispatch(int g, int c, Fn&& f) {
-  switch (g * 8 + c) {
-    case 1 * 8 + 1: return f.template operator()<1, 1>();
-    case 1 * 8 + 2: return f.template operator()<1, 2>();
-    case 1 * 8 + 3: return f.template operator()<1, 3>();
-    case 1 * 8 + 4: return f.template operator()<1, 4>();
-    case 2 * 8 + 1: return f.template operator()<2, 1>();
-    case 2 * 8 + 2: return f.template operator()<2, 2>();
-    case 2 * 8 + 3: return f.template operator()<2, 3>();
-    default: return f.template operator()<2, 4>();
-  }
-}
-
 template <class F>
 void gemm(const QuantGemmArgs& a) {
   const int64_t groups = (a.rows + kGroupRows - 1) / kGroupRows;
@@ -199,7 +185,7 @@ void gemm(const QuantGemmArgs& a) {
     for (int64_t t = 0, c0 = 0; t < tiles; ++t) {
       const int ct = static_cast<int>(base + (t < wider ? 1 : 0));
       const Prefetch prefetch{next_row + t * share, next > 0 ? per_block : 0};
-      dispatch(gt, ct, [&]<int G, int C>() { tile<F, G, C>(a, g0, c0, prefetch); });
+      dispatch_tile<2, 4>(gt, ct, [&]<int G, int C>() { tile<F, G, C>(a, g0, c0, prefetch); });
       c0 += ct;
     }
   }
