@@ -52,15 +52,15 @@ inline void prefetch_lines(const std::byte* p, std::size_t bytes) {
 
 struct Q4_0 {
   static constexpr bool kNibbles = true, kMin = false, kIntStart = true;
-  static constexpr std::size_t kBlockBytes = 18, kElements = 32;  // d[16] | nibbles
+  static constexpr std::size_t kBlockBytes = 18, kElementsAt = 32;  // d[16] | nibbles: the elements start at byte 32 of a group block
 };
 struct Q4_1 {
   static constexpr bool kNibbles = true, kMin = true, kIntStart = false;
-  static constexpr std::size_t kBlockBytes = 20, kElements = 64;  // d[16] m[16] | nibbles
+  static constexpr std::size_t kBlockBytes = 20, kElementsAt = 64;  // d[16] m[16] | nibbles
 };
 struct Q8_0 {
   static constexpr bool kNibbles = false, kMin = false, kIntStart = true;
-  static constexpr std::size_t kBlockBytes = 34, kElements = 32;  // d[16] | u[8][64]
+  static constexpr std::size_t kBlockBytes = 34, kElementsAt = 32;  // d[16] | u[8][64]
 };
 
 // One quantised activation row: q[B][32], dx[B], extra[B].
@@ -104,12 +104,12 @@ ALWAYS_INLINE void block_dots(const std::byte* const (&w)[G], const ActRow (&x)[
 #pragma GCC unroll 4
     for (int g = 0; g < G; ++g) {
       if constexpr (F::kNibbles) {
-        const __m512i v = _mm512_loadu_si512(w[g] + F::kElements + 64 * j);
+        const __m512i v = _mm512_loadu_si512(w[g] + F::kElementsAt + 64 * j);
         lo[g] = _mm512_and_si512(v, low4);
         hi[g] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
       } else {
-        lo[g] = _mm512_loadu_si512(w[g] + F::kElements + 128 * j);
-        hi[g] = _mm512_loadu_si512(w[g] + F::kElements + 128 * j + 64);
+        lo[g] = _mm512_loadu_si512(w[g] + F::kElementsAt + 128 * j);
+        hi[g] = _mm512_loadu_si512(w[g] + F::kElementsAt + 128 * j + 64);
       }
     }
     dot_pair<G, C>(lo, hi, x, b, j, dot);
