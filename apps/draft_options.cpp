@@ -54,9 +54,11 @@ DraftSetup make_draft_setup(const DraftOptions& o, const Engine& target, Target&
   DraftSetup s;
   s.tree = parse_tree_spec(o.tree);
   if (s.tree.kind == TreeSpec::Kind::Auto) {
-    s.tree.policy = std::make_shared<AutoTreePolicy>(CostCurve::measure(placed), kAutoMaxDepth, kAutoMaxTotal);
+    s.tree.policy =
+        std::make_shared<AutoTreePolicy>(CostCurve::measure(placed), kAutoMaxDepth, kAutoMaxTotal, kAutoMaxWidth);
   }
-  const int64_t capacity = context_tokens + s.tree.max_nodes();
+  // The drafter's cache: the context, and the rows of one tree's drafting on top of it.
+  const int64_t capacity = context_tokens + s.tree.max_draft_rows();
   if (!o.draft.empty()) {
     s.head = std::make_unique<DraftHead>(load_head(o, target.model().config()));
     if (engine_options.precision == Precision::Fast) s.head->quantize_for_inference();

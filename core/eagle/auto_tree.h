@@ -37,7 +37,8 @@ struct CostCurve {
 
 class AutoTreePolicy {
  public:
-  AutoTreePolicy(CostCurve verify_cost, int32_t max_depth = 7, int32_t max_total = 63, int32_t topk = 8);
+  AutoTreePolicy(CostCurve verify_cost, int32_t max_depth = kAutoMaxDepth, int32_t max_total = kAutoMaxTotal,
+                 int32_t topk = kAutoMaxWidth);
 
   // The dynamic tree to draft this step (depth and width adapt; total = max_total).
   DynamicTreeShape draft_shape() const;

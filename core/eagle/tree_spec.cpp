@@ -85,6 +85,12 @@ int64_t TreeSpec::max_nodes() const {
   return kind == Kind::Dynamic ? dynamic.total + 1 : static_cast<int64_t>(shape.paths.size()) + 1;
 }
 
+int64_t TreeSpec::max_draft_rows() const {
+  if (kind == Kind::Auto) return int64_t{kAutoMaxDepth - 1} * kAutoMaxWidth;
+  if (kind == Kind::Dynamic) return int64_t{dynamic.depth - 1} * dynamic.topk;
+  return static_cast<int64_t>(shape.paths.size());  // an expanded node is a node of the tree
+}
+
 StaticTreeShape make_static_tree(std::vector<TreePath> paths, const std::string& source) {
   require(!paths.empty(), "tree " + source + ": no paths");
   std::sort(paths.begin(), paths.end(), [](const TreePath& a, const TreePath& b) {

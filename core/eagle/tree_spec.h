@@ -33,6 +33,7 @@ class AutoTreePolicy;
 // Bounds of the trees --tree auto may build.
 inline constexpr int32_t kAutoMaxDepth = 7;
 inline constexpr int32_t kAutoMaxTotal = 63;
+inline constexpr int32_t kAutoMaxWidth = 8;  // nodes expanded per level, children per node
 
 struct TreeSpec {
   enum class Kind { Static, Dynamic, Auto } kind = Kind::Static;
@@ -43,6 +44,10 @@ struct TreeSpec {
 
   int32_t max_depth() const;  // deepest draft token
   int64_t max_nodes() const;  // tree nodes verified per step, the root included
+  // Rows a drafter runs while drafting one tree, past its committed context: each expanded node
+  // once. A dynamic tree expands up to topk nodes at each of its depth - 1 levels, more than the
+  // total it keeps when (depth - 1) topk > total.
+  int64_t max_draft_rows() const;
 };
 
 // The EAGLE-1 tree (mc_sim_7b_63 of the reference code).

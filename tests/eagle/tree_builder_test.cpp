@@ -34,6 +34,7 @@ class FakeDrafter final : public Drafter {
   void advance(const float*, std::span<const int32_t>) override {}
   const std::vector<float>& root_logits() const override { return root_; }
   std::vector<float> expand(std::span<const DraftNode> nodes) override {
+    rows += static_cast<int64_t>(nodes.size());
     std::vector<float> out;
     for (const DraftNode& n : nodes) {
       const std::vector<float> l = node_logits(n.token, n.depth, vocabulary_);
@@ -46,6 +47,7 @@ class FakeDrafter final : public Drafter {
   std::span<const int32_t> draft_vocabulary() const override {
     return tell_ ? std::span<const int32_t>(vocabulary_) : std::span<const int32_t>();
   }
+  int64_t rows = 0;  // nodes expanded so far (the rows a head would run past its context)
 
  private:
   std::vector<int32_t> vocabulary_;
@@ -94,6 +96,28 @@ TEST(TreeBuilder, DraftVocabularyGivesTheSameTrees) {
   for (std::size_t i = 1; i < c.tokens.size(); ++i) {
     EXPECT_NE(std::find(vocabulary.begin(), vocabulary.end(), c.tokens[i]), vocabulary.end()) << c.tokens[i];
   }
+}
+
+// A drafter sizes its cache as context + TreeSpec::max_draft_rows(). A dynamic tree expands more
+// nodes than it keeps when (depth - 1) topk > total (16, 6, 4: 20 rows for 17 nodes), which once
+// overflowed a cache sized by max_nodes() on a long MT-bench prompt ("context full").
+TEST(TreeBuilder, DraftingStaysWithinMaxDraftRows) {
+  Sampler greedy(SamplingParams{});
+  for (const char* name : {"chain:1", "chain:4", "eagle1", "dynamic:total=16,depth=6,topk=4",
+                           "dynamic:total=59,depth=5,topk=10", "dynamic:total=3,depth=3,topk=2"}) {
+    const TreeSpec spec = parse_tree_spec(name);
+    FakeDrafter drafter(some_tokens(200, 5), true);
+    if (spec.kind == TreeSpec::Kind::Dynamic) {
+      build_dynamic_tree(drafter, spec.dynamic, 7);
+      EXPECT_EQ(drafter.rows, spec.max_draft_rows()) << name;  // every level expands topk nodes here
+    } else {
+      build_static_tree(drafter, spec.shape, 7, greedy);
+      EXPECT_LE(drafter.rows, spec.max_draft_rows()) << name;
+    }
+  }
+  EXPECT_GT(parse_tree_spec("dynamic:total=16,depth=6,topk=4").max_draft_rows(),
+            parse_tree_spec("dynamic:total=16,depth=6,topk=4").max_nodes());
+  EXPECT_EQ(parse_tree_spec("auto").max_draft_rows(), int64_t{kAutoMaxDepth - 1} * kAutoMaxWidth);
 }
 
 }  // namespace
