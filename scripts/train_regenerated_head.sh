@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The default head's fifth schedule (data/heads/smollm2-135m-instruct/README.md): INIT_HEAD (default the
-# shipped head, which was the fourth schedule's when this ran) trained further on the target's own greedy
-# answers (data/regenerated/; part 0006 is held out), each sequence's first MAX_SEQ_LEN tokens, with
+# The default head's fifth and sixth schedules (data/heads/smollm2-135m-instruct/README.md): INIT_HEAD
+# (default the shipped head: the fourth schedule's when the fifth ran, the fifth's when the sixth ran, with
+# PARTS 0019-0023 and 0027-0034) trained further on the target's own greedy answers
+# (data/regenerated/; part 0006 is held out), each sequence's first MAX_SEQ_LEN tokens, with
 # EAGLE-3's training-time test (rollout_depths 3: depths 1 and 2 also trained on the head's own
 # predictions), validated on the target's answers to the 80 MT-bench questions (scripts/score_head.sh).
 #   scripts/train_regenerated_head.sh [OUT] [STEPS]   (default runs/head-regen5, 1200; resumable)
 #   env: EAGLERUN (the binary), THREADS (default 2), MAX_SEQ_LEN (default 256), PARTS (the part numbers,
-#        default those the shipped head saw: 0000-0005 and 0007-0014), INIT_HEAD
+#        default those the fifth schedule saw: 0000-0005 and 0007-0014), INIT_HEAD
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

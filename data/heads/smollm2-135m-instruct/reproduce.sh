@@ -39,8 +39,12 @@ build/release/apps/eaglerun train --config experiments/configs/train-smollm2-135
   --data runs/features-regenerated --validation-data runs/features-regenerated-heldout \
   --out runs/train-smollm2-regen --threads 2
 cp runs/train-smollm2-regen/head/{config.json,model.safetensors,draft_vocab.json} "$root/data/heads/smollm2-135m-instruct/"
-# A fifth schedule (this head) on more of the target's answers (parts 0000-0005, 0007-0014), each
-# sequence's first 256 tokens, with the training-time test (rollout_depths 3), validated on the
-# target's MT-bench answers.
+# A fifth schedule on more of the target's answers (parts 0000-0005, 0007-0014), each sequence's
+# first 256 tokens, with the training-time test (rollout_depths 3), validated on the target's
+# MT-bench answers.
 "$root/scripts/train_regenerated_head.sh" runs/head-regen5 1200
 cp runs/head-regen5/train/head/{config.json,model.safetensors,draft_vocab.json} "$root/data/heads/smollm2-135m-instruct/"
+# A sixth schedule (this head), the same on 13 parts the earlier ones had not seen.
+PARTS="0019 0020 0021 0022 0023 0027 0028 0029 0030 0031 0032 0033 0034" \
+  "$root/scripts/train_regenerated_head.sh" runs/head-regen6 1200
+cp runs/head-regen6/train/head/{config.json,model.safetensors,draft_vocab.json} "$root/data/heads/smollm2-135m-instruct/"
