@@ -9,12 +9,12 @@ namespace eaglerun::kernels {
 
 namespace {
 
+// The superblock geometry (avx2_layout.h: 32-byte registers, 8 lanes, one block each at most).
 struct SuperblockShape {
-  int register_bytes;  // 64 (AVX-512) or 32 (AVX2)
-  int max_blocks;      // blocks of a full superblock: register_bytes / 4 lanes, one block each
-  bool q8_offset;      // Q8_0 elements stored as w + 128 (unsigned) rather than as w
+  int register_bytes;
+  int max_blocks;  // blocks of a full superblock: register_bytes / 4 lanes, one block each
 };
-constexpr SuperblockShape kAvx2Shape{32, 8, false};
+constexpr SuperblockShape kAvx2Shape{32, 8};
 constexpr int kMaxBlocks = 16;
 
 uint32_t load32(const void* p) {
@@ -24,9 +24,9 @@ uint32_t load32(const void* p) {
 }
 
 // Elements 4 part .. 4 part + 3 (part < 8) of a file block as the bytes the kernels multiply:
-// nibbles for Q4_0 / Q4_1, w (or w + 128) for Q8_0.
-uint32_t part_bytes(const SuperblockShape& shape, DType t, const std::byte* block, int part) {
-  if (t == DType::Q8_0) return load32(block + 2 + 4 * part) ^ (shape.q8_offset ? 0x80808080u : 0u);
+// nibbles for Q4_0 / Q4_1, w for Q8_0.
+uint32_t part_bytes(DType t, const std::byte* block, int part) {
+  if (t == DType::Q8_0) return load32(block + 2 + 4 * part);
   const uint32_t q = load32(block + (t == DType::Q4_1 ? 4 : 2) + 4 * (part % 4));
   return (part < 4 ? q : q >> 4) & 0x0F0F0F0Fu;
 }
@@ -45,7 +45,7 @@ void pack_superblock(const SuperblockShape& shape, DType t, const std::byte* blo
     std::memcpy(out + 2 * b, block, 2);                                    // d
     if (t == DType::Q4_1) std::memcpy(out + 2 * s + 2 * b, block + 2, 2);  // m
     for (int part = 0; part < 8; ++part) {
-      const uint32_t v = part_bytes(shape, t, block, part);
+      const uint32_t v = part_bytes(t, block, part);
       std::memcpy(u + shape.register_bytes * (part / lanes) + 4 * (b * lanes + part % lanes), &v, 4);
     }
   }
