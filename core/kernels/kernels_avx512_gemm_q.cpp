@@ -63,11 +63,13 @@ struct Q8_0 {
   static constexpr std::size_t kBlockBytes = 34, kElementsAt = 32;  // d[16] | u[8][64]
 };
 
-// One quantised activation row: q[B][32], dx[B], extra[B].
+// One quantised activation row: q[B][32], dx[B], and extra[B] read as the weight type's quantiser
+// wrote it: the integer dot's start (Q4_0, Q8_0) or the min term's factor (Q4_1).
 struct ActRow {
   const int8_t* q;
   const float* dx;
-  const std::byte* extra;
+  const int32_t* start;
+  const float* min_factor;
 };
 
 ALWAYS_INLINE __m512i broadcast_dword(const void* p) { return _mm512_set1_epi32(*static_cast<const int32_t*>(p)); }
@@ -93,7 +95,7 @@ template <class F, int G, int C>
 ALWAYS_INLINE void block_dots(const std::byte* const (&w)[G], const ActRow (&x)[C], int64_t b, __m512i (&dot)[G][C]) {
 #pragma GCC unroll 8
   for (int c = 0; c < C; ++c) {
-    const __m512i start = F::kIntStart ? broadcast_dword(x[c].extra + 4 * b) : _mm512_setzero_si512();
+    const __m512i start = F::kIntStart ? _mm512_set1_epi32(x[c].start[b]) : _mm512_setzero_si512();
 #pragma GCC unroll 4
     for (int g = 0; g < G; ++g) dot[g][c] = start;
   }
@@ -128,7 +130,8 @@ void tile(const QuantGemmArgs& a, int64_t g0, int64_t c0, Prefetch prefetch) {
   for (int c = 0; c < C; ++c) {
     const std::byte* row = a.act + static_cast<std::size_t>(c0 + c) * a.act_stride;
     x[c] = {reinterpret_cast<const int8_t*>(row), reinterpret_cast<const float*>(row + act_dx_offset(blocks)),
-            row + act_extra_offset(blocks)};
+            reinterpret_cast<const int32_t*>(row + act_extra_offset(blocks)),
+            reinterpret_cast<const float*>(row + act_extra_offset(blocks))};
   }
   __m512 acc[G][C];
 #pragma GCC unroll 4
@@ -149,7 +152,7 @@ void tile(const QuantGemmArgs& a, int64_t g0, int64_t c0, Prefetch prefetch) {
         const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(x[c].dx[b]));
         acc[g][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[g][c]), scale, acc[g][c]);
         if constexpr (F::kMin) {
-          acc[g][c] = _mm512_fmadd_ps(mw, _mm512_set1_ps(*reinterpret_cast<const float*>(x[c].extra + 4 * b)), acc[g][c]);
+          acc[g][c] = _mm512_fmadd_ps(mw, _mm512_set1_ps(x[c].min_factor[b]), acc[g][c]);
         }
       }
       w[g] += group_block;
