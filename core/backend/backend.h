@@ -21,6 +21,7 @@
 
 #include "core/backend/attention_mask.h"
 #include "core/config/model_config.h"
+#include "core/kernels/matmul.h"  // MatmulTarget
 #include "core/tensor/tensor_view.h"
 
 namespace eaglerun {
@@ -106,6 +107,12 @@ class Backend {
 
   // y[n, out] = x[n, in] . W[out, in]^T
   virtual void matmul(const TensorView& w, const float* x, int64_t n, float* y) = 0;
+  // y_i[n, out_i] = x[n, in] . W_i[out_i, in]^T for every target (q, k and v; gate and up): exactly
+  // the results of one matmul per target, which is what this default does; a backend may run them as
+  // one call (the CPU quantises x once and splits all the rows in one parallel loop).
+  virtual void matmul_many(std::span<const MatmulTarget> targets, const float* x, int64_t n) {
+    for (const MatmulTarget& t : targets) matmul(*t.w, x, n, t.y);
+  }
   // out[n, dim] = x / sqrt(mean(x^2) + eps) * weight, row by row; x and out may alias.
   virtual void rmsnorm(const float* x, std::span<const float> weight, int64_t n, float eps, float* out) = 0;
   // Rotates each head of x[n, n_heads * head_dim] in place by positions[n] (core/kernels/ops.h).

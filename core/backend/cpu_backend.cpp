@@ -41,6 +41,10 @@ void CpuBackend::matmul(const TensorView& w, const float* x, int64_t n, float* y
   eaglerun::matmul(w, x, n, y, precision_, pool_);
 }
 
+void CpuBackend::matmul_many(std::span<const MatmulTarget> targets, const float* x, int64_t n) {
+  eaglerun::matmul_many(targets, x, n, precision_, pool_);
+}
+
 void CpuBackend::rmsnorm(const float* x, std::span<const float> weight, int64_t n, float eps, float* out) {
   eaglerun::rmsnorm(x, weight.data(), n, static_cast<int64_t>(weight.size()), eps, out, pool_);
 }

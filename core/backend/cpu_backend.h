@@ -31,6 +31,7 @@ class CpuBackend final : public Backend {
   void release_weights() override { packed_ = PackedWeights(); }
 
   void matmul(const TensorView& w, const float* x, int64_t n, float* y) override;
+  void matmul_many(std::span<const MatmulTarget> targets, const float* x, int64_t n) override;
   void rmsnorm(const float* x, std::span<const float> weight, int64_t n, float eps, float* out) override;
   void rope(float* x, std::span<const int32_t> positions, int64_t n_heads, int64_t head_dim, double theta,
             RopePairing pairing) override;

@@ -364,9 +364,9 @@ void DraftHead::layer_forward(int64_t l, float* x, int64_t m, std::span<const in
     b.rmsnorm(x, params_.at(n.input_norm).values, m, eps, h.as<float>());
     a = h.as<float>();
   }
-  b.matmul(weight(n.q), a, m, q.as<float>());
-  b.matmul(weight(n.k), a, m, k_new.as<float>());
-  b.matmul(weight(n.v), a, m, v_new.as<float>());
+  const TensorView wq = weight(n.q), wk = weight(n.k), wv = weight(n.v);
+  const MatmulTarget qkv[] = {{&wq, q.as<float>()}, {&wk, k_new.as<float>()}, {&wv, v_new.as<float>()}};
+  b.matmul_many(qkv, a, m);
   b.rope(q.as<float>(), positions, c.n_heads, c.head_dim, c.rope_theta, c.rope_pairing);
   b.rope(k_new.as<float>(), positions, c.n_kv_heads, c.head_dim, c.rope_theta, c.rope_pairing);
   kv.write(l, kv.size(), k_new.as<float>(), v_new.as<float>(), m);
@@ -377,8 +377,9 @@ void DraftHead::layer_forward(int64_t l, float* x, int64_t m, std::span<const in
   // x += mlp(post_attention_layernorm(x))
   const DeviceBuffer gate = allocate_floats(b, m * I), up = allocate_floats(b, m * I);
   b.rmsnorm(x, params_.at(n.post_norm).values, m, eps, h.as<float>());
-  b.matmul(weight(n.gate), h.as<float>(), m, gate.as<float>());
-  b.matmul(weight(n.up), h.as<float>(), m, up.as<float>());
+  const TensorView w_gate = weight(n.gate), w_up = weight(n.up);
+  const MatmulTarget gate_up[] = {{&w_gate, gate.as<float>()}, {&w_up, up.as<float>()}};
+  b.matmul_many(gate_up, h.as<float>(), m);
   b.silu_mul(gate.as<float>(), up.as<float>(), m * I, gate.as<float>());
   b.matmul(weight(n.down), gate.as<float>(), m, delta.as<float>());
   b.add(x, delta.as<float>(), m * H);

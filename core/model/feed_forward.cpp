@@ -38,8 +38,8 @@ std::vector<std::vector<Route>> route_tokens(const float* router_logits, int64_t
 void swiglu(const FeedForwardWeights& w, const float* x, int64_t n, float* out, Backend& backend) {
   const int64_t I = w.gate.rows();
   const DeviceBuffer gate = allocate_floats(backend, n * I), up = allocate_floats(backend, n * I);
-  backend.matmul(w.gate, x, n, gate.as<float>());
-  backend.matmul(w.up, x, n, up.as<float>());
+  const MatmulTarget gate_up[] = {{&w.gate, gate.as<float>()}, {&w.up, up.as<float>()}};
+  backend.matmul_many(gate_up, x, n);
   backend.silu_mul(gate.as<float>(), up.as<float>(), n * I, gate.as<float>());
   backend.matmul(w.down, gate.as<float>(), n, out);
 }

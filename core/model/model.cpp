@@ -134,9 +134,8 @@ void Model::layer_forward(int64_t l, float* x, int64_t n, std::span<const int32_
   // The new tokens' keys and values in fp32; each sequence's rows then enter its own cache (rounded
   // to the cache's type) after its cached rows [0, past), and attention reads them from there.
   const DeviceBuffer k = allocate_floats(b, n * K), v = allocate_floats(b, n * K);  // [n, K]
-  b.matmul(w.wq, h.as<float>(), n, q.as<float>());
-  b.matmul(w.wk, h.as<float>(), n, k.as<float>());
-  b.matmul(w.wv, h.as<float>(), n, v.as<float>());
+  const MatmulTarget qkv[] = {{&w.wq, q.as<float>()}, {&w.wk, k.as<float>()}, {&w.wv, v.as<float>()}};
+  b.matmul_many(qkv, h.as<float>(), n);
   b.rope(q.as<float>(), positions, c.n_heads, c.head_dim, c.rope_theta, c.rope_pairing);
   b.rope(k.as<float>(), positions, c.n_kv_heads, c.head_dim, c.rope_theta, c.rope_pairing);
   std::vector<AttentionSegment> segments;
