@@ -87,6 +87,8 @@ int run_speculative_bench(TargetSession& session, const BenchOptions& o) {
                       {"tau", stats.tau()},
                       {"accepted_by_depth", stats.accepted_by_depth()},
                       {"mean_tree_tokens", stats.steps ? double(stats.tree_tokens) / stats.steps : 0.0},
+                      {"lookup_verified", stats.lookup_verified},
+                      {"lookup_accepted", stats.lookup_accepted},
                       {"draft_seconds", stats.draft_seconds},
                       {"verify_seconds", stats.verify_seconds},
                       {"identical_outputs", identical}};
@@ -115,7 +117,12 @@ int run_speculative_bench(TargetSession& session, const BenchOptions& o) {
                            j["mean_tree_tokens"].get<double>())
             << "n-alpha      ";
   for (double a : stats.accepted_by_depth()) std::cout << fmt::format("{:.2f} ", a);
-  std::cout << fmt::format("\ntime         draft {:.1f} s, verify {:.1f} s\n", stats.draft_seconds, stats.verify_seconds)
+  std::cout << "\n";
+  if (stats.lookup_verified > 0) {
+    std::cout << fmt::format("lookup       {} tokens copied from the context, {} accepted that the draft had not proposed ({:.2f} a step)\n", stats.lookup_verified,
+                             stats.lookup_accepted, double(stats.lookup_accepted) / std::max<int64_t>(stats.steps, 1));
+  }
+  std::cout << fmt::format("time         draft {:.1f} s, verify {:.1f} s\n", stats.draft_seconds, stats.verify_seconds)
             << fmt::format("identical    {} of {} outputs equal plain decoding\n", identical, prompts.size());
   if (session.distributed()) {
     std::cout << fmt::format("split        {}\n", split_text(session.world()))

@@ -40,7 +40,9 @@ void add_draft_options(po::options_description& desc, DraftOptions& o) {
        "or 'self' to draft with the target itself")
       ("tree", po::value(&o.tree)->default_value("eagle1"),
        "draft tree: eagle1, chain:K, dynamic:total=N,depth=D,topk=K, auto (sized from this machine's measured "
-       "costs and the observed acceptance), or a .json file of paths")
+       "costs and the observed acceptance), or a .json file of paths; any of them +lookup:K to add up to K "
+       "tokens copied from the context (what followed the latest earlier occurrence of its last tokens) as one "
+       "more branch")
       ("draft-seed", po::value(&o.draft_seed)->default_value(0), "seed of --draft random")
       ("draft-vocab", po::value(&o.draft_vocab)->default_value(0),
        "draft over the N most frequent tokens only (verification unchanged, still lossless); 0 = all")

@@ -141,7 +141,8 @@ void CellRecord::add_step(const StepRecord& s) {
       const auto& siblings = children[static_cast<std::size_t>(parent)];
       rank = static_cast<int32_t>(std::find(siblings.begin(), siblings.end(), i) - siblings.begin());
     }
-    nodes_.push_back({step, s.tree.depth[i], rank, s.tree.parent[i], s.tree.tokens[i], accepted[i]});
+    nodes_.push_back({step, s.tree.depth[i], rank, s.tree.parent[i], s.tree.tokens[i], accepted[i],
+                      static_cast<uint8_t>(s.tree.from_lookup[static_cast<std::size_t>(i)] ? 1 : 0)});
   }
   step_first_node_.push_back(static_cast<int64_t>(nodes_.size()));
   steps_.push_back({static_cast<int32_t>(requests_.size()), s.tree.size(), s.tree.max_depth(),
@@ -198,6 +199,7 @@ void CellRecord::write(const std::string& path, const Provenance& provenance) co
     write_vector(nd.get(), "parent", column<int32_t>(nodes_, [](auto& n) { return n.parent; }));
     write_vector(nd.get(), "token", column<int32_t>(nodes_, [](auto& n) { return n.token; }));
     write_vector(nd.get(), "accepted", column<uint8_t>(nodes_, [](auto& n) { return n.accepted; }));
+    write_vector(nd.get(), "copied", column<uint8_t>(nodes_, [](auto& n) { return n.copied; }));
 
     // Summary: tau = mean(accepted + 1) over steps; n_alpha[n] = P(accepted > n | accepted >= n and the
     // tree reaches depth n + 1); speedup = EAGLE tokens/s over plain tokens/s (new tokens over prefill +

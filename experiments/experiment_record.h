@@ -62,7 +62,7 @@ class CellRecord {
   };
   struct Node {
     int32_t step, depth, rank, parent, token;
-    uint8_t accepted;
+    uint8_t accepted, copied;
   };
   std::vector<RequestRecord> requests_;
   std::vector<int64_t> request_first_step_{0};  // [requests + 1]

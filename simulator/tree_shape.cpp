@@ -22,6 +22,8 @@ TreeShape tree_shape(const StaticTreeShape& paths, const std::string& name) {
 }
 
 TreeShape tree_shape(const TreeSpec& spec) {
+  require(spec.lookup == 0, "--tree " + spec.name + ": the simulator has no model of copies from the context "
+                            "(+lookup:K); simulate the drafted tree alone");
   switch (spec.kind) {
     case TreeSpec::Kind::Static: return tree_shape(spec.shape, spec.name);
     case TreeSpec::Kind::Dynamic: {

@@ -67,7 +67,7 @@ int32_t AutoTreePolicy::width() const {
 
 DynamicTreeShape AutoTreePolicy::draft_shape() const { return {max_total_, depth_, width()}; }
 
-DraftTree AutoTreePolicy::choose(const DraftTree& drafted, double draft_seconds) {
+DraftTree AutoTreePolicy::choose(const DraftTree& drafted, double draft_seconds, int64_t extra_nodes) {
   blend(seconds_per_level_, draft_seconds / std::max(1, drafted.max_depth()));
   std::vector<double> p;
   for (int32_t i = 1; i < drafted.size(); ++i) p.push_back(std::exp(drafted.value[i]));
@@ -77,7 +77,7 @@ DraftTree AutoTreePolicy::choose(const DraftTree& drafted, double draft_seconds)
   for (std::size_t n = 0; n <= p.size(); ++n) {
     if (n > 0) sum += p[n - 1];
     const double tokens = 1.0 + calibration_ * sum;
-    const double rate = tokens / (advance_seconds_ + draft_seconds + cost_.at(static_cast<int64_t>(n) + 1));
+    const double rate = tokens / (advance_seconds_ + draft_seconds + cost_.at(static_cast<int64_t>(n) + 1 + extra_nodes));
     if (rate > best_rate) {
       best_rate = rate;
       best_n = static_cast<int64_t>(n);

@@ -42,8 +42,9 @@ class AutoTreePolicy {
 
   // The dynamic tree to draft this step (depth and width adapt; total = max_total).
   DynamicTreeShape draft_shape() const;
-  // Keeps the best N nodes of a drafted tree; draft_seconds is what drafting it took.
-  DraftTree choose(const DraftTree& drafted, double draft_seconds);
+  // Keeps the best N nodes of a drafted tree; draft_seconds is what drafting it took; extra_nodes:
+  // nodes verified beside them (tokens copied from the context), which move N along the cost curve.
+  DraftTree choose(const DraftTree& drafted, double draft_seconds, int64_t extra_nodes = 0);
   // After verification of the tree `choose` returned.
   void observe(const DraftTree& verified, int64_t accepted_drafts);
   // The drafter's advance over the tokens the last step accepted took `seconds`.

@@ -1,6 +1,7 @@
 #include "core/eagle/draft_tree.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 
 #include "core/error.h"
@@ -8,7 +9,7 @@
 namespace eaglerun {
 
 DraftTree::DraftTree(int32_t root_token)
-    : tokens{root_token}, parent{-1}, depth{0}, value{0.0}, child_distribution(1) {}
+    : tokens{root_token}, parent{-1}, depth{0}, value{0.0}, child_distribution(1), from_lookup{false} {}
 
 int32_t DraftTree::add(int32_t parent_node, int32_t token, double path_value) {
   require(parent_node >= 0 && parent_node < size(), "DraftTree::add: parent out of range");
@@ -19,6 +20,7 @@ int32_t DraftTree::add(int32_t parent_node, int32_t token, double path_value) {
   depth.push_back(d);
   value.push_back(path_value);
   child_distribution.emplace_back();
+  from_lookup.push_back(false);
   return size() - 1;
 }
 
@@ -44,6 +46,52 @@ Step DraftTree::verification_step(bool full_logits) const {
   s.rows = LogitRows::All;
   s.full_logits = full_logits;
   return s;
+}
+
+DraftTree DraftTree::with_path(std::span<const int32_t> path_tokens) const {
+  // Follow the existing nodes while they carry the path's tokens.
+  const auto kids = children();
+  int32_t node = 0;
+  std::size_t i = 0;
+  for (; i < path_tokens.size(); ++i) {
+    const auto& c = kids[node];
+    const auto it = std::find_if(c.begin(), c.end(), [&](int32_t k) { return tokens[k] == path_tokens[i]; });
+    if (it == c.end()) break;
+    node = *it;
+  }
+  if (i == path_tokens.size()) return *this;
+  // Rebuild level by level: each depth's existing nodes in their order, then the new node there.
+  const int32_t new_depths = static_cast<int32_t>(path_tokens.size() - i);
+  const int32_t first_new_depth = depth[node] + 1, deepest = std::max(max_depth(), depth[node] + new_depths);
+  DraftTree out(tokens[0]);
+  out.child_distribution[0] = child_distribution[0];
+  std::vector<int32_t> index(tokens.size(), -1);
+  index[0] = 0;
+  int32_t new_parent = 0;  // the new node's parent in `out`
+  for (int32_t d = 1; d <= deepest; ++d) {
+    for (int32_t n = 1; n < size(); ++n) {
+      if (depth[n] != d) continue;
+      index[n] = out.add(index[parent[n]], tokens[n], value[n]);
+      out.child_distribution[index[n]] = child_distribution[n];
+      out.from_lookup[index[n]] = from_lookup[n];
+    }
+    if (d == first_new_depth) new_parent = index[node];
+    if (d >= first_new_depth && d < first_new_depth + new_depths) {
+      new_parent = out.add(new_parent, path_tokens[i + static_cast<std::size_t>(d - first_new_depth)],
+                           -std::numeric_limits<double>::infinity());
+      out.from_lookup[new_parent] = true;
+    }
+  }
+  return out;
+}
+
+int32_t DraftTree::accepted_along(std::span<const int32_t> path_tokens, const std::vector<int32_t>& path) const {
+  int32_t n = 0;
+  while (static_cast<std::size_t>(n) < path_tokens.size() && static_cast<std::size_t>(n) + 1 < path.size() &&
+         tokens[path[static_cast<std::size_t>(n) + 1]] == path_tokens[static_cast<std::size_t>(n)]) {
+    ++n;
+  }
+  return n;
 }
 
 DraftTree DraftTree::keep_best(int64_t n) const {

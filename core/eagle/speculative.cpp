@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/eagle/auto_tree.h"
+#include "core/eagle/context_lookup.h"
 #include "core/eagle/tree_builder.h"
 #include "core/eagle/verifier.h"
 
@@ -50,18 +51,21 @@ void SpeculativeStats::merge(const SpeculativeStats& o) {
     depth_tries[d] += o.depth_tries[d];
     depth_accepts[d] += o.depth_accepts[d];
   }
+  lookup_verified += o.lookup_verified;
+  lookup_accepted += o.lookup_accepted;
   draft_seconds += o.draft_seconds;
   verify_seconds += o.verify_seconds;
 }
 
 namespace {
 
-DraftTree build_tree(Drafter& drafter, const TreeSpec& spec, int32_t root, Sampler& sampler) {
+// `copied`: tokens a copy from the context will add to the tree (auto sizes the drafted part for them).
+DraftTree build_tree(Drafter& drafter, const TreeSpec& spec, int32_t root, Sampler& sampler, int64_t copied) {
   if (spec.kind == TreeSpec::Kind::Auto) {
     require(spec.policy != nullptr, "--tree auto needs its policy (the measured cost curve)");
     const auto start = std::chrono::steady_clock::now();
     const DraftTree drafted = build_dynamic_tree(drafter, spec.policy->draft_shape(), root);
-    return spec.policy->choose(drafted, seconds_since(start));
+    return spec.policy->choose(drafted, seconds_since(start), copied);
   }
   if (spec.kind == TreeSpec::Kind::Dynamic) return build_dynamic_tree(drafter, spec.dynamic, root);
   return build_static_tree(drafter, spec.shape, root, sampler);
@@ -88,10 +92,23 @@ SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const T
   if (!emit.done) drafter.begin(req.prompt, out.hidden.data(), gen.output_tokens.back());
 
   double advance_seconds = 0;  // the drafter's advance after the previous step
+  ContextLookup context;       // with spec.lookup: the prompt and every emitted token
+  if (spec.lookup > 0) {
+    context.reset(req.prompt);
+    for (int32_t t : gen.output_tokens) context.append(t);
+  }
   while (!emit.done) {
-    // Draft: a tree rooted at the last token.
+    // Draft: a tree rooted at the last token, and a copy from the context as one more branch.
     auto t0 = std::chrono::steady_clock::now();
-    const DraftTree tree = build_tree(drafter, spec, gen.output_tokens.back(), sampler);
+    ContextLookup::Match copy;
+    if (spec.lookup > 0) {
+      copy = context.find(spec.lookup);
+      copy.continuation.resize(static_cast<std::size_t>(
+          spec.lookup_length->choose(copy.length, static_cast<int32_t>(copy.continuation.size()))));
+    }
+    const auto copied = static_cast<int64_t>(copy.continuation.size());
+    const DraftTree tree = build_tree(drafter, spec, gen.output_tokens.back(), sampler, copied)
+                               .with_path(copy.continuation);
     drafter.discard_tree();
     const double draft_seconds = advance_seconds + seconds_since(t0);
 
@@ -108,7 +125,15 @@ SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const T
     ++res.stats.steps;
     res.stats.tree_tokens += tree.size();
     res.stats.record(acc.accepted_drafts(), tree.max_depth());
-    if (spec.policy) spec.policy->observe(tree, acc.accepted_drafts());
+    if (spec.lookup > 0) {
+      const int32_t copied = tree.accepted_along(copy.continuation, acc.path);
+      spec.lookup_length->observe(copy.length, static_cast<int32_t>(copy.continuation.size()), copied);
+      res.stats.lookup_verified += static_cast<int64_t>(copy.continuation.size());
+    }
+    const auto copied_only = std::count_if(acc.path.begin() + 1, acc.path.end(), [&](int32_t u) { return tree.from_lookup[u]; });
+    res.stats.lookup_accepted += copied_only;
+    // The policy predicts what the drafter's nodes yield, not the copy's.
+    if (spec.policy) spec.policy->observe(tree, acc.accepted_drafts() - copied_only);
     if (options.on_step) options.on_step({tree, acc, draft_seconds, verify_seconds});
 
     // Commit: emit the accepted drafts and the bonus token; the drafter reads their features.
@@ -117,6 +142,11 @@ SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const T
       next_tokens.push_back(i + 1 < acc.path.size() ? tree.tokens[acc.path[i + 1]] : acc.bonus_token);
     }
     for (int32_t t : next_tokens) emit(t);
+    if (spec.lookup > 0) {
+      for (auto i = static_cast<std::size_t>(context.size()) - req.prompt.size(); i < gen.output_tokens.size(); ++i) {
+        context.append(gen.output_tokens[i]);
+      }
+    }
     advance_seconds = 0;
     if (!emit.done) {
       t0 = std::chrono::steady_clock::now();  // the head reads the accepted features: drafting work

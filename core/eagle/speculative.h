@@ -20,6 +20,8 @@ struct SpeculativeStats {
   std::vector<int64_t> accepted_per_step; // accepted draft tokens of each step (bonus excluded)
   std::vector<int64_t> depth_tries;       // [d]: steps where a draft token at depth d+1 could be tried
   std::vector<int64_t> depth_accepts;     // [d]: ... and one was accepted
+  int64_t lookup_verified = 0;            // tokens copied from the context into trees (tree+lookup:K)
+  int64_t lookup_accepted = 0;            // accepted tokens that only the copy proposed (not the drafter)
   double draft_seconds = 0;               // building trees (drafter forwards)
   double verify_seconds = 0;              // the target's tree forward and acceptance
 

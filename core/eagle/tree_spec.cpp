@@ -8,13 +8,15 @@
 #include <set>
 #include <sstream>
 
+#include "core/eagle/context_lookup.h"
 #include "core/error.h"
 
 namespace eaglerun {
 namespace {
 
 constexpr const char* kForms =
-    "expected eagle1, chain:K, dynamic:total=N,depth=D,topk=K, auto, or a .json file of paths";
+    "expected eagle1, chain:K, dynamic:total=N,depth=D,topk=K, auto, or a .json file of paths, each optionally "
+    "followed by +lookup:K";
 
 int32_t parse_positive(const std::string& text, const std::string& what) {
   std::size_t used = 0;
@@ -76,13 +78,15 @@ int32_t StaticTreeShape::max_rank() const {
 }
 
 int32_t TreeSpec::max_depth() const {
-  if (kind == Kind::Auto) return kAutoMaxDepth;
-  return kind == Kind::Dynamic ? dynamic.depth : shape.depth();
+  const int32_t drafted = kind == Kind::Auto ? kAutoMaxDepth : kind == Kind::Dynamic ? dynamic.depth : shape.depth();
+  return std::max(drafted, lookup);
 }
 
 int64_t TreeSpec::max_nodes() const {
-  if (kind == Kind::Auto) return kAutoMaxTotal + 1;
-  return kind == Kind::Dynamic ? dynamic.total + 1 : static_cast<int64_t>(shape.paths.size()) + 1;
+  const int64_t drafted = kind == Kind::Auto      ? kAutoMaxTotal
+                          : kind == Kind::Dynamic ? dynamic.total
+                                                  : static_cast<int64_t>(shape.paths.size());
+  return drafted + lookup + 1;
 }
 
 int64_t TreeSpec::max_draft_rows() const {
@@ -124,7 +128,10 @@ StaticTreeShape chain_tree(int32_t k) {
   return make_static_tree(std::move(paths), "chain");
 }
 
-TreeSpec parse_tree_spec(const std::string& spec) {
+namespace {
+
+// A --tree without +lookup.
+TreeSpec parse_drafted_tree(const std::string& spec) {
   TreeSpec t;
   t.name = spec;
   if (spec == "eagle1") {
@@ -142,6 +149,26 @@ TreeSpec parse_tree_spec(const std::string& spec) {
     t.shape = read_tree_json(spec);
   } else {
     throw Error("--tree '" + spec + "': " + kForms);
+  }
+  return t;
+}
+
+}  // namespace
+
+TreeSpec parse_tree_spec(const std::string& given) {
+  // TREE+lookup:K: the tree, and up to K tokens copied from the context.
+  std::string spec = given;
+  int32_t lookup = 0;
+  if (const auto plus = given.rfind("+lookup:"); plus != std::string::npos) {
+    lookup = parse_positive(given.substr(plus + 8), "lookup length");
+    require(lookup <= 64, "--tree ...+lookup:K needs K <= 64");
+    spec = given.substr(0, plus);
+  }
+  TreeSpec t = parse_drafted_tree(spec);
+  t.name = given;
+  if (lookup > 0) {
+    t.lookup = lookup;
+    t.lookup_length = std::make_shared<LookupLength>(lookup);
   }
   return t;
 }

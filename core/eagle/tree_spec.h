@@ -5,6 +5,8 @@
 //   dynamic:total=N,depth=D,topk=K  EAGLE-2: expand the best K nodes per level, keep the best N overall
 //   auto                            total and depth chosen from measured costs and acceptance
 //   FILE.json                       a JSON list of paths, e.g. [[0],[1],[0,0]]
+//   any of these +lookup:K          plus up to K tokens copied from the context each step, as one more
+//                                   branch (core/eagle/context_lookup.h), e.g. chain:2+lookup:8
 // A static tree is a list of paths of child ranks: [0,1] is the second most likely child of the
 // most likely child of the root. Every prefix of a path is itself a path.
 #include <cstdint>
@@ -29,6 +31,7 @@ struct DynamicTreeShape {
 };
 
 class AutoTreePolicy;
+class LookupLength;
 
 // Bounds of the trees --tree auto may build.
 inline constexpr int32_t kAutoMaxDepth = 7;
@@ -41,9 +44,11 @@ struct TreeSpec {
   StaticTreeShape shape;     // Kind::Static
   DynamicTreeShape dynamic;  // Kind::Dynamic
   std::shared_ptr<AutoTreePolicy> policy;  // Kind::Auto: set up with the machine's cost curve
+  int32_t lookup = 0;                          // most tokens copied from the context per step (0: none)
+  std::shared_ptr<LookupLength> lookup_length;  // with lookup: how many of them to verify, learnt as it runs
 
-  int32_t max_depth() const;  // deepest draft token
-  int64_t max_nodes() const;  // tree nodes verified per step, the root included
+  int32_t max_depth() const;  // deepest draft token, copied ones included
+  int64_t max_nodes() const;  // tree nodes verified per step, the root and copied tokens included
   // Rows a drafter runs while drafting one tree, past its committed context: each expanded node
   // once. A dynamic tree expands up to topk nodes at each of its depth - 1 levels, more than the
   // total it keeps when (depth - 1) topk > total.

@@ -12,6 +12,8 @@
 //         (or the one-hot distribution at x_i when children were chosen deterministically);
 //   accept x_i with probability min(1, p(x_i) / q_i(x_i)) and continue from it;
 //   on rejection p <- normalise(max(0, p - q_i)).
+// A child copied from the context (DraftTree::from_lookup) comes last and is tried one-hot against
+// the p the drafter's rejected children left.
 // If every child is rejected (or u has none), the bonus token is drawn from the current p.
 // Each emitted token then follows the target's distribution exactly.
 #include <cstdint>

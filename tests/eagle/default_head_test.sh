@@ -29,7 +29,7 @@ run() {  # run NAME ARGS...: one generate run, its JSON lines in $work/NAME.json
 run plain
 # Every tree kind; the default dynamic tree (60 nodes, the slowest here) is the oracle test's
 # (SmolLM2Lossless), a smaller dynamic tree runs the trained head through the same code.
-trees=(eagle1 chain:1 chain:3 "dynamic:total=24,depth=5,topk=6" auto)
+trees=(eagle1 chain:1 chain:3 "dynamic:total=24,depth=5,topk=6" auto chain:2+lookup:16 auto+lookup:8)
 for i in "${!trees[@]}"; do
   run "tree$i" --draft default --draft-vocab 2048 --tree "${trees[$i]}"
 done

@@ -4,7 +4,8 @@
 //     sibling ranks and depths, and the test asserts that steps accepted 0..D drafts and accepted
 //     deep paths through non-first siblings (counted from the verified trees);
 //   - with an untrained (random) head (which accepts almost nothing: the EagleDrafter code path);
-//   - with the target as its own draft, where every path is accepted in full.
+//   - with the target as its own draft, where every path is accepted in full;
+//   - with copies from the context (tree+lookup:K) beside the random head.
 // The trained default head is compared with plain decoding through the CLI (default_head_test.sh).
 #include <gtest/gtest.h>
 
@@ -98,6 +99,30 @@ TEST_F(SmolLM2Lossless, RandomHeadEqualsPlainGreedyForEveryTree) {
       EXPECT_EQ(run(drafter, i, tree).generation.output_tokens, plain(i)) << tree << " prompt " << i;
     }
   }
+}
+
+// Copies from the context (tree+lookup:K) with the random head: what is accepted beyond the root's
+// bonus token is nearly all copied (the answers quote their prompts and repeat themselves), so the
+// accepted paths run through copied nodes, deep ones too, on all 20 prompts.
+TEST_F(SmolLM2Lossless, ContextCopiesEqualPlainGreedy) {
+  const Model& target = engine_->model();
+  const DraftHead head = DraftHead::random(DraftHeadConfig::for_target(target.config()), 1, 0.02f);
+  EagleDrafter drafter(target, head, 2048);
+  int64_t copied = 0, accepted = 0, deepest = 0;
+  for (const char* tree : {"chain:1+lookup:16", "dynamic:total=8,depth=3,topk=4+lookup:8"}) {
+    for (std::size_t i = 0; i < prompts_.size(); ++i) {
+      const SpeculativeResult r = run(drafter, i, tree);
+      EXPECT_EQ(r.generation.output_tokens, plain(i)) << tree << " prompt " << i;
+      copied += r.stats.lookup_verified;
+      accepted += r.stats.lookup_accepted;
+      for (int64_t a : r.stats.accepted_per_step) deepest = std::max(deepest, a);
+    }
+  }
+  std::cout << "[ lookup ] " << copied << " tokens copied, " << accepted << " accepted that the draft had not "
+            << "proposed, the longest step accepted " << deepest << "\n";
+  EXPECT_GT(accepted, 40);
+  EXPECT_LT(accepted, copied);
+  EXPECT_GE(deepest, 4);
 }
 
 TEST_F(SmolLM2Lossless, ReducedDraftVocabularyStaysLossless) {

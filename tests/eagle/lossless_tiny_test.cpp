@@ -146,6 +146,47 @@ TEST_F(TinyLossless, AutoTreeIsLossless) {
   }
 }
 
+// Copies from the context join every kind of tree. Each prompt is a random one, the target's greedy
+// answer to it, and the random prompt again, so that copies of the answer are verified, some accepted
+// (67 of 591 here) and most rejected. (SmolLM2's answers repeat far more: lossless_smollm2_test.cpp.)
+TEST_F(TinyLossless, GreedyEagleWithContextCopiesEqualsPlain) {
+  EagleDrafter drafter(*target_, *head_, 256);
+  int64_t copied = 0, accepted_copies = 0, steps = 0, tokens = 0;
+  for (uint64_t seed = 0; seed < 6; ++seed) {
+    auto p = prompt(seed);
+    const auto answer = plain(p, 30);
+    const auto random_part = p;
+    p.insert(p.end(), answer.begin(), answer.end());
+    p.insert(p.end(), random_part.begin(), random_part.end());
+    const auto want = plain(p, 60);
+    for (const char* tree : {"chain:2+lookup:8", "eagle1+lookup:4", "dynamic:total=20,depth=5,topk=4+lookup:16"}) {
+      const SpeculativeResult r = eagle(drafter, p, tree, 60);
+      EXPECT_EQ(r.generation.output_tokens, want) << "tree " << tree << " prompt " << seed;
+      copied += r.stats.lookup_verified;
+      accepted_copies += r.stats.lookup_accepted;
+      steps += r.stats.steps;
+      tokens += static_cast<int64_t>(r.generation.output_tokens.size());
+    }
+  }
+  std::cout << "[ lookup ] " << copied << " tokens copied, " << accepted_copies << " accepted that the draft had "
+            << "not proposed, " << steps << " steps for " << tokens << " tokens\n";
+  EXPECT_GT(accepted_copies, 20);
+  EXPECT_LT(accepted_copies, copied / 2);
+}
+
+TEST_F(TinyLossless, AutoTreeWithContextCopiesIsLossless) {
+  EagleDrafter drafter(*target_, *head_, 256);
+  TreeSpec spec = parse_tree_spec("auto+lookup:8");
+  ASSERT_EQ(spec.kind, TreeSpec::Kind::Auto);
+  spec.policy = std::make_shared<AutoTreePolicy>(CostCurve::measure(*target_, 32, 16), kAutoMaxDepth, kAutoMaxTotal);
+  for (uint64_t seed = 0; seed < 3; ++seed) {
+    const auto p = prompt(seed);
+    Sampler s({});
+    EXPECT_EQ(generate_speculative(*target_, drafter, spec, s, {p, 40, {}, {}}).generation.output_tokens, plain(p, 40))
+        << "prompt " << seed;
+  }
+}
+
 TEST_F(TinyLossless, SelfDraftAcceptsEveryGreedyPathInFull) {
   ModelDrafter drafter(*target_, 256);
   // Static trees always hold the draft's greedy path. (A dynamic tree need not: it expands the

@@ -30,6 +30,16 @@ TEST(TreeSpec, ParsesEveryForm) {
   EXPECT_EQ(d.dynamic.depth, 6);
   EXPECT_EQ(d.dynamic.topk, 8);
   EXPECT_EQ(parse_tree_spec("auto").kind, TreeSpec::Kind::Auto);
+  EXPECT_EQ(parse_tree_spec("chain:5").lookup, 0);
+  const TreeSpec copy = parse_tree_spec("chain:2+lookup:8");
+  EXPECT_EQ(copy.shape.depth(), 2);
+  EXPECT_EQ(copy.lookup, 8);
+  EXPECT_NE(copy.lookup_length, nullptr);
+  EXPECT_EQ(copy.name, "chain:2+lookup:8");
+  EXPECT_EQ(copy.max_depth(), 8);
+  EXPECT_EQ(copy.max_nodes(), 2 + 8 + 1);
+  EXPECT_EQ(parse_tree_spec("dynamic:total=30,depth=6,topk=8+lookup:3").max_depth(), 6);
+  EXPECT_EQ(parse_tree_spec("auto+lookup:4").kind, TreeSpec::Kind::Auto);
   const auto path = std::filesystem::temp_directory_path() / "eaglerun_tree_test.json";
   std::ofstream(path) << "[[0],[1],[0,0],[0,1]]";
   EXPECT_EQ(parse_tree_spec(path.string()).shape.paths.size(), 4u);
@@ -38,7 +48,8 @@ TEST(TreeSpec, ParsesEveryForm) {
 
 TEST(TreeSpec, RejectsBadSpecsWithAClearError) {
   for (const char* bad : {"eagle2", "chain:0", "chain:x", "chain:100", "dynamic:total=0", "dynamic:width=3",
-                          "/nonexistent/tree.json"}) {
+                          "/nonexistent/tree.json", "chain:2+lookup:0", "chain:2+lookup:65", "chain:2+lookup:x",
+                          "+lookup:4", "chain:2+lookup:", "lookup:4"}) {
     EXPECT_THROW(parse_tree_spec(bad), Error) << bad;
   }
   EXPECT_THROW(make_static_tree({{0, 0}}, "t"), Error);        // parent [0] missing

@@ -145,5 +145,46 @@ TEST(VerifySampling, WholeTreeWithKnownTargetDistributions) {
   EXPECT_LT(chi2, kChi2Limit);
 }
 
+// The first token emitted from a root with one child drawn from kDraft and, after it, a child copied
+// from the context (DraftTree::with_path): chi-square against the target's distribution. With
+// `judged_as_drawn` the copy is verified against kDraft as if it had been drawn from it (wrong).
+double copied_child_chi_square(int32_t copied_token, bool judged_as_drawn, int trials, uint64_t seed) {
+  const std::vector<float> target_logits = {1.2f, 0.9f, 0.6f, -0.1f, -0.5f, -1.5f};
+  Sampler s({.temperature = 1.f, .seed = seed});
+  const std::vector<float> p = s.distribution(target_logits);
+  std::vector<int> counts(V, 0);
+  int copies_tried = 0;
+  for (int i = 0; i < trials; ++i) {
+    DraftTree drawn(0);
+    drawn.child_distribution[0] = kDraft;
+    drawn.add(0, s.draw(kDraft));
+    DraftTree t = drawn.with_path(std::vector<int32_t>{copied_token});
+    if (t.size() == 3) {
+      ++copies_tried;
+      EXPECT_TRUE(t.from_lookup[2]);
+      if (judged_as_drawn) t.from_lookup[2] = false;
+    }
+    std::vector<float> logits;
+    for (int n = 0; n < t.size(); ++n) logits.insert(logits.end(), target_logits.begin(), target_logits.end());
+    const Acceptance a = verify_sampling(t, logits.data(), V, s);
+    ++counts[a.path.size() > 1 ? t.tokens[a.path[1]] : a.bonus_token];
+  }
+  EXPECT_GT(copies_tried, trials / 2);  // the drawn child rarely carries the copied token already
+  double chi2 = 0;
+  for (int64_t v = 0; v < V; ++v) chi2 += std::pow(counts[v] - p[v] * trials, 2) / (p[v] * trials);
+  return chi2;
+}
+
+TEST(VerifySampling, ACopiedChildAfterDrawnOnesPreservesTheTargetDistribution) {
+  for (int32_t copied : {0, 2, 5}) {
+    EXPECT_LT(copied_child_chi_square(copied, false, 60000, 21 + copied), kChi2Limit) << "copied token " << copied;
+  }
+}
+
+TEST(VerifySampling, JudgingACopiedChildAsDrawnIsCaught) {
+  // Token 0: the target's likeliest, the draft's 0.1: p/q overstates it when the copy was not drawn.
+  EXPECT_GT(copied_child_chi_square(0, true, 60000, 31), kChi2Limit);
+}
+
 }  // namespace
 }  // namespace eaglerun
