@@ -62,6 +62,8 @@ def check_cell(path):
         n_step = nodes["step"][...]
         n_depth, n_parent, n_rank, n_acc = (nodes[k][...] for k in ("depth", "parent", "rank", "accepted"))
         recomputed_accepted, recomputed_depth = np.zeros_like(accepted), np.zeros_like(depth)
+        n_copied = nodes["copied"][...] if "copied" in nodes else None
+        copied_total = 0
         for s in range(len(accepted)):
             lo, hi = first_node[s], first_node[s + 1]
             check(hi - lo == size[s] and np.all(n_step[lo:hi] == s), f"{name}: step {s} node count")
@@ -73,10 +75,21 @@ def check_cell(path):
             for j in range(1, hi - lo):
                 siblings = [k for k in range(1, hi - lo) if par[k] == par[j]]
                 check(n_rank[lo + j] == siblings.index(j), f"{name}: step {s}: rank of node {j}")
+            if n_copied is not None:  # copies from the context: one chain, each node its parent's last child
+                cop = n_copied[lo:hi].astype(bool)
+                check(not cop[0], f"{name}: step {s}: the root is not a copy")
+                for j in np.nonzero(cop)[0]:
+                    later = [k for k in range(j + 1, hi - lo) if par[k] == par[j]]
+                    check(not later, f"{name}: step {s}: copied node {j} is not its parent's last child")
+                    check(sum(1 for k in np.nonzero(cop)[0] if par[k] == par[j]) == 1,
+                          f"{name}: step {s}: two copied children of one node")
+                copied_total += int(cop.sum())
             recomputed_accepted[s] = acc.sum() - 1
             recomputed_depth[s] = n_depth[lo:hi].max()
         check(np.array_equal(recomputed_accepted, accepted), f"{name}: accepted lengths vs accepted nodes")
         check(np.array_equal(recomputed_depth, depth), f"{name}: tree depths vs node depths")
+        if "+lookup:" not in str(config.get("trees", "")):
+            check(copied_total == 0, f"{name}: copied nodes without +lookup")
         # Summary datasets, recomputed.
         check(abs(summary["tau"][0] - (np.mean(accepted + 1) if len(accepted) else 0)) < 1e-9, f"{name}: summary tau")
         alpha = []

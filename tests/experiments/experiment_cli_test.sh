@@ -14,9 +14,10 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 check() { "$python" "$src/tests/experiments/check_experiment_cells.py" "$@"; }
 
 cat > "$work/config.json" <<'JSON'
-// two trees x greedy and sampling on the first two MT-bench questions, both turns
-{"kind": "speedup", "draft": "default", "draft_vocab": 2048, "trees": ["chain:2", "eagle1"],
- "eval_sets": ["mt_bench"], "temperatures": [0.0, 1.0], "seeds": [7], "max_new_tokens": 16, "prompt_limit": 2}
+// two trees (one with copies from the context) x greedy and sampling on the first four MT-bench
+// questions, both turns: about 5 s in all, long enough for the interruptions below to land mid-run
+{"kind": "speedup", "draft": "default", "draft_vocab": 2048, "trees": ["chain:2+lookup:8", "eagle1"],
+ "eval_sets": ["mt_bench"], "temperatures": [0.0, 1.0], "seeds": [7], "max_new_tokens": 16, "prompt_limit": 4}
 JSON
 
 echo "== list"
@@ -57,7 +58,7 @@ assert names == sorted(p.name for p in b.glob("cell-*.h5")), "different cells"
 for n in names:
     with h5py.File(a / n) as x, h5py.File(b / n) as y:
         for d in ("requests/prompt_tokens", "requests/plain_tokens", "requests/eagle_tokens", "steps/accepted",
-                  "nodes/token", "nodes/accepted"):
+                  "nodes/token", "nodes/accepted", "nodes/copied"):
             assert np.array_equal(x[d][...], y[d][...]), f"{n}: {d} differs after resuming"
 print(f"{len(names)} cells: the same records after interruptions")
 PY
