@@ -65,6 +65,34 @@ int32_t AutoTreePolicy::width() const {
   return std::clamp(static_cast<int32_t>(std::ceil(per_level)) + 1, 1, topk_);
 }
 
+int32_t AutoTreePolicy::choose_chain() {
+  const auto arms = static_cast<int64_t>(arms_.size());
+  const int64_t step = steps_++;
+  if (step < arms * kWarmupSteps) {
+    arm_ = static_cast<int32_t>(step / kWarmupSteps);
+  } else if (step % kExploreEvery == 0) {
+    arm_ = static_cast<int32_t>((step / kExploreEvery) % arms);
+  } else {
+    arm_ = 0;
+    for (int32_t a = 1; a < static_cast<int32_t>(arms); ++a) {
+      if (arm_rate(a) > arm_rate(arm_)) arm_ = a;
+    }
+  }
+  return arm_;
+}
+
+void AutoTreePolicy::observe_step(int64_t tokens, double seconds) {
+  constexpr double kDecay = 0.98;  // an arm's rate follows its last ~50 steps
+  Arm& a = arms_[static_cast<std::size_t>(arm_)];
+  a.tokens = kDecay * a.tokens + static_cast<double>(tokens);
+  a.seconds = kDecay * a.seconds + seconds;
+}
+
+double AutoTreePolicy::arm_rate(int32_t chain) const {
+  const Arm& a = arms_.at(static_cast<std::size_t>(chain));
+  return a.seconds > 0 ? a.tokens / a.seconds : 0.0;
+}
+
 DynamicTreeShape AutoTreePolicy::draft_shape() const { return {max_total_, depth_, width()}; }
 
 DraftTree AutoTreePolicy::choose(const DraftTree& drafted, double draft_seconds, int64_t extra_nodes) {

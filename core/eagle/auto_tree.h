@@ -13,6 +13,15 @@
 // draft time; the width drafted per level (nodes expanded, children each) follows the nodes a level
 // of the kept trees holds, so that a machine where only tiny trees pay drafts chains, not 8-wide
 // levels it then throws away. Verification is one-hot per sibling, so the output stays lossless.
+//
+// The cost model reads minimum times and predicted acceptance; what a step really costs and yields
+// differs (a machine's speed drifts, a wider draft costs more than its kept nodes). So each step also
+// chooses, as a bandit over measured rates, between that dynamic tree and plain chains of 1..kChainArms
+// drafts: each arm is tried kWarmupSteps steps in turn, then every kExploreEvery-th step tries the
+// next arm in turn and the others take the arm with the best running rate (tokens emitted per second of
+// the whole step: draft, verify, the head's advance). Auto is then at least as fast as the best of the
+// chains up to the exploration's cost, and keeps the dynamic tree where large trees pay.
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -37,15 +46,27 @@ struct CostCurve {
 
 class AutoTreePolicy {
  public:
+  static constexpr int32_t kChainArms = 3;
+  static constexpr int64_t kWarmupSteps = 8;
+  static constexpr int64_t kExploreEvery = 16;
+
   AutoTreePolicy(CostCurve verify_cost, int32_t max_depth = kAutoMaxDepth, int32_t max_total = kAutoMaxTotal,
                  int32_t topk = kAutoMaxWidth);
+
+  // The arm of the next step: a chain of that many drafts, or 0 for the dynamic tree below.
+  int32_t choose_chain();
+  // That step as a whole: the tokens it emitted and its seconds (draft, verify, advance).
+  void observe_step(int64_t tokens, double seconds);
+  int32_t chain() const { return arm_; }  // the arm choose_chain() last picked
+  // The running rate of an arm (tokens per second), 0 before it was tried.
+  double arm_rate(int32_t chain) const;
 
   // The dynamic tree to draft this step (depth and width adapt; total = max_total).
   DynamicTreeShape draft_shape() const;
   // Keeps the best N nodes of a drafted tree; draft_seconds is what drafting it took; extra_nodes:
   // nodes verified beside them (tokens copied from the context), which move N along the cost curve.
   DraftTree choose(const DraftTree& drafted, double draft_seconds, int64_t extra_nodes = 0);
-  // After verification of the tree `choose` returned.
+  // After verification of the tree `choose` returned (dynamic steps only).
   void observe(const DraftTree& verified, int64_t accepted_drafts);
   // The drafter's advance over the tokens the last step accepted took `seconds`.
   void observe_advance(double seconds);
@@ -64,6 +85,12 @@ class AutoTreePolicy {
   std::vector<double> level_gain_;    // [depth]: expected accepted tokens contributed per level, running
   double tokens_per_second_ = 0.0;    // running estimate of the achieved rate
   double kept_nodes_ = 0.0;           // draft nodes choose() keeps, running
+  struct Arm {
+    double tokens = 0, seconds = 0;  // decaying sums
+  };
+  std::array<Arm, kChainArms + 1> arms_;  // [0]: the dynamic tree, [k]: chain:k
+  int64_t steps_ = 0;
+  int32_t arm_ = 0;                       // the arm of the step being taken
 };
 
 }  // namespace eaglerun

@@ -63,6 +63,9 @@ namespace {
 DraftTree build_tree(Drafter& drafter, const TreeSpec& spec, int32_t root, Sampler& sampler, int64_t copied) {
   if (spec.kind == TreeSpec::Kind::Auto) {
     require(spec.policy != nullptr, "--tree auto needs its policy (the measured cost curve)");
+    if (const int32_t chain = spec.policy->choose_chain(); chain > 0) {
+      return build_static_tree(drafter, chain_tree(chain), root, sampler);
+    }
     const auto start = std::chrono::steady_clock::now();
     const DraftTree drafted = build_dynamic_tree(drafter, spec.policy->draft_shape(), root);
     return spec.policy->choose(drafted, seconds_since(start), copied);
@@ -70,6 +73,48 @@ DraftTree build_tree(Drafter& drafter, const TreeSpec& spec, int32_t root, Sampl
   if (spec.kind == TreeSpec::Kind::Dynamic) return build_dynamic_tree(drafter, spec.dynamic, root);
   return build_static_tree(drafter, spec.shape, root, sampler);
 }
+
+// The copies from the context of tree+lookup:K (nothing without +lookup): the context grows with
+// every emitted token; each step copies what LookupLength finds worth verifying.
+class ContextCopies {
+ public:
+  ContextCopies(const TreeSpec& spec, std::span<const int32_t> prompt, const std::vector<int32_t>& emitted)
+      : spec_(spec), prompt_size_(prompt.size()) {
+    if (spec_.lookup == 0) return;
+    context_.reset(prompt);
+    this->emitted(emitted);
+  }
+  // This step's copy (empty without +lookup or a match).
+  std::vector<int32_t> draft() {
+    if (spec_.lookup == 0) return {};
+    match_ = context_.find(spec_.lookup);
+    const auto available = static_cast<int32_t>(match_.continuation.size());
+    match_.continuation.resize(static_cast<std::size_t>(spec_.lookup_length->choose(match_.length, available)));
+    return match_.continuation;
+  }
+  // After verifying `tree` (the draft's tree with the copy): teaches LookupLength, counts the copy in
+  // `stats`, and returns the accepted tokens only the copy proposed.
+  int64_t verified(const DraftTree& tree, const Acceptance& acc, SpeculativeStats& stats) {
+    if (spec_.lookup == 0) return 0;
+    const auto& copy = match_.continuation;
+    spec_.lookup_length->observe(match_.length, static_cast<int32_t>(copy.size()), tree.accepted_along(copy, acc.path));
+    const auto copied_only = std::count_if(acc.path.begin() + 1, acc.path.end(), [&](int32_t u) { return tree.from_lookup[u]; });
+    stats.lookup_verified += static_cast<int64_t>(copy.size());
+    stats.lookup_accepted += copied_only;
+    return copied_only;
+  }
+  // Every output token so far (those not yet in the context join it).
+  void emitted(const std::vector<int32_t>& output) {
+    if (spec_.lookup == 0) return;
+    for (auto i = static_cast<std::size_t>(context_.size()) - prompt_size_; i < output.size(); ++i) context_.append(output[i]);
+  }
+
+ private:
+  const TreeSpec& spec_;
+  std::size_t prompt_size_;
+  ContextLookup context_;
+  ContextLookup::Match match_;
+};
 
 }  // namespace
 
@@ -92,28 +137,18 @@ SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const T
   if (!emit.done) drafter.begin(req.prompt, out.hidden.data(), gen.output_tokens.back());
 
   double advance_seconds = 0;  // the drafter's advance after the previous step
-  ContextLookup context;       // with spec.lookup: the prompt and every emitted token
-  if (spec.lookup > 0) {
-    context.reset(req.prompt);
-    for (int32_t t : gen.output_tokens) context.append(t);
-  }
+  ContextCopies copies(spec, req.prompt, gen.output_tokens);
   while (!emit.done) {
     // Draft: a tree rooted at the last token, and a copy from the context as one more branch.
-    auto t0 = std::chrono::steady_clock::now();
-    ContextLookup::Match copy;
-    if (spec.lookup > 0) {
-      copy = context.find(spec.lookup);
-      copy.continuation.resize(static_cast<std::size_t>(
-          spec.lookup_length->choose(copy.length, static_cast<int32_t>(copy.continuation.size()))));
-    }
-    const auto copied = static_cast<int64_t>(copy.continuation.size());
-    const DraftTree tree = build_tree(drafter, spec, gen.output_tokens.back(), sampler, copied)
-                               .with_path(copy.continuation);
+    const auto step_start = std::chrono::steady_clock::now();
+    const std::vector<int32_t> copy = copies.draft();
+    const DraftTree tree = build_tree(drafter, spec, gen.output_tokens.back(), sampler, static_cast<int64_t>(copy.size()))
+                               .with_path(copy);
     drafter.discard_tree();
-    const double draft_seconds = advance_seconds + seconds_since(t0);
+    const double draft_seconds = advance_seconds + seconds_since(step_start);
 
     // Verify: one target forward over every node; accept; keep the accepted rows.
-    t0 = std::chrono::steady_clock::now();
+    auto t0 = std::chrono::steady_clock::now();
     out = target.forward(tree.verification_step(!greedy));
     ++gen.target_forwards;
     const Acceptance acc = greedy ? verify_greedy_argmax(tree, out.argmax)
@@ -125,15 +160,9 @@ SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const T
     ++res.stats.steps;
     res.stats.tree_tokens += tree.size();
     res.stats.record(acc.accepted_drafts(), tree.max_depth());
-    if (spec.lookup > 0) {
-      const int32_t copied = tree.accepted_along(copy.continuation, acc.path);
-      spec.lookup_length->observe(copy.length, static_cast<int32_t>(copy.continuation.size()), copied);
-      res.stats.lookup_verified += static_cast<int64_t>(copy.continuation.size());
-    }
-    const auto copied_only = std::count_if(acc.path.begin() + 1, acc.path.end(), [&](int32_t u) { return tree.from_lookup[u]; });
-    res.stats.lookup_accepted += copied_only;
-    // The policy predicts what the drafter's nodes yield, not the copy's.
-    if (spec.policy) spec.policy->observe(tree, acc.accepted_drafts() - copied_only);
+    const int64_t copied_only = copies.verified(tree, acc, res.stats);
+    // The cost model predicts what a dynamic tree's drafted nodes yield, not a chain's or the copy's.
+    if (spec.policy && spec.policy->chain() == 0) spec.policy->observe(tree, acc.accepted_drafts() - copied_only);
     if (options.on_step) options.on_step({tree, acc, draft_seconds, verify_seconds});
 
     // Commit: emit the accepted drafts and the bonus token; the drafter reads their features.
@@ -142,11 +171,7 @@ SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const T
       next_tokens.push_back(i + 1 < acc.path.size() ? tree.tokens[acc.path[i + 1]] : acc.bonus_token);
     }
     for (int32_t t : next_tokens) emit(t);
-    if (spec.lookup > 0) {
-      for (auto i = static_cast<std::size_t>(context.size()) - req.prompt.size(); i < gen.output_tokens.size(); ++i) {
-        context.append(gen.output_tokens[i]);
-      }
-    }
+    copies.emitted(gen.output_tokens);
     advance_seconds = 0;
     if (!emit.done) {
       t0 = std::chrono::steady_clock::now();  // the head reads the accepted features: drafting work
@@ -154,6 +179,7 @@ SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const T
       advance_seconds = seconds_since(t0);
       if (spec.policy) spec.policy->observe_advance(advance_seconds);
     }
+    if (spec.policy) spec.policy->observe_step(static_cast<int64_t>(next_tokens.size()), seconds_since(step_start));
   }
   gen.decode_seconds = seconds_since(start);
   return res;

@@ -54,5 +54,42 @@ TEST(AutoTreePolicy, CalibrationFollowsObservedAcceptance) {
   EXPECT_EQ(policy.choose(t, 0.0).size(), 1);  // the root alone: plain decoding is faster
 }
 
+// Steps of `policy` in which arm `best` emits 3 tokens a second and every other arm 1; returns how
+// many of them took `best`.
+int steps_on(AutoTreePolicy& policy, int32_t best, int steps) {
+  int on_best = 0;
+  for (int i = 0; i < steps; ++i) {
+    const int32_t arm = policy.choose_chain();
+    on_best += arm == best;
+    policy.observe_step(arm == best ? 3 : 1, 1.0);
+  }
+  return on_best;
+}
+
+TEST(AutoTreePolicy, TriesEveryArmThenTakesTheFastestAndExploresTheRest) {
+  AutoTreePolicy policy(CostCurve{{1, 64}, {1.0, 1.0}});
+  constexpr int32_t kArms = AutoTreePolicy::kChainArms + 1;
+  for (int32_t arm = 0; arm < kArms; ++arm) {
+    for (int64_t i = 0; i < AutoTreePolicy::kWarmupSteps; ++i) {
+      EXPECT_EQ(policy.choose_chain(), arm);
+      policy.observe_step(arm == 2 ? 3 : 1, 1.0);
+    }
+  }
+  EXPECT_DOUBLE_EQ(policy.arm_rate(2), 3.0);
+  EXPECT_DOUBLE_EQ(policy.arm_rate(1), 1.0);
+  const int steps = 64 * AutoTreePolicy::kExploreEvery;
+  const int on_best = steps_on(policy, 2, steps);
+  // Every kExploreEvery-th step explores the arms in turn, chain:2 among them.
+  EXPECT_EQ(on_best, steps - steps / AutoTreePolicy::kExploreEvery * (kArms - 1) / kArms);
+}
+
+TEST(AutoTreePolicy, FollowsTheFastestArmWhenTheMachineChanges) {
+  AutoTreePolicy policy(CostCurve{{1, 64}, {1.0, 1.0}});
+  steps_on(policy, 2, 200);
+  // Now the dynamic tree (arm 0) is the fast one: exploration finds it and the rates follow.
+  steps_on(policy, 0, 2000);
+  EXPECT_GT(steps_on(policy, 0, 160), 140);
+}
+
 }  // namespace
 }  // namespace eaglerun
