@@ -59,8 +59,9 @@ ContextLookup::Match ContextLookup::find(int32_t max_tokens) const {
   return m;
 }
 
-LookupLength::LookupLength(int32_t max_tokens)
+LookupLength::LookupLength(int32_t max_tokens, bool cost_aware)
     : max_tokens_(max_tokens),
+      cost_aware_(cost_aware),
       rates_(ContextLookup::kMaxMatch, std::vector<Rate>(static_cast<std::size_t>(std::max(max_tokens, 0)))) {
   require(max_tokens > 0, "lookup: at least one copied token per step");
 }
@@ -69,14 +70,35 @@ int32_t LookupLength::choose(int32_t match_length, int32_t available) const {
   if (match_length <= 0) return 0;
   const auto& rates = rates_[static_cast<std::size_t>(std::min(match_length, ContextLookup::kMaxMatch) - 1)];
   const int32_t limit = std::min(available, max_tokens_);
+  const double needed = min_chance();
   double chance = 1.0;
   int32_t k = 0;
   while (k < limit) {
     chance *= rates[static_cast<std::size_t>(k)].value();
-    if (chance < kMinChance) break;
+    if (chance < needed) break;
     ++k;
   }
   return k;
+}
+
+void LookupLength::observe_step(int64_t nodes, double verify_seconds, int64_t tokens, double step_seconds) {
+  constexpr double kDecay = 0.995;  // about the last 200 steps
+  const auto n = static_cast<double>(nodes);
+  w_ = kDecay * w_ + 1;
+  n_ = kDecay * n_ + n;
+  t_ = kDecay * t_ + verify_seconds;
+  nn_ = kDecay * nn_ + n * n;
+  nt_ = kDecay * nt_ + n * verify_seconds;
+  tokens_ = kDecay * tokens_ + static_cast<double>(tokens);
+  seconds_ = kDecay * seconds_ + step_seconds;
+  ++steps_;
+}
+
+double LookupLength::min_chance() const {
+  const double spread = w_ * nn_ - n_ * n_;  // w^2 times the variance of the tree sizes
+  if (!cost_aware_ || steps_ < kMinSteps || spread <= 1e-9 * w_ * w_ || tokens_ <= 0) return kMinChance;
+  const double per_row = (w_ * nt_ - n_ * t_) / spread, per_token = seconds_ / tokens_;
+  return std::clamp(per_row / per_token, 0.02, 0.9);
 }
 
 void LookupLength::observe(int32_t match_length, int32_t verified, int32_t accepted) {

@@ -9,8 +9,12 @@
 //
 // LookupLength decides how much of a copy is worth verifying: it keeps, per match length, the
 // running rate at which the k-th copied token was accepted after the k - 1 before it, and verifies
-// the first k tokens while their estimated chance of all being accepted stays at or above
-// kMinChance (a token the target rejects costs one more tree row).
+// the first k tokens while their estimated chance of all being accepted stays at or above a minimum:
+// kMinChance, or with `cost_aware` (--tree auto+lookup:K, which adapts to the machine anyway) the
+// chance at which a copied token pays for the tree row it adds: chance x (seconds per emitted token)
+// >= (seconds per verified row), both measured as the loop runs (a running least-squares fit of
+// verify time on tree size; kMinChance until kMinSteps steps of at least two sizes). Without it the
+// trees depend only on the tokens, so a seeded run repeats itself exactly (sampling included).
 #include <array>
 #include <cstdint>
 #include <span>
@@ -47,12 +51,17 @@ class ContextLookup {
 class LookupLength {
  public:
   static constexpr double kMinChance = 0.1;
+  static constexpr int64_t kMinSteps = 50;
 
-  explicit LookupLength(int32_t max_tokens);
+  explicit LookupLength(int32_t max_tokens, bool cost_aware = false);
   // How many of a match's first tokens to verify (at most available).
   int32_t choose(int32_t match_length, int32_t available) const;
   // After verification: of `verified` copied tokens, the first `accepted` were accepted.
   void observe(int32_t match_length, int32_t verified, int32_t accepted);
+  // A whole step: its tree's nodes and verify seconds, the tokens it emitted and its seconds.
+  void observe_step(int64_t nodes, double verify_seconds, int64_t tokens, double step_seconds);
+  // The chance a copied token must have of being accepted to be verified.
+  double min_chance() const;
 
  private:
   struct Rate {
@@ -60,7 +69,12 @@ class LookupLength {
     double value() const { return (accepts + 1.0) / (tries + 2.0); }  // Laplace's rule: 0.5 untried
   };
   int32_t max_tokens_;
+  bool cost_aware_;
   std::vector<std::vector<Rate>> rates_;  // [match length - 1][k - 1]: P(k-th accepted | k - 1 were)
+  // Decaying sums over steps: for the fit t = a + b n of verify seconds t on tree nodes n, and the
+  // emitted tokens and seconds of whole steps.
+  double w_ = 0, n_ = 0, t_ = 0, nn_ = 0, nt_ = 0, tokens_ = 0, seconds_ = 0;
+  int64_t steps_ = 0;
 };
 
 }  // namespace eaglerun

@@ -103,6 +103,10 @@ class ContextCopies {
     stats.lookup_accepted += copied_only;
     return copied_only;
   }
+  // The step's costs, which set how likely a copied token must be to pay for its tree row.
+  void step_done(int64_t nodes, double verify_seconds, int64_t tokens, double step_seconds) {
+    if (spec_.lookup > 0) spec_.lookup_length->observe_step(nodes, verify_seconds, tokens, step_seconds);
+  }
   // Every output token so far (those not yet in the context join it).
   void emitted(const std::vector<int32_t>& output) {
     if (spec_.lookup == 0) return;
@@ -179,7 +183,9 @@ SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const T
       advance_seconds = seconds_since(t0);
       if (spec.policy) spec.policy->observe_advance(advance_seconds);
     }
-    if (spec.policy) spec.policy->observe_step(static_cast<int64_t>(next_tokens.size()), seconds_since(step_start));
+    const double step_seconds = seconds_since(step_start);
+    if (spec.policy) spec.policy->observe_step(static_cast<int64_t>(next_tokens.size()), step_seconds);
+    copies.step_done(tree.size(), verify_seconds, static_cast<int64_t>(next_tokens.size()), step_seconds);
   }
   gen.decode_seconds = seconds_since(start);
   return res;

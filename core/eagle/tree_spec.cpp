@@ -168,7 +168,7 @@ TreeSpec parse_tree_spec(const std::string& given) {
   t.name = given;
   if (lookup > 0) {
     t.lookup = lookup;
-    t.lookup_length = std::make_shared<LookupLength>(lookup);
+    t.lookup_length = std::make_shared<LookupLength>(lookup, t.kind == TreeSpec::Kind::Auto);
   }
   return t;
 }

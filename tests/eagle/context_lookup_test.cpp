@@ -78,6 +78,35 @@ TEST(LookupLength, StartsShortGrowsWhereCopiesAreAcceptedAndShrinksWhereNot) {
   EXPECT_EQ(length.choose(60, 16), 16);
 }
 
+TEST(LookupLength, CostAwareAsksAsMuchOfACopyAsItsTreeRowsCost) {
+  LookupLength length(16, true);
+  // Verify time 1 + 0.5 n seconds for n nodes; steps of 4 seconds emit 2 tokens: a row costs 0.5 s,
+  // a token is worth 2 s, so a copied token must be accepted with a chance of at least 0.25.
+  auto observe = [&](int steps) {
+    for (int i = 0; i < steps; ++i) {
+      const int64_t n = 3 + i % 5;
+      length.observe_step(n, 1.0 + 0.5 * static_cast<double>(n), 2, 4.0);
+    }
+  };
+  observe(static_cast<int>(LookupLength::kMinSteps) - 1);
+  EXPECT_DOUBLE_EQ(length.min_chance(), LookupLength::kMinChance);  // too few steps yet
+  observe(1);
+  EXPECT_NEAR(length.min_chance(), 0.25, 1e-9);
+  EXPECT_EQ(length.choose(6, 16), 2);  // untried: 0.5, 0.25, then 0.125 < 0.25
+  // Rows that cost nothing next to a token: the floor.
+  LookupLength cheap(16, true);
+  for (int i = 0; i < 100; ++i) cheap.observe_step(3 + i % 4, 1.0, 2, 4.0);
+  EXPECT_DOUBLE_EQ(cheap.min_chance(), 0.02);
+  // One tree size only: no slope to fit, the default.
+  LookupLength one_size(16, true);
+  for (int i = 0; i < 100; ++i) one_size.observe_step(3, 2.0, 2, 4.0);
+  EXPECT_DOUBLE_EQ(one_size.min_chance(), LookupLength::kMinChance);
+  // Not cost-aware (fixed trees): the same costs change nothing.
+  LookupLength fixed(16);
+  for (int i = 0; i < 100; ++i) fixed.observe_step(3 + i % 5, 1.0 + 0.5 * (3 + i % 5), 2, 4.0);
+  EXPECT_DOUBLE_EQ(fixed.min_chance(), LookupLength::kMinChance);
+}
+
 TEST(DraftTreeWithPath, FollowsMatchingNodesThenAddsTheRestInBreadthFirstOrder) {
   DraftTree t(10);
   t.add(0, 1);          // 1

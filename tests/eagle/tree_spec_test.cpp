@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/eagle/context_lookup.h"
 #include "core/eagle/draft_tree.h"
 #include "core/error.h"
 
@@ -40,6 +41,14 @@ TEST(TreeSpec, ParsesEveryForm) {
   EXPECT_EQ(copy.max_nodes(), 2 + 8 + 1);
   EXPECT_EQ(parse_tree_spec("dynamic:total=30,depth=6,topk=8+lookup:3").max_depth(), 6);
   EXPECT_EQ(parse_tree_spec("auto+lookup:4").kind, TreeSpec::Kind::Auto);
+  // A fixed tree's copies depend on the tokens alone; auto's also on the measured step costs.
+  TreeSpec fixed = parse_tree_spec("chain:2+lookup:4"), automatic = parse_tree_spec("auto+lookup:4");
+  for (int i = 0; i < 100; ++i) {
+    fixed.lookup_length->observe_step(3 + i % 5, 0.1 * (3 + i % 5), 2, 4.0);
+    automatic.lookup_length->observe_step(3 + i % 5, 0.1 * (3 + i % 5), 2, 4.0);
+  }
+  EXPECT_DOUBLE_EQ(fixed.lookup_length->min_chance(), LookupLength::kMinChance);
+  EXPECT_NEAR(automatic.lookup_length->min_chance(), 0.05, 1e-9);  // 0.1 s a row, 2 s a token
   const auto path = std::filesystem::temp_directory_path() / "eaglerun_tree_test.json";
   std::ofstream(path) << "[[0],[1],[0,0],[0,1]]";
   EXPECT_EQ(parse_tree_spec(path.string()).shape.paths.size(), 4u);
