@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/bench_options.h"
+#include "core/eagle/auto_tree.h"
 #include "core/error.h"
 
 namespace eaglerun::cli {
@@ -105,6 +106,13 @@ int run_speculative_bench(TargetSession& session, const BenchOptions& o) {
     j["eagle_comm_seconds_per_forward"] = sc.seconds;
     j["eagle_comm_bytes_per_forward"] = sc.bytes;
   }
+  if (const auto& policy = draft.tree.policy) {  // --tree auto: what each arm took and measured
+    for (int32_t arm = 0; arm <= AutoTreePolicy::kChainArms; ++arm) {
+      j["auto_arms"].push_back({{"tree", arm == 0 ? std::string("dynamic") : "chain:" + std::to_string(arm)},
+                                {"steps", policy->arm_steps(arm)},
+                                {"tokens_per_second", policy->arm_rate(arm)}});
+    }
+  }
   if (o.json) {
     std::cout << j.dump() << std::endl;
     return 0;
@@ -121,6 +129,14 @@ int run_speculative_bench(TargetSession& session, const BenchOptions& o) {
   if (stats.lookup_verified > 0) {
     std::cout << fmt::format("lookup       {} tokens copied from the context, {} accepted that the draft had not proposed ({:.2f} a step)\n", stats.lookup_verified,
                              stats.lookup_accepted, double(stats.lookup_accepted) / std::max<int64_t>(stats.steps, 1));
+  }
+  if (j.contains("auto_arms")) {
+    std::cout << "auto         ";
+    for (const auto& arm : j["auto_arms"]) {
+      std::cout << fmt::format("{} {} steps {:.0f} tok/s; ", arm["tree"].get<std::string>(), arm["steps"].get<int64_t>(),
+                               arm["tokens_per_second"].get<double>());
+    }
+    std::cout << "\n";
   }
   std::cout << fmt::format("time         draft {:.1f} s, verify {:.1f} s\n", stats.draft_seconds, stats.verify_seconds)
             << fmt::format("identical    {} of {} outputs equal plain decoding\n", identical, prompts.size());

@@ -86,6 +86,7 @@ void AutoTreePolicy::observe_step(int64_t tokens, double seconds) {
   Arm& a = arms_[static_cast<std::size_t>(arm_)];
   a.tokens = kDecay * a.tokens + static_cast<double>(tokens);
   a.seconds = kDecay * a.seconds + seconds;
+  ++a.steps;
 }
 
 double AutoTreePolicy::arm_rate(int32_t chain) const {

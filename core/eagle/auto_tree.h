@@ -58,8 +58,9 @@ class AutoTreePolicy {
   // That step as a whole: the tokens it emitted and its seconds (draft, verify, advance).
   void observe_step(int64_t tokens, double seconds);
   int32_t chain() const { return arm_; }  // the arm choose_chain() last picked
-  // The running rate of an arm (tokens per second), 0 before it was tried.
+  // The running rate of an arm (tokens per second), 0 before it was tried; the steps it took.
   double arm_rate(int32_t chain) const;
+  int64_t arm_steps(int32_t chain) const { return arms_.at(static_cast<std::size_t>(chain)).steps; }
 
   // The dynamic tree to draft this step (depth and width adapt; total = max_total).
   DynamicTreeShape draft_shape() const;
@@ -87,6 +88,7 @@ class AutoTreePolicy {
   double kept_nodes_ = 0.0;           // draft nodes choose() keeps, running
   struct Arm {
     double tokens = 0, seconds = 0;  // decaying sums
+    int64_t steps = 0;
   };
   std::array<Arm, kChainArms + 1> arms_;  // [0]: the dynamic tree, [k]: chain:k
   int64_t steps_ = 0;
