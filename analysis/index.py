@@ -26,6 +26,7 @@ REPRODUCES = {
     "data-ablation": "Table 6: training data (fixed vs target-generated answers)",
     "feature-error-noise": "feature error with and without training noise",
     "quantised-target": "Table 4: quantised targets",
+    "context-copies": "beyond the paper: copies from the context as one more tree branch",
 }
 
 
