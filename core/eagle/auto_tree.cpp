@@ -55,7 +55,9 @@ CostCurve CostCurve::measure(const Model& model, int64_t max_tokens, int64_t pre
 
 AutoTreePolicy::AutoTreePolicy(CostCurve verify_cost, int32_t max_depth, int32_t max_total, int32_t topk)
     : cost_(std::move(verify_cost)), max_depth_(max_depth), max_total_(max_total), topk_(topk),
-      depth_(std::min(5, max_depth)), level_gain_(static_cast<std::size_t>(max_depth), 0.0) {}
+      depth_(std::min(5, max_depth)), level_gain_(static_cast<std::size_t>(max_depth), 0.0) {
+  for (int32_t k = 1; k <= kChainArms; ++k) chains_[static_cast<std::size_t>(k)] = chain_tree(k);
+}
 
 // Nodes per level of the trees kept lately, plus one of headroom so that the kept trees can grow
 // when acceptance rises; the full topk until the first choice.

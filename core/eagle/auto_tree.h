@@ -55,6 +55,7 @@ class AutoTreePolicy {
 
   // The arm of the next step: a chain of that many drafts, or 0 for the dynamic tree below.
   int32_t choose_chain();
+  const StaticTreeShape& chain_shape(int32_t chain) const { return chains_.at(static_cast<std::size_t>(chain)); }
   // That step as a whole: the tokens it emitted and its seconds (draft, verify, advance).
   void observe_step(int64_t tokens, double seconds);
   int32_t chain() const { return arm_; }  // the arm choose_chain() last picked
@@ -91,6 +92,7 @@ class AutoTreePolicy {
     int64_t steps = 0;
   };
   std::array<Arm, kChainArms + 1> arms_;  // [0]: the dynamic tree, [k]: chain:k
+  std::array<StaticTreeShape, kChainArms + 1> chains_;  // [k]: chain:k's shape ([0] unused)
   int64_t steps_ = 0;
   int32_t arm_ = 0;                       // the arm of the step being taken
 };

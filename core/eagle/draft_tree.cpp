@@ -60,28 +60,28 @@ DraftTree DraftTree::with_path(std::span<const int32_t> path_tokens) const {
     node = *it;
   }
   if (i == path_tokens.size()) return *this;
-  // Rebuild level by level: each depth's existing nodes in their order, then the new node there.
-  const int32_t new_depths = static_cast<int32_t>(path_tokens.size() - i);
-  const int32_t first_new_depth = depth[node] + 1, deepest = std::max(max_depth(), depth[node] + new_depths);
+  // One pass in breadth-first order: the new node of depth d goes after the existing nodes of depth d.
   DraftTree out(tokens[0]);
   out.child_distribution[0] = child_distribution[0];
   std::vector<int32_t> index(tokens.size(), -1);
   index[0] = 0;
-  int32_t new_parent = 0;  // the new node's parent in `out`
-  for (int32_t d = 1; d <= deepest; ++d) {
-    for (int32_t n = 1; n < size(); ++n) {
-      if (depth[n] != d) continue;
-      index[n] = out.add(index[parent[n]], tokens[n], value[n]);
-      out.child_distribution[index[n]] = child_distribution[n];
-      out.from_lookup[index[n]] = from_lookup[n];
+  int32_t last_new = -1;  // in `out`: the last new node added, -1 before the first
+  // Adds the path's next new nodes while their depth is below `limit_depth`.
+  auto add_new_nodes_above = [&](int32_t limit_depth) {
+    while (i < path_tokens.size()) {
+      const int32_t new_depth = (last_new < 0 ? depth[node] : out.depth[last_new]) + 1;
+      if (new_depth >= limit_depth) return;  // (so `node`, shallower still, is already in `out`)
+      last_new = out.add(last_new < 0 ? index[node] : last_new, path_tokens[i++], -std::numeric_limits<double>::infinity());
+      out.from_lookup[last_new] = true;
     }
-    if (d == first_new_depth) new_parent = index[node];
-    if (d >= first_new_depth && d < first_new_depth + new_depths) {
-      new_parent = out.add(new_parent, path_tokens[i + static_cast<std::size_t>(d - first_new_depth)],
-                           -std::numeric_limits<double>::infinity());
-      out.from_lookup[new_parent] = true;
-    }
+  };
+  for (int32_t n = 1; n < size(); ++n) {
+    add_new_nodes_above(depth[n]);
+    index[n] = out.add(index[parent[n]], tokens[n], value[n]);
+    out.child_distribution[index[n]] = child_distribution[n];
+    out.from_lookup[index[n]] = from_lookup[n];
   }
+  add_new_nodes_above(std::numeric_limits<int32_t>::max());
   return out;
 }
 

@@ -64,7 +64,7 @@ DraftTree build_tree(Drafter& drafter, const TreeSpec& spec, int32_t root, Sampl
   if (spec.kind == TreeSpec::Kind::Auto) {
     require(spec.policy != nullptr, "--tree auto needs its policy (the measured cost curve)");
     if (const int32_t chain = spec.policy->choose_chain(); chain > 0) {
-      return build_static_tree(drafter, chain_tree(chain), root, sampler);
+      return build_static_tree(drafter, spec.policy->chain_shape(chain), root, sampler);
     }
     const auto start = std::chrono::steady_clock::now();
     const DraftTree drafted = build_dynamic_tree(drafter, spec.policy->draft_shape(), root);
@@ -146,8 +146,8 @@ SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const T
     // Draft: a tree rooted at the last token, and a copy from the context as one more branch.
     const auto step_start = std::chrono::steady_clock::now();
     const std::vector<int32_t> copy = copies.draft();
-    const DraftTree tree = build_tree(drafter, spec, gen.output_tokens.back(), sampler, static_cast<int64_t>(copy.size()))
-                               .with_path(copy);
+    DraftTree tree = build_tree(drafter, spec, gen.output_tokens.back(), sampler, static_cast<int64_t>(copy.size()));
+    if (!copy.empty()) tree = tree.with_path(copy);
     drafter.discard_tree();
     const double draft_seconds = advance_seconds + seconds_since(step_start);
 
