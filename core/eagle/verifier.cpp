@@ -82,10 +82,6 @@ Acceptance verify_greedy_argmax(const DraftTree& tree, const std::vector<int32_t
   return walk_greedy(tree, [&](int32_t u) { return argmax[u]; });
 }
 
-namespace {
-const std::vector<float> kOneHot;  // an empty draft distribution: each child verified one-hot
-}  // namespace
-
 Acceptance verify_sampling(const DraftTree& tree, const float* logits, int64_t vocab, Sampler& sampler,
                            ChildAcceptRule rule) {
   const auto children = tree.children();
@@ -107,14 +103,15 @@ Acceptance verify_sampling(const DraftTree& tree, const float* logits, int64_t v
     // copy from the context (one-hot) against what the drafter's rejections left of p.
     std::vector<int32_t> drafted, copied;
     for (int32_t c : children[u]) (tree.from_lookup[c] ? copied : drafted).push_back(c);
-    int32_t next = -1;
-    for (const auto& [nodes, q] : {std::pair{&drafted, &tree.child_distribution[u]}, std::pair{&copied, &kOneHot}}) {
-      if (next >= 0 || nodes->empty()) continue;
+    auto try_children = [&](const std::vector<int32_t>& nodes, const std::vector<float>& q) {
+      if (nodes.empty()) return -1;
       std::vector<int32_t> child_tokens;
-      for (int32_t c : *nodes) child_tokens.push_back(tree.tokens[c]);
-      const int32_t chosen = rule(p, child_tokens, *q, sampler);
-      if (chosen >= 0) next = (*nodes)[chosen];
-    }
+      for (int32_t c : nodes) child_tokens.push_back(tree.tokens[c]);
+      const int32_t chosen = rule(p, child_tokens, q, sampler);
+      return chosen < 0 ? -1 : nodes[chosen];
+    };
+    int32_t next = try_children(drafted, tree.child_distribution[u]);
+    if (next < 0) next = try_children(copied, {});
     if (next < 0) {
       a.bonus_token = sampler.draw(p);
       return a;
