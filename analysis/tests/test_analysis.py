@@ -24,7 +24,7 @@ import cells  # noqa: E402
 CONFIG = {"kind": "speedup", "draft": "default", "draft_vocab": 2048, "trees": ["chain:2", "eagle1"],
           "eval_sets": ["mt_bench", "gsm8k"], "temperatures": [0.0, 1.0], "max_new_tokens": 12,
           "prompt_limit": 1}
-COMMANDS = ("speedup_table", "n_alpha", "position_acceptance", "report")
+COMMANDS = ("speedup_table", "n_alpha", "position_acceptance", "step_costs", "report")
 
 
 def run_experiment(tmp_path_factory, name, config, cells):
@@ -145,6 +145,24 @@ def test_n_alpha(results, tmp_path):
             else:
                 assert np.isnan(r[f"{n}-alpha"])
     assert (tmp_path / "n_alpha.png").stat().st_size > 1000
+
+
+def test_step_costs(results, tmp_path):
+    run = tool("step_costs", results, "--out", tmp_path)
+    assert run.returncode == 0, run.stderr
+    table = pd.read_csv(tmp_path / "step_costs.csv")
+    assert len(table) > 0 and (table["steps"] >= 5).all()
+    for _, r in table.iterrows():
+        times = []
+        for path in pathlib.Path(results).glob("cell-*.h5"):
+            with h5py.File(path, "r") as f:
+                if json.loads(f.attrs["config"])["trees"] != r["tree"]:
+                    continue
+                size, verify = f["steps"]["tree_size"][...], f["steps"]["verify_seconds"][...]
+                times += list(verify[size == r["tree_size"]])
+        assert r["steps"] == len(times)
+        assert r["median_ms"] == pytest.approx(1e3 * np.median(times))
+        assert r["min_ms"] == pytest.approx(1e3 * min(times))
 
 
 def test_n_alpha_mismatch_is_an_error(results, tmp_path):
