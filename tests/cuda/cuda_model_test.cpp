@@ -25,12 +25,15 @@
 #include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <iostream>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "core/backend/copy_bandwidth.h"
 #include "core/backend/cpu_backend.h"
 #include "core/convert/convert.h"
+#include "core/error.h"
 #include "core/eagle/draft_head.h"
 #include "core/eagle/eagle_drafter.h"
 #include "core/eagle/model_drafter.h"
@@ -302,6 +305,21 @@ TEST(CudaBackendMatmul, SixteenBitWeightsMultiplyActivationsRoundedToTheirType) 
         backend->release_weights();  // the next case's weight may reuse these host bytes
       }
     }
+  }
+  EXPECT_EQ(live.load(), 0);
+}
+
+// eaglerun bench --device cuda measures the device's copy bandwidth through the backend: the copies
+// run in stream order, the download waits for them, and both buffers are given back.
+TEST(CudaBackendBandwidth, CopiesThroughTheBackendAndGivesBothBuffersBack) {
+  std::atomic<int64_t> live{0};
+  {
+    const std::shared_ptr<Backend> backend = test::make_test_cuda_backend(&live);
+    const double gbps = measure_copy_bandwidth_gbps(*backend, int64_t(1) << 20, 4, 2);
+    EXPECT_GT(gbps, 0.0);
+    EXPECT_TRUE(std::isfinite(gbps));
+    std::cout << "device copy bandwidth (1 MiB buffers): " << gbps << " GB/s\n";
+    EXPECT_THROW(measure_copy_bandwidth_gbps(*backend, 2), Error);
   }
   EXPECT_EQ(live.load(), 0);
 }
