@@ -60,17 +60,18 @@ void SpeculativeStats::merge(const SpeculativeStats& o) {
 namespace {
 
 // `copied`: tokens a copy from the context will add to the tree (auto sizes the drafted part for them).
-DraftTree build_tree(Drafter& drafter, const TreeSpec& spec, int32_t root, Sampler& sampler, int64_t copied) {
+DraftTree build_tree(Drafter& drafter, const TreeSpec& spec, int32_t root, Sampler& sampler, int64_t copied,
+                     SampledKeepRule keep) {
   if (spec.kind == TreeSpec::Kind::Auto) {
     require(spec.policy != nullptr, "--tree auto needs its policy (the measured cost curve)");
     if (const int32_t chain = spec.policy->choose_chain(); chain > 0) {
       return build_static_tree(drafter, spec.policy->chain_shape(chain), root, sampler);
     }
     const auto start = std::chrono::steady_clock::now();
-    const DraftTree drafted = build_dynamic_tree(drafter, spec.policy->draft_shape(), root);
+    const DraftTree drafted = build_dynamic_tree(drafter, spec.policy->draft_shape(), root, sampler, keep);
     return spec.policy->choose(drafted, seconds_since(start), copied);
   }
-  if (spec.kind == TreeSpec::Kind::Dynamic) return build_dynamic_tree(drafter, spec.dynamic, root);
+  if (spec.kind == TreeSpec::Kind::Dynamic) return build_dynamic_tree(drafter, spec.dynamic, root, sampler, keep);
   return build_static_tree(drafter, spec.shape, root, sampler);
 }
 
@@ -146,7 +147,8 @@ SpeculativeResult generate_speculative(Target& target, Drafter& drafter, const T
     // Draft: a tree rooted at the last token, and a copy from the context as one more branch.
     const auto step_start = std::chrono::steady_clock::now();
     const std::vector<int32_t> copy = copies.draft();
-    DraftTree tree = build_tree(drafter, spec, gen.output_tokens.back(), sampler, static_cast<int64_t>(copy.size()));
+    DraftTree tree = build_tree(drafter, spec, gen.output_tokens.back(), sampler, static_cast<int64_t>(copy.size()),
+                                options.sampled_keep);
     if (!copy.empty()) tree = tree.with_path(copy);
     drafter.discard_tree();
     const double draft_seconds = advance_seconds + seconds_since(step_start);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/eagle/drafter.h"
+#include "core/eagle/tree_builder.h"
 #include "core/eagle/tree_spec.h"
 #include "core/eagle/verifier.h"
 #include "core/runtime/generator.h"
@@ -54,6 +55,8 @@ struct SpeculativeOptions {
   std::function<void(const StepRecord& step)> on_step;
   // The sampling rule per tree node (see verifier.h); tests swap in wrong rules.
   ChildAcceptRule accept_rule = accept_among_children;
+  // How a sampled dynamic tree keeps its nodes (see tree_builder.h); tests swap in the biased rule.
+  SampledKeepRule sampled_keep = SampledKeepRule::Prior;
 };
 
 // Throws Error when the prompt plus max_new_tokens plus the tree's depth exceed the context.

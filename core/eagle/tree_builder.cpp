@@ -5,6 +5,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <queue>
 #include <span>
 
 #include "core/kernels/ops.h"
@@ -120,8 +121,11 @@ struct Candidate {
   int32_t token;
   int32_t parent;   // candidate index, -1 = root
   int32_t depth;
-  double value;     // sum of draft log-probabilities along the path
+  double value;     // sum of draft log-probabilities of the path's tokens
+  double prior;     // sampling: what the final selection reads (see select_sampled)
   int32_t drafter_id = -1;
+  int32_t first_child = -1, children = 0;  // pool range of its candidate children, once expanded
+  int32_t distribution = -1;               // sampling: its children's draft distribution, once expanded
 };
 
 // log-softmax of logits [V] at the given tokens; the sum runs over `vocabulary` (empty = all V),
@@ -142,57 +146,130 @@ std::vector<double> log_probs(std::span<const float> logits, std::span<const int
   return lp;
 }
 
-// Adds the top-k children of one node (candidate `parent`, -1 = root) to the pool.
-void add_children(std::vector<Candidate>& pool, std::span<const float> logits, std::span<const int32_t> vocabulary,
-                  int32_t parent, int32_t depth, double parent_value, int64_t k) {
-  const std::vector<int32_t> top = top_k_among(logits.data(), static_cast<int64_t>(logits.size()), vocabulary, k);
-  const std::vector<double> lp = log_probs(logits, vocabulary, top);
-  for (std::size_t i = 0; i < top.size(); ++i) pool.push_back({top[i], parent, depth, parent_value + lp[i]});
+// The dynamic tree's candidates and, when sampling, the draft distributions their children were
+// drawn from.
+struct Pool {
+  std::vector<Candidate> nodes;
+  std::vector<std::vector<float>> distributions;
+  std::vector<float> root_distribution;
+};
+
+// Adds the children of one node (candidate `parent`, -1 = root) to the pool. Greedy: its top-k draft
+// tokens. Sampling: k distinct draws from its draft distribution q, in draw order, q kept for
+// verification; child i's prior is the parent's value plus the log of q's i-th largest probability,
+// which depends on q alone, not on what was drawn.
+void add_children(Pool& pool, std::span<const float> logits, std::span<const int32_t> vocabulary, int32_t parent,
+                  int32_t depth, double parent_value, int64_t k, Sampler& sampler) {
+  const auto V = static_cast<int64_t>(logits.size());
+  const std::vector<int32_t> top = top_k_among(logits.data(), V, vocabulary, k);
+  const std::vector<double> top_lp = log_probs(logits, vocabulary, top);
+  std::vector<int32_t> chosen = top;
+  std::vector<double> lp = top_lp;
+  if (!sampler.params().greedy()) {
+    std::vector<float> q = sampler.distribution(logits, vocabulary);  // empty vocabulary: all V
+    chosen = draw_without_replacement(q, k, sampler);
+    lp.clear();
+    for (int32_t t : chosen) lp.push_back(std::log(static_cast<double>(q[t])));
+    if (parent < 0) {
+      pool.root_distribution = std::move(q);
+    } else {
+      pool.nodes[parent].distribution = static_cast<int32_t>(pool.distributions.size());
+      pool.distributions.push_back(std::move(q));
+    }
+  }
+  if (parent >= 0) {
+    pool.nodes[parent].first_child = static_cast<int32_t>(pool.nodes.size());
+    pool.nodes[parent].children = static_cast<int32_t>(chosen.size());
+  }
+  for (std::size_t i = 0; i < chosen.size(); ++i) {
+    pool.nodes.push_back({chosen[i], parent, depth, parent_value + lp[i], parent_value + top_lp[i]});
+  }
 }
 
-}  // namespace
-
-DraftTree build_dynamic_tree(Drafter& drafter, const DynamicTreeShape& shape, int32_t root) {
-  const int64_t V = drafter.vocab_size(), k = std::min<int64_t>(shape.topk, V);
-  std::vector<Candidate> pool;
-  const std::span<const int32_t> vocabulary = drafter.draft_vocabulary();
-  add_children(pool, drafter.root_logits(), vocabulary, -1, 1, 0.0, k);
-  std::vector<int32_t> level(pool.size());
-  std::iota(level.begin(), level.end(), 0);
-  int32_t next_drafter_id = 0;
-  for (int32_t d = 1; d < shape.depth; ++d) {
-    // Expand the best k nodes of this level.
-    std::sort(level.begin(), level.end(), [&](int32_t a, int32_t b) { return pool[a].value > pool[b].value; });
-    level.resize(std::min<std::size_t>(level.size(), static_cast<std::size_t>(k)));
-    std::vector<DraftNode> to_expand;
-    for (int32_t c : level) {
-      const int32_t parent_id = pool[c].parent < 0 ? -1 : pool[pool[c].parent].drafter_id;
-      to_expand.push_back({pool[c].token, parent_id, d});
-      pool[c].drafter_id = next_drafter_id++;
-    }
-    const std::vector<float> logits = drafter.expand(to_expand);
-    std::vector<int32_t> next_level;
-    for (std::size_t i = 0; i < level.size(); ++i) {
-      const auto first_child = static_cast<int32_t>(pool.size());
-      add_children(pool, std::span(logits).subspan(i * V, V), vocabulary, level[i], d + 1, pool[level[i]].value, k);
-      for (auto c = first_child; c < static_cast<int32_t>(pool.size()); ++c) next_level.push_back(c);
-    }
-    level = std::move(next_level);
-  }
-  // Keep the best `total` candidates; parents before children on equal values keeps the tree connected.
+// Greedy: the best `total` candidates by value (parents before children on equal values keeps the
+// tree connected), in depth order.
+std::vector<int32_t> select_best(const std::vector<Candidate>& pool, int64_t total) {
   std::vector<int32_t> order(pool.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
     return pool[a].value != pool[b].value ? pool[a].value > pool[b].value : pool[a].depth < pool[b].depth;
   });
-  order.resize(std::min<std::size_t>(order.size(), static_cast<std::size_t>(shape.total)));
-  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return pool[a].depth < pool[b].depth; });
+  order.resize(std::min<std::size_t>(order.size(), static_cast<std::size_t>(total)));
+  return order;
+}
+
+// Sampling: best first by prior, a candidate eligible once its parent is kept, ties in the order the
+// candidates were added (so a node's children in draw order). A candidate's prior depends on its
+// parent's path and its draw rank, never on its own token or on a later sibling's, and a later
+// sibling never ranks before it: the kept children of every node are the first draws from its q,
+// each kept or not before anything about it is known, which is what exact verification of drawn
+// children assumes (verifier.h). Choosing by a child's own drawn token would bias the proposals.
+std::vector<int32_t> select_sampled(const std::vector<Candidate>& pool, int32_t root_children, int64_t total,
+                                    SampledKeepRule keep) {
+  using Entry = std::pair<double, int32_t>;  // (prior, -index)
+  const auto key = [&](int32_t c) { return keep == SampledKeepRule::Prior ? pool[c].prior : pool[c].value; };
+  std::priority_queue<Entry> eligible;
+  for (int32_t c = 0; c < root_children; ++c) eligible.push({key(c), -c});
+  std::vector<int32_t> kept;
+  while (!eligible.empty() && static_cast<int64_t>(kept.size()) < total) {
+    const int32_t c = -eligible.top().second;
+    eligible.pop();
+    kept.push_back(c);
+    for (int32_t i = 0; i < pool[c].children; ++i) {
+      eligible.push({key(pool[c].first_child + i), -(pool[c].first_child + i)});
+    }
+  }
+  return kept;
+}
+
+}  // namespace
+
+DraftTree build_dynamic_tree(Drafter& drafter, const DynamicTreeShape& shape, int32_t root, Sampler& sampler,
+                             SampledKeepRule keep) {
+  const int64_t V = drafter.vocab_size(), k = std::min<int64_t>(shape.topk, V);
+  Pool pool;
+  const std::span<const int32_t> vocabulary = drafter.draft_vocabulary();
+  add_children(pool, drafter.root_logits(), vocabulary, -1, 1, 0.0, k, sampler);
+  const auto root_children = static_cast<int32_t>(pool.nodes.size());
+  std::vector<int32_t> level(pool.nodes.size());
+  std::iota(level.begin(), level.end(), 0);
+  int32_t next_drafter_id = 0;
+  for (int32_t d = 1; d < shape.depth; ++d) {
+    // Expand the best k nodes of this level.
+    std::sort(level.begin(), level.end(),
+              [&](int32_t a, int32_t b) { return pool.nodes[a].value > pool.nodes[b].value; });
+    level.resize(std::min<std::size_t>(level.size(), static_cast<std::size_t>(k)));
+    std::vector<DraftNode> to_expand;
+    for (int32_t c : level) {
+      Candidate& n = pool.nodes[c];
+      const int32_t parent_id = n.parent < 0 ? -1 : pool.nodes[n.parent].drafter_id;
+      to_expand.push_back({n.token, parent_id, d});
+      n.drafter_id = next_drafter_id++;
+    }
+    const std::vector<float> logits = drafter.expand(to_expand);
+    std::vector<int32_t> next_level;
+    for (std::size_t i = 0; i < level.size(); ++i) {
+      const auto first_child = static_cast<int32_t>(pool.nodes.size());
+      add_children(pool, std::span(logits).subspan(i * V, V), vocabulary, level[i], d + 1,
+                   pool.nodes[level[i]].value, k, sampler);
+      for (auto c = first_child; c < static_cast<int32_t>(pool.nodes.size()); ++c) next_level.push_back(c);
+    }
+    level = std::move(next_level);
+  }
+  const bool greedy = sampler.params().greedy();
+  std::vector<int32_t> order =
+      greedy ? select_best(pool.nodes, shape.total) : select_sampled(pool.nodes, root_children, shape.total, keep);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int32_t a, int32_t b) { return pool.nodes[a].depth < pool.nodes[b].depth; });
   DraftTree tree(root);
-  std::vector<int32_t> tree_index(pool.size(), -1);
+  if (!greedy) tree.child_distribution[0] = std::move(pool.root_distribution);
+  std::vector<int32_t> tree_index(pool.nodes.size(), -1);
   for (int32_t c : order) {
-    const int32_t parent = pool[c].parent < 0 ? 0 : tree_index[pool[c].parent];
+    const Candidate& n = pool.nodes[c];
+    const int32_t parent = n.parent < 0 ? 0 : tree_index[n.parent];
     if (parent < 0) continue;  // parent not kept: only possible with NaN values
-    tree_index[c] = tree.add(parent, pool[c].token, pool[c].value);
+    tree_index[c] = tree.add(parent, n.token, greedy ? n.value : n.prior);
+    if (n.distribution >= 0) tree.child_distribution[tree_index[c]] = std::move(pool.distributions[n.distribution]);
   }
   return tree;
 }

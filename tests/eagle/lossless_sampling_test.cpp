@@ -1,12 +1,14 @@
 // Lossless sampling end to end on the tiny Llama: the 2nd and 3rd sampled tokens (both decided by
 // tree verification; the 1st comes from the prefill) follow plain sampling's exact distribution
-// (summed over every prefix of the target's distributions; one-sample chi-square), for static trees with sampled siblings (eagle1),
-// chains and dynamic trees (deterministic siblings, one-hot draft distributions), with and without
+// (summed over every prefix of the target's distributions; one-sample chi-square), for static trees
+// with sampled siblings (eagle1), chains and dynamic trees (sampled siblings, each node keeping a
+// prefix of its draws chosen best first by a prior blind to the drawn tokens), with and without
 // top-p / top-k. The drafts come from the target itself with noise on its logits (PerturbedDrafter),
 // so that a large share of drafts is accepted and a large share rejected; and every configuration
 // is shown to catch wrong rules: the same statistic on the same draws must fail without the
 // residual max(0, p - q), and, where siblings are sampled, without renormalising the draft
-// distribution over the siblings not yet tried.
+// distribution over the siblings not yet tried; a dynamic tree must fail when it keeps nodes by
+// their own drawn tokens (SampledKeepRule::DrawnValue) instead of a prior blind to them.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -102,6 +104,8 @@ struct Config {
   // The test must also catch the missing sibling renormalisation (static trees draw siblings from
   // q; where top-p leaves few tokens, later siblings are rarely tried and the mistake barely shows).
   bool catches_sibling_renormalisation;
+  // A sampled dynamic tree kept by its drawn tokens' own probabilities must fail too.
+  bool catches_biased_keep = false;
 };
 
 std::string name(const Config& c) {
@@ -154,7 +158,8 @@ class SamplingLossless : public ::testing::TestWithParam<Config> {
   }
 
   // Histograms of EAGLE's 2nd and 3rd tokens over kDraws seeded runs with this acceptance rule.
-  std::pair<Histogram, Histogram> draw(const Config& c, ChildAcceptRule rule, test::AcceptanceCounts* counts) {
+  std::pair<Histogram, Histogram> draw(const Config& c, ChildAcceptRule rule, test::AcceptanceCounts* counts,
+                                       SampledKeepRule keep = SampledKeepRule::Prior) {
     Histogram second, third;
     ModelDrafter self(*target_, 64);
     for (int i = 0; i < kDraws; ++i) {
@@ -164,6 +169,7 @@ class SamplingLossless : public ::testing::TestWithParam<Config> {
       test::PerturbedDrafter drafter(self, kDraftScale, kDraftNoise, 77u + static_cast<uint64_t>(i));
       SpeculativeOptions options;
       options.accept_rule = rule;
+      options.sampled_keep = keep;
       if (counts != nullptr) options.on_step = counts->observer();
       const std::vector<int32_t> out =
           generate_speculative(*target_, drafter, parse_tree_spec(c.tree), s, {prompt_, 3, {}, {}}, options)
@@ -201,6 +207,12 @@ TEST_P(SamplingLossless, FollowsThePlainDistributionAndCatchesWrongRules) {
     std::cout << "[ sampling ] " << name(c) << ": " << rule_name << " ratio " << worst << "\n";
     EXPECT_GT(worst, 1.0) << name(c) << ": the test does not catch the wrong rule '" << rule_name << "'";
   }
+  if (c.catches_biased_keep) {
+    const auto [w2, w3] = draw(c, accept_among_children, nullptr, SampledKeepRule::DrawnValue);
+    const double worst = std::max(chi_square_ratio(w2, plain2, kDraws), chi_square_ratio(w3, plain3, kDraws));
+    std::cout << "[ sampling ] " << name(c) << ": nodes kept by their drawn tokens' probabilities ratio " << worst << "\n";
+    EXPECT_GT(worst, 1.0) << name(c) << ": the test does not catch a dynamic tree kept by its drawn tokens";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -208,7 +220,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Config{"eagle1", {.temperature = 1.f}, true},
                       Config{"eagle1", {.temperature = 0.8f, .top_p = 0.9f}, false},
                       Config{"chain:3", {.temperature = 1.f, .top_k = 40}, false},
-                      Config{"dynamic:total=12,depth=3,topk=3", {.temperature = 1.f}, false}),
+                      Config{"dynamic:total=12,depth=3,topk=3", {.temperature = 1.f}, true, true}),
     [](const auto& info) { return "config" + std::to_string(info.index); });
 
 }  // namespace

@@ -88,13 +88,48 @@ TEST(TreeBuilder, DraftVocabularyGivesTheSameTrees) {
   EXPECT_EQ(a.size(), 26);
 
   const DynamicTreeShape dynamic{.total = 30, .depth = 4, .topk = 5};
-  const DraftTree c = build_dynamic_tree(told, dynamic, 7), d = build_dynamic_tree(untold, dynamic, 7);
+  const DraftTree c = build_dynamic_tree(told, dynamic, 7, greedy), d = build_dynamic_tree(untold, dynamic, 7, greedy);
   EXPECT_EQ(c.tokens, d.tokens);
   EXPECT_EQ(c.parent, d.parent);
   ASSERT_EQ(c.value.size(), d.value.size());
   for (std::size_t i = 0; i < c.value.size(); ++i) EXPECT_NEAR(c.value[i], d.value[i], 1e-9) << i;
   for (std::size_t i = 1; i < c.tokens.size(); ++i) {
     EXPECT_NE(std::find(vocabulary.begin(), vocabulary.end(), c.tokens[i]), vocabulary.end()) << c.tokens[i];
+  }
+}
+
+// Sampling: a dynamic tree's children are drawn from the draft distribution, which the tree keeps
+// for verification, and each node keeps a prefix of its draws whatever `total` is (with the same
+// seed the draws and expansions are the same, so a smaller tree's children of a node are the first
+// of a larger tree's). Keeping a later draw without an earlier one, or choosing children by their
+// own drawn tokens, would change the proposals' distribution.
+TEST(TreeBuilder, SampledDynamicTreesKeepAPrefixOfEachNodesDraws) {
+  const std::vector<int32_t> vocabulary = some_tokens(60, 4);
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    auto build = [&](int32_t total) {
+      FakeDrafter drafter(vocabulary, true);
+      Sampler s(SamplingParams{.temperature = 1.f, .seed = seed});
+      return build_dynamic_tree(drafter, DynamicTreeShape{.total = total, .depth = 4, .topk = 3}, 7, s);
+    };
+    const DraftTree all = build(1000), small = build(6);
+    ASSERT_EQ(all.size(), 1 + 3 + 9 + 9 + 9) << seed;  // every draw of every expanded node
+    ASSERT_EQ(small.size(), 7) << seed;
+    const auto all_children = all.children(), small_children = small.children();
+    // Node paths (root first) of the small tree found in the large one, node by node.
+    std::vector<int32_t> in_all(static_cast<std::size_t>(small.size()), -1);
+    in_all[0] = 0;
+    for (int32_t u = 0; u < small.size(); ++u) {
+      const auto& mine = small_children[u];
+      if (mine.empty()) continue;
+      EXPECT_EQ(small.child_distribution[u].size(), static_cast<std::size_t>(kVocab)) << "node " << u;
+      EXPECT_EQ(small.child_distribution[u], all.child_distribution[in_all[u]]) << "node " << u;
+      const auto& theirs = all_children[in_all[u]];
+      ASSERT_LE(mine.size(), theirs.size());
+      for (std::size_t i = 0; i < mine.size(); ++i) {
+        EXPECT_EQ(small.tokens[mine[i]], all.tokens[theirs[i]]) << "seed " << seed << ", node " << u << ", child " << i;
+        in_all[mine[i]] = theirs[i];
+      }
+    }
   }
 }
 
@@ -108,7 +143,7 @@ TEST(TreeBuilder, DraftingStaysWithinMaxDraftRows) {
     const TreeSpec spec = parse_tree_spec(name);
     FakeDrafter drafter(some_tokens(200, 5), true);
     if (spec.kind == TreeSpec::Kind::Dynamic) {
-      build_dynamic_tree(drafter, spec.dynamic, 7);
+      build_dynamic_tree(drafter, spec.dynamic, 7, greedy);
       EXPECT_EQ(drafter.rows, spec.max_draft_rows()) << name;  // every level expands topk nodes here
     } else {
       build_static_tree(drafter, spec.shape, 7, greedy);
