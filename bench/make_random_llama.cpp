@@ -59,8 +59,13 @@ struct Tensors {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2 && argc != 8) {
-    std::fprintf(stderr, "usage: make_random_llama OUT_DIR [hidden heads kv_heads intermediate layers vocab]\n");
+  const char* usage = "usage: make_random_llama OUT_DIR [hidden heads kv_heads intermediate layers vocab]\n";
+  if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+    std::fputs(usage, stdout);
+    return 0;
+  }
+  if ((argc != 2 && argc != 8) || argv[1][0] == '-') {  // an option where OUT_DIR belongs is a mistake
+    std::fputs(usage, stderr);
     return 2;
   }
   Shape s;
