@@ -156,20 +156,22 @@ struct Pool {
 
 // Adds the children of one node (candidate `parent`, -1 = root) to the pool. Greedy: its top-k draft
 // tokens. Sampling: k distinct draws from its draft distribution q, in draw order, q kept for
-// verification; child i's prior is the parent's value plus the log of q's i-th largest probability,
-// which depends on q alone, not on what was drawn.
+// verification; child i's prior is the parent's value plus the log of q's i-th largest probability
+// (at the draft's i-th top token), which depends on q alone, not on what was drawn.
 void add_children(Pool& pool, std::span<const float> logits, std::span<const int32_t> vocabulary, int32_t parent,
                   int32_t depth, double parent_value, int64_t k, Sampler& sampler) {
   const auto V = static_cast<int64_t>(logits.size());
   const std::vector<int32_t> top = top_k_among(logits.data(), V, vocabulary, k);
-  const std::vector<double> top_lp = log_probs(logits, vocabulary, top);
   std::vector<int32_t> chosen = top;
-  std::vector<double> lp = top_lp;
-  if (!sampler.params().greedy()) {
+  std::vector<double> lp, prior_lp;  // per chosen child: log q of its token; log q of the i-th top token
+  if (sampler.params().greedy()) {
+    lp = log_probs(logits, vocabulary, top);
+    prior_lp = lp;
+  } else {
     std::vector<float> q = sampler.distribution(logits, vocabulary);  // empty vocabulary: all V
     chosen = draw_without_replacement(q, k, sampler);
-    lp.clear();
     for (int32_t t : chosen) lp.push_back(std::log(static_cast<double>(q[t])));
+    for (int32_t t : top) prior_lp.push_back(std::log(static_cast<double>(q[t])));
     if (parent < 0) {
       pool.root_distribution = std::move(q);
     } else {
@@ -182,7 +184,7 @@ void add_children(Pool& pool, std::span<const float> logits, std::span<const int
     pool.nodes[parent].children = static_cast<int32_t>(chosen.size());
   }
   for (std::size_t i = 0; i < chosen.size(); ++i) {
-    pool.nodes.push_back({chosen[i], parent, depth, parent_value + lp[i], parent_value + top_lp[i]});
+    pool.nodes.push_back({chosen[i], parent, depth, parent_value + lp[i], parent_value + prior_lp[i]});
   }
 }
 
