@@ -27,6 +27,7 @@ REPRODUCES = {
     "feature-error-noise": "feature error with and without training noise",
     "quantised-target": "Table 4: quantised targets",
     "context-copies": "beyond the paper: copies from the context as one more tree branch",
+    "sampled-trees": "beyond the paper: dynamic trees with children drawn from the draft at T = 1",
 }
 
 

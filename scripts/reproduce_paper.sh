@@ -41,8 +41,9 @@ if [ $quick -eq 1 ]; then
   run_experiment speedup-smollm2 --set 'eval_sets=["mt_bench","gsm8k"]'
   run_experiment tree-vs-chain-smollm2 --set 'trees=["eagle1","chain:5"]'
   run_experiment context-copies-smollm2 --set 'eval_sets=["mt_bench","humaneval"]'
+  run_experiment sampled-trees-smollm2 --set 'eval_sets=["mt_bench"]' --set 'trees=["chain:2","dynamic:total=4,depth=2,topk=2"]'
 else
-  for name in feature-error n-alpha robustness speedup tree-vs-chain context-copies; do run_experiment "$name-smollm2"; done
+  for name in feature-error n-alpha robustness speedup tree-vs-chain context-copies sampled-trees; do run_experiment "$name-smollm2"; done
 fi
 
 # The draft-input ablation: its heads first (resumable), then the experiments that read them.
