@@ -6,9 +6,19 @@
 
 namespace eaglerun {
 
+namespace {
+
+// Where the head runs: on the CPU's fast kernels beside a CPU target, on the target's device otherwise.
+std::shared_ptr<Backend> head_backend(const Model& target) {
+  return target.backend().host_memory() ? host_backend() : target.shared_backend();
+}
+
+}  // namespace
+
 EagleDrafter::EagleDrafter(const Model& target, const DraftHead& head, int64_t capacity,
                            std::vector<int32_t> draft_vocabulary)
-    : target_(target), head_(head), lm_head_(target, std::move(draft_vocabulary)), kv_(head.make_cache(capacity)) {
+    : target_(target), head_(head), lm_head_(target, std::move(draft_vocabulary)),
+      kv_(head.make_cache(capacity, head_backend(target))) {
   head.config().check_compatible(target.config());
 }
 
@@ -17,7 +27,21 @@ std::vector<float> EagleDrafter::run_head(const float* features, std::span<const
   const int64_t m = static_cast<int64_t>(tokens.size()), H = target_.config().hidden_size;
   std::vector<float> emb(static_cast<std::size_t>(m * H)), out(static_cast<std::size_t>(m * H));
   if (head_.config().inputs != DraftInputs::FeatureOnly) target_.embed_on_host(tokens, emb.data());
-  head_.forward(emb.data(), features, m, positions, mask, kv_, out.data(), target_.pool());
+  Backend& b = target_.backend();
+  if (b.host_memory()) {
+    head_.forward(emb.data(), features, m, positions, mask, kv_, out.data(), target_.pool());
+    return out;
+  }
+  // On the target's device: the head's weights are copied there at their first use, its cache lives
+  // there; the inputs go up and the predicted features come back (m rows each).
+  const int64_t F = head_.config().feature_width();
+  const DeviceBuffer d_emb = allocate_floats(b, m * H), d_features = allocate_floats(b, m * F),
+                     d_out = allocate_floats(b, m * H);
+  b.upload(d_emb.data(), emb.data(), d_emb.bytes());
+  if (features != nullptr) b.upload(d_features.data(), features, d_features.bytes());
+  head_.forward(d_emb.as<float>(), features != nullptr ? d_features.as<float>() : nullptr, m, positions, mask, kv_,
+                d_out.as<float>(), b);
+  b.download(out.data(), d_out.data(), d_out.bytes());
   return out;
 }
 

@@ -5,6 +5,9 @@
 // children. A tree node's input is its parent's predicted feature with the node's own token.
 // A head trained on unshifted tokens (DraftInputs::FeatureAndUnshiftedToken) gets each feature's
 // own token instead: context entries (f_j, t_j), tree nodes (parent's feature, parent's token).
+// The head runs where the target does: the CPU's fast kernels beside a CPU target, else the target's
+// device (its weights copied there at first use, its cache there, each level's inputs uploaded and
+// its predicted features downloaded).
 #include "core/eagle/draft_head.h"
 #include "core/eagle/draft_lm_head.h"
 #include "core/eagle/draft_tree_mask.h"

@@ -65,7 +65,8 @@ class Model {
   // A shard: `weights` narrowed to `shard` by the caller. Throws Error when they disagree.
   Model(std::shared_ptr<const WeightStore> store, ModelWeights weights, const ModelShard& shard, ThreadPool& pool,
         Precision precision);
-  // The same on `backend` (`pool` and `precision` still serve the CPU-side work: the draft head).
+  // The same on `backend` (`pool` and `precision` still serve the CPU-side work: training, host-side
+  // embedding rows).
   Model(std::shared_ptr<const WeightStore> store, ModelWeights weights, const ModelShard& shard,
         std::shared_ptr<Backend> backend, ThreadPool& pool, Precision precision);
   ~Model();
@@ -78,6 +79,7 @@ class Model {
   Precision precision() const { return precision_; }
   ThreadPool& pool() const { return pool_; }
   Backend& backend() const { return *backend_; }
+  const std::shared_ptr<Backend>& shared_backend() const { return backend_; }
 
   // A cache of this shard's layers and KV heads for up to `capacity` tokens; throws Error when that
   // exceeds the model's context. Its rows are fp16 on the fast path (half the bytes attention reads
@@ -111,7 +113,7 @@ class Model {
   void lm_head(const float* hidden, int64_t n, float* logits) const;
   // x[n, H] (device) = embedding rows of tokens; throws Error for ids outside the vocabulary.
   void embed(std::span<const int32_t> tokens, float* x) const;
-  // The same two with host memory (the draft head and training run on the CPU): embedding rows
+  // The same two with host memory (the drafter's inputs and outputs, training): embedding rows
   // dequantised on the host; the LM head on the device, its input and output copied when the
   // device has memory of its own.
   void embed_on_host(std::span<const int32_t> tokens, float* x) const;

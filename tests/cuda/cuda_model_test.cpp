@@ -221,6 +221,54 @@ TEST_P(CudaModel, GreedyTokensAreTheCpuReferencesArgmax) {
   }
 }
 
+// With a device target the draft head runs on that device too (EagleDrafter: its weights copied at
+// first use, its cache there): its matmuls go through the device's backend, and it drafts what it
+// drafts beside the CPU reference target from the same features, to the end-to-end tolerance.
+TEST_P(CudaModel, TheDraftHeadRunsOnTheDeviceAndDraftsAsOnTheCpu) {
+  const DraftHead head = DraftHead::random(DraftHeadConfig::for_target(cuda_->config()), 7, 0.2f);
+  const auto p = prompt(5, 9);
+  KvCache kv = cpu_->make_cache(32);
+  const ForwardOutput prefill = cpu_->forward_causal(p, kv, LogitRows::All);  // features of the prompt
+  const int32_t root = 11;
+  EagleDrafter on_cpu(*cpu_, head, 64), on_device(*cuda_, head, 64);
+  on_cpu.begin(p, prefill.hidden.data(), root);
+  const int64_t products_before = products_->products;
+  on_device.begin(p, prefill.hidden.data(), root);
+  // fc and every matrix of the head's layer went through the device (plus the LM head).
+  EXPECT_GE(products_->products - products_before, 1 + 7 * head.config().n_layers + 1);
+  // The random head (weights of scale 0.2, no input norm) amplifies the two sides' rounding: measured
+  // worst, in units of the end-to-end tolerance, 0.07 (tiny_llama), 0.42 (bf16), 0.57 (f16) and 1.68
+  // (tiny_mixtral, the children's logits); 4 of them leaves a factor 2.4. A wrong mask, row or weight
+  // moves outputs by O(1), thousands of these units.
+  const auto close = [&](const std::vector<float>& want, const std::vector<float>& got, const char* what) {
+    ASSERT_EQ(want.size(), got.size()) << what;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      ASSERT_LE(std::fabs(got[i] - want[i]), 4 * scale_ * (1 + std::fabs(want[i]))) << what << " " << i;
+    }
+  };
+  close(on_cpu.root_feature(), on_device.root_feature(), "root feature");
+  close(on_cpu.root_logits(), on_device.root_logits(), "root logits");
+  // A tree level below the root, on both.
+  const std::vector<DraftNode> nodes = {{3, -1, 1}, {4, -1, 1}};
+  close(on_cpu.expand(nodes), on_device.expand(nodes), "children's logits");
+  // Over a draft vocabulary (the device computes its whole LM head and keeps those columns).
+  const std::vector<int32_t> vocabulary = {40, 2, 17, 5, 33, 8};
+  EagleDrafter cpu_vocab(*cpu_, head, 64, vocabulary), device_vocab(*cuda_, head, 64, vocabulary);
+  cpu_vocab.begin(p, prefill.hidden.data(), root);
+  device_vocab.begin(p, prefill.hidden.data(), root);
+  const std::vector<float>& want = cpu_vocab.root_logits();
+  const std::vector<float>& got = device_vocab.root_logits();
+  ASSERT_EQ(want.size(), got.size());
+  for (std::size_t t = 0; t < want.size(); ++t) {
+    const bool drafted = std::find(vocabulary.begin(), vocabulary.end(), static_cast<int32_t>(t)) != vocabulary.end();
+    if (!drafted) {
+      ASSERT_TRUE(std::isinf(got[t]) && got[t] < 0) << "token " << t << " outside the draft vocabulary";
+    } else {
+      ASSERT_LE(std::fabs(got[t] - want[t]), 4 * scale_ * (1 + std::fabs(want[t]))) << "token " << t;
+    }
+  }
+}
+
 TEST_P(CudaModel, GreedyEagleOnTheDeviceEqualsPlainDecoding) {
   const DraftHead head = DraftHead::random(DraftHeadConfig::for_target(cuda_->config()), 7, 0.2f);
   EagleDrafter drafter(*cuda_, head, 128);
