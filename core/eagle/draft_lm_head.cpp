@@ -42,12 +42,11 @@ void DraftLmHead::logits(const float* hidden, int64_t m, float* out) const {
   if (target_.backend().host_memory()) {
     matmul(head_, hidden, m, sub.data(), target_.precision(), target_.pool());
   } else {
-    // A device target: its whole LM head there (one pass over rows that device reads fast), then the
-    // vocabulary's columns; the rows' copy above stays on the host.
-    std::vector<float> all(static_cast<std::size_t>(m * V));
-    target_.lm_head_from_host(hidden, m, all.data());
+    // A device target: its whole LM head there into `out` (one pass over rows that device reads
+    // fast), then the vocabulary's columns; the rows' copy above stays on the host.
+    target_.lm_head_from_host(hidden, m, out);
     for (int64_t i = 0; i < m; ++i) {
-      for (int64_t k = 0; k < N; ++k) sub[i * N + k] = all[i * V + vocabulary_[k]];
+      for (int64_t k = 0; k < N; ++k) sub[i * N + k] = out[i * V + vocabulary_[k]];
     }
   }
   std::fill(out, out + m * V, -std::numeric_limits<float>::infinity());
